@@ -1,0 +1,77 @@
+# boucle — see README.md. `make run` and `make test` are the two commands.
+CC      ?= cc
+PKGS    := libmicrohttpd jansson yaml-0.1 libutf8proc libsodium sqlite3 libpcre2-8
+CFLAGS  ?= -O2 -g
+CFLAGS  += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Isrc -pthread \
+           $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+LDLIBS  := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -llinear -lpthread -lm
+PYTEST  := /usr/bin/python3 -m pytest
+
+BUILD   ?= build
+SRCS    := $(sort $(wildcard src/*/*.c))
+OBJS    := $(SRCS:src/%.c=$(BUILD)/obj/%.o)
+UNIT    := $(sort $(wildcard tests/unit/test_*.c))
+UNITBIN := $(UNIT:tests/unit/%.c=$(BUILD)/tests/%)
+WEB     := $(sort $(wildcard web/*))
+VERSION := $(shell git describe --tags --always --dirty 2>/dev/null || echo 0.1.0)
+
+.PHONY: all deps run test unit integration asan clean format bench
+all: $(BUILD)/boucle
+
+deps:
+	@scripts/install-deps.sh
+
+$(BUILD)/obj/%.o: src/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -MMD -MP -DBOUCLE_VERSION='"$(VERSION)"' -c $< -o $@
+
+# The dashboard's files are compiled into the binary (no path from a request
+# ever reaches the filesystem).
+$(BUILD)/obj/web_assets.c: $(WEB) scripts/embed-web.sh
+	@mkdir -p $(dir $@)
+	scripts/embed-web.sh $(WEB) > $@
+$(BUILD)/obj/web_assets.o: $(BUILD)/obj/web_assets.c
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/libboucle.a: $(filter-out $(BUILD)/obj/main.o,$(OBJS)) $(BUILD)/obj/web_assets.o
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/boucle: $(BUILD)/obj/main.o $(BUILD)/libboucle.a
+	$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
+
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libboucle.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Itests/unit $< $(BUILD)/libboucle.a $(LDLIBS) -lcmocka -o $@
+
+unit: $(UNITBIN)
+	@set -e; for t in $(UNITBIN); do echo "== $$t"; (cd tests/unit && ../../$$t); done
+
+integration: $(BUILD)/boucle
+	BOUCLE_BIN=$(abspath $(BUILD)/boucle) $(PYTEST) -q tests/integration
+
+# Unit and integration tests again under AddressSanitizer + UBSan.
+asan:
+	$(MAKE) BUILD=build-asan \
+	  CFLAGS="-O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined" \
+	  unit integration
+
+test: deps
+	$(MAKE) all
+	$(MAKE) unit
+	$(MAKE) integration
+	ASAN_OPTIONS=detect_leaks=1 $(MAKE) asan
+
+run: deps all
+	scripts/demo.sh
+
+bench: all
+	bench/run.sh
+
+format:
+	clang-format -i src/*/*.c src/*/*.h tests/unit/*.c
+
+clean:
+	rm -rf build build-asan demo
+
+-include $(OBJS:.o=.d)

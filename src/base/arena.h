@@ -1,0 +1,23 @@
+/* A bump allocator: a request, an import or a training job allocates from one
+ * arena and frees everything at once at its end. */
+#ifndef BOUCLE_BASE_ARENA_H
+#define BOUCLE_BASE_ARENA_H
+
+#include <stddef.h>
+
+struct arena_block;
+struct arena {
+    struct arena_block *head;
+    size_t block_size;
+    size_t total; /* bytes handed out, for reports and limits */
+};
+
+void arena_init(struct arena *a, size_t block_size); /* 0 = 64 KiB */
+void *arena_alloc(struct arena *a, size_t n);        /* 16-byte aligned, never NULL */
+void *arena_calloc(struct arena *a, size_t n);
+char *arena_strdup(struct arena *a, const char *s);
+char *arena_strndup(struct arena *a, const char *s, size_t n);
+void arena_reset(struct arena *a); /* frees all but the first block, for reuse */
+void arena_free(struct arena *a);
+
+#endif

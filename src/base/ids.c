@@ -1,0 +1,81 @@
+#include "base/ids.h"
+
+#include <sodium.h>
+#include <string.h>
+
+_Static_assert(sizeof(crypto_hash_sha256_state) <= sizeof(((struct sha256_ctx *)0)->state),
+               "sha256 state does not fit");
+
+int ids_init(void)
+{
+    return sodium_init() < 0 ? -1 : 0;
+}
+
+void uuid_v4(char out[UUID_STR_LEN])
+{
+    unsigned char b[16];
+    randombytes_buf(b, sizeof b);
+    b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
+    b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
+    static const char hex[] = "0123456789abcdef";
+    int j = 0;
+    for (int i = 0; i < 16; i++) {
+        if (i == 4 || i == 6 || i == 8 || i == 10) out[j++] = '-';
+        out[j++] = hex[b[i] >> 4];
+        out[j++] = hex[b[i] & 15];
+    }
+    out[j] = '\0';
+}
+
+int uuid_is_valid(const char *s)
+{
+    if (strlen(s) != 36) return 0;
+    for (int i = 0; i < 36; i++) {
+        char c = s[i];
+        if (i == 8 || i == 13 || i == 18 || i == 23) {
+            if (c != '-') return 0;
+        } else if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+static void to_hex(const unsigned char d[32], char out[SHA256_HEX_LEN])
+{
+    sodium_bin2hex(out, SHA256_HEX_LEN, d, 32);
+}
+
+void sha256_hex(const void *data, size_t len, char out[SHA256_HEX_LEN])
+{
+    unsigned char d[crypto_hash_sha256_BYTES];
+    crypto_hash_sha256(d, data, len);
+    to_hex(d, out);
+}
+
+void sha256_begin(struct sha256_ctx *c)
+{
+    crypto_hash_sha256_init((crypto_hash_sha256_state *)c->state);
+}
+
+void sha256_add(struct sha256_ctx *c, const void *data, size_t len)
+{
+    crypto_hash_sha256_update((crypto_hash_sha256_state *)c->state, data, len);
+}
+
+void sha256_end(struct sha256_ctx *c, char out[SHA256_HEX_LEN])
+{
+    unsigned char d[crypto_hash_sha256_BYTES];
+    crypto_hash_sha256_final((crypto_hash_sha256_state *)c->state, d);
+    to_hex(d, out);
+}
+
+int secret_equal(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    /* compare b's length worth of bytes whatever a is, then the lengths */
+    unsigned char diff = 0;
+    for (size_t i = 0; i < lb; i++)
+        diff |= (unsigned char)((i < la ? (unsigned char)a[i] : 0) ^ (unsigned char)b[i]);
+    return diff == 0 && la == lb;
+}

@@ -1,0 +1,60 @@
+/* The model interface: train from plain arrays, predict probabilities,
+ * save/load one self-checking artifact. Knows nothing of storage or HTTP.
+ * A loaded model is immutable and reference counted: many threads predict
+ * with it at once while a deploy swaps in another. */
+#ifndef BOUCLE_ML_MODEL_H
+#define BOUCLE_ML_MODEL_H
+
+#include "base/config.h"
+#include "base/err.h"
+#include "base/mem.h"
+
+#include <stddef.h>
+
+struct model_config {
+    char kind[16]; /* "linear" */
+    /* featuriser: TF-IDF over word n-grams */
+    int ngram_min, ngram_max; /* default 1, 2 */
+    int min_df;               /* default 2: a term must appear in this many training texts */
+    double max_df;            /* default 1.0: drop terms in more than this share of texts */
+    int sublinear_tf;         /* default 1: tf = 1 + log(tf) */
+    size_t max_features;      /* 0 = no limit; else keep the most frequent */
+    /* linear: liblinear L2-regularised logistic regression */
+    double C;   /* default 1.0 */
+    double eps; /* stopping tolerance, default 0.01 as liblinear */
+    int class_weight_balanced; /* default 0 */
+};
+
+void model_config_defaults(struct model_config *c);
+/* Reads `model:` keys from the config (kind plus params); an unknown key or a
+ * bad value is an error naming the key and its line. */
+int model_config_parse(struct model_config *c, const char *kind, const struct config_param *params,
+                       size_t n_params, struct err *e);
+
+struct trained_model;
+
+/* labels[i] in [0, n_labels); label_names are copied. */
+struct trained_model *model_train(const struct model_config *cfg, enum task_type type,
+                                  const char *const *texts, const int *labels, size_t n,
+                                  const char *const *label_names, size_t n_labels, struct err *e);
+
+size_t model_n_labels(const struct trained_model *m);
+const char *model_label(const struct trained_model *m, size_t i);
+const char *model_kind(const struct trained_model *m);
+size_t model_n_features(const struct trained_model *m);
+
+/* Thread-safe, allocation-free after a thread's first call (per-thread scratch).
+ * Fills probs[n_labels] (summing to 1) and returns the argmax index. */
+size_t model_predict(const struct trained_model *m, const char *text, size_t len, double *probs);
+
+/* The artifact: magic, format version, kind, task type, labels, featuriser
+ * state, weights, then a SHA-256 of everything before it. */
+int model_save(const struct trained_model *m, struct buf *out, struct err *e);
+/* Verifies magic, version, bounds and checksum; a truncated or altered
+ * artifact is refused with ERR_CORRUPT and a message saying what is wrong. */
+struct trained_model *model_load(const void *data, size_t len, struct err *e);
+
+void model_retain(struct trained_model *m);
+void model_release(struct trained_model *m); /* frees at the last reference */
+
+#endif
