@@ -2,7 +2,8 @@
 CC      ?= cc
 PKGS    := libmicrohttpd jansson yaml-0.1 libutf8proc libsodium sqlite3 libpcre2-8
 CFLAGS  ?= -O2 -g
-CFLAGS  += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Isrc -pthread \
+# the flags every build needs; CFLAGS (optimisation, sanitizers) may be overridden
+BASEFLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Isrc -pthread \
            $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 LDLIBS  := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -llinear -lpthread -lm
 PYTEST  := /usr/bin/python3 -m pytest
@@ -23,7 +24,7 @@ deps:
 
 $(BUILD)/obj/%.o: src/%.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -MMD -MP -DBOUCLE_VERSION='"$(VERSION)"' -c $< -o $@
+	$(CC) $(CFLAGS) $(BASEFLAGS) -MMD -MP -DBOUCLE_VERSION='"$(VERSION)"' -c $< -o $@
 
 # The dashboard's files are compiled into the binary (no path from a request
 # ever reaches the filesystem).
@@ -31,18 +32,18 @@ $(BUILD)/obj/web_assets.c: $(WEB) scripts/embed-web.sh
 	@mkdir -p $(dir $@)
 	scripts/embed-web.sh $(WEB) > $@
 $(BUILD)/obj/web_assets.o: $(BUILD)/obj/web_assets.c
-	$(CC) $(CFLAGS) -c $< -o $@
+	$(CC) $(CFLAGS) $(BASEFLAGS) -c $< -o $@
 
 $(BUILD)/libboucle.a: $(filter-out $(BUILD)/obj/main.o,$(OBJS)) $(BUILD)/obj/web_assets.o
 	@rm -f $@
 	ar rcs $@ $^
 
 $(BUILD)/boucle: $(BUILD)/obj/main.o $(BUILD)/libboucle.a
-	$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
+	$(CC) $(CFLAGS) $(BASEFLAGS) $^ $(LDLIBS) -o $@
 
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libboucle.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Itests/unit $< $(BUILD)/libboucle.a $(LDLIBS) -lcmocka -o $@
+	$(CC) $(CFLAGS) $(BASEFLAGS) -Itests/unit $< $(BUILD)/libboucle.a $(LDLIBS) -lcmocka -o $@
 
 unit: $(UNITBIN)
 	@set -e; for t in $(UNITBIN); do echo "== $$t"; (cd tests/unit && ../../$$t); done

@@ -26,7 +26,7 @@ struct task_config {
     char **text_fields; /* concatenated in this order, separated by "\n" */
     size_t n_text_fields;
     char *label;
-    char *model_kind; /* "linear" */
+    char *model_kind;                  /* "linear" */
     struct config_param *model_params; /* the other keys of `model:` */
     size_t n_model_params;
     double test_fraction; /* share held out by the first import; default 0.2 */
@@ -39,12 +39,12 @@ struct config_limits {
 };
 
 struct config {
-    char *path;      /* as given */
-    char *dir;       /* absolute folder of the file */
-    char *store_url; /* resolved: "sqlite:/abs/path/boucle.db" */
-    char *listen;    /* "127.0.0.1:8080" */
-    int threads;     /* HTTP worker threads; 0 = number of cores */
-    char *log_level; /* debug|info|warn|error, default info */
+    char *path;       /* as given */
+    char *dir;        /* absolute folder of the file */
+    char *store_url;  /* resolved: "sqlite:/abs/path/boucle.db" */
+    char *listen;     /* "127.0.0.1:8080" */
+    int threads;      /* HTTP worker threads; 0 = number of cores */
+    char *log_level;  /* debug|info|warn|error, default info */
     char *log_format; /* text|json, default text */
     struct config_limits limits;
     struct task_config *tasks;

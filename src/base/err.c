@@ -51,22 +51,32 @@ int err_prefix(struct err *e, const char *fmt, ...)
     /* truncation is fine: the message stays a readable prefix */
     int n = snprintf(e->msg, sizeof e->msg, "%.200s: ", prefix);
     if (n > 0 && (size_t)n < sizeof e->msg)
-        snprintf(e->msg + n, sizeof e->msg - (size_t)n, "%.*s", (int)(sizeof e->msg - (size_t)n - 1), old);
+        snprintf(e->msg + n, sizeof e->msg - (size_t)n, "%.*s",
+                 (int)(sizeof e->msg - (size_t)n - 1), old);
     return -1;
 }
 
 const char *err_code_name(enum err_code code)
 {
     switch (code) {
-    case ERR_OK: return "ok";
-    case ERR_USAGE: return "bad_request";
-    case ERR_INVALID: return "invalid";
-    case ERR_NOT_FOUND: return "not_found";
-    case ERR_CONFLICT: return "conflict";
-    case ERR_LIMIT: return "limit_exceeded";
-    case ERR_CORRUPT: return "corrupt";
-    case ERR_IO: return "io_error";
-    case ERR_INTERNAL: return "internal";
+    case ERR_OK:
+        return "ok";
+    case ERR_USAGE:
+        return "bad_request";
+    case ERR_INVALID:
+        return "invalid";
+    case ERR_NOT_FOUND:
+        return "not_found";
+    case ERR_CONFLICT:
+        return "conflict";
+    case ERR_LIMIT:
+        return "limit_exceeded";
+    case ERR_CORRUPT:
+        return "corrupt";
+    case ERR_IO:
+        return "io_error";
+    case ERR_INTERNAL:
+        return "internal";
     }
     return "internal";
 }
@@ -74,12 +84,17 @@ const char *err_code_name(enum err_code code)
 int err_exit_code(enum err_code code)
 {
     switch (code) {
-    case ERR_OK: return 0;
-    case ERR_CONFLICT: return 1;
-    case ERR_USAGE: return 2;
+    case ERR_OK:
+        return 0;
+    case ERR_CONFLICT:
+        return 1;
+    case ERR_USAGE:
+        return 2;
     case ERR_INVALID:
     case ERR_NOT_FOUND:
-    case ERR_LIMIT: return 3;
-    default: return 4;
+    case ERR_LIMIT:
+        return 3;
+    default:
+        return 4;
     }
 }

@@ -5,8 +5,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-int64_t time_now_ms(void);       /* wall clock, ms since 1970 UTC */
-int64_t time_mono_ns(void);      /* monotonic, for durations */
+int64_t time_now_ms(void);  /* wall clock, ms since 1970 UTC */
+int64_t time_mono_ns(void); /* monotonic, for durations */
 double time_elapsed_s(int64_t start_mono_ns);
 /* "2026-11-23T10:04:05.123Z" */
 void time_format_iso8601(int64_t ms, char *out, size_t size);

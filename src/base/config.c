@@ -1,0 +1,583 @@
+/* Loading boucle.yaml with libyaml's document API: the whole file becomes a
+ * node tree first (so line numbers stay available for every key), then a
+ * strict walk turns it into struct config. Unknown keys are errors, not
+ * warnings: a typo in a config should never silently fall back to a default. */
+#include "base/config.h"
+
+#include "base/mem.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <yaml.h>
+
+#define PATH_MAX_KEY 192 /* key paths in messages ("tasks.sentiment.model.C") */
+
+struct ctx {
+    const char *name; /* file name used in messages */
+    const char *dir;  /* absolute folder relative paths are resolved against */
+    yaml_document_t *doc;
+    struct err *e;
+};
+
+const char *task_type_name(enum task_type t)
+{
+    switch (t) {
+    case TASK_BINARY:
+        return "binary";
+    case TASK_MULTICLASS:
+        return "multiclass";
+    case TASK_MULTILABEL:
+        return "multilabel";
+    }
+    return "unknown";
+}
+
+static int node_line(const yaml_node_t *n)
+{
+    return n ? (int)n->start_mark.line + 1 : 1;
+}
+
+/* Every validation error has the same shape: "file:line: key.path: what". */
+static int fail(struct ctx *c, const yaml_node_t *n, const char *path, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static int fail(struct ctx *c, const yaml_node_t *n, const char *path, const char *fmt, ...)
+{
+    char what[384];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof what, fmt, ap);
+    va_end(ap);
+    return err_set_field(c->e, ERR_INVALID, path, "%s:%d: %s: %s", c->name, node_line(n), path,
+                         what);
+}
+
+static const char *kind_name(const yaml_node_t *n)
+{
+    switch (n->type) {
+    case YAML_MAPPING_NODE:
+        return "a mapping";
+    case YAML_SEQUENCE_NODE:
+        return "a list";
+    default:
+        return "a scalar";
+    }
+}
+
+static const char *scalar_text(const yaml_node_t *n)
+{
+    return (const char *)n->data.scalar.value;
+}
+
+/* An empty value (`key:`), `~` or `null`, written without quotes. */
+static int is_null(const yaml_node_t *n)
+{
+    if (n->type != YAML_SCALAR_NODE || n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE) return 0;
+    const char *s = scalar_text(n);
+    return !*s || str_eq(s, "~") || str_eq(s, "null") || str_eq(s, "Null") || str_eq(s, "NULL");
+}
+
+static yaml_node_t *node_at(struct ctx *c, int id)
+{
+    return yaml_document_get_node(c->doc, id);
+}
+
+static int want_kind(struct ctx *c, const yaml_node_t *n, yaml_node_type_t type, const char *path)
+{
+    if (n->type == type) return 0;
+    const char *want = type == YAML_MAPPING_NODE    ? "a mapping"
+                       : type == YAML_SEQUENCE_NODE ? "a list"
+                                                    : "a scalar";
+    return fail(c, n, path, "expected %s, got %s", want, kind_name(n));
+}
+
+static int get_string(struct ctx *c, const yaml_node_t *n, const char *path, const char **out)
+{
+    if (want_kind(c, n, YAML_SCALAR_NODE, path)) return -1;
+    if (is_null(n) || !*scalar_text(n)) return fail(c, n, path, "expected a non-empty string");
+    *out = scalar_text(n);
+    return 0;
+}
+
+static int get_uint(struct ctx *c, const yaml_node_t *n, const char *path, unsigned long long min,
+                    unsigned long long max, unsigned long long *out)
+{
+    if (want_kind(c, n, YAML_SCALAR_NODE, path)) return -1;
+    const char *s = scalar_text(n);
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    /* strtoull accepts "-1" (wrapping around): only digits are integers here */
+    if (*s < '0' || *s > '9' || *end || errno || v < min || v > max)
+        return fail(c, n, path, "expected an integer >= %llu, got '%s'", min, s);
+    *out = v;
+    return 0;
+}
+
+static int get_choice(struct ctx *c, const yaml_node_t *n, const char *path,
+                      const char *const *choices, size_t n_choices, size_t *out)
+{
+    if (want_kind(c, n, YAML_SCALAR_NODE, path)) return -1;
+    const char *s = scalar_text(n);
+    for (size_t i = 0; i < n_choices; i++) {
+        if (str_eq(s, choices[i])) {
+            *out = i;
+            return 0;
+        }
+    }
+    char list[160] = "";
+    for (size_t i = 0; i < n_choices; i++) {
+        size_t used = strlen(list);
+        snprintf(list + used, sizeof list - used, "%s%s", i ? ", " : "", choices[i]);
+    }
+    return fail(c, n, path, "expected one of %s, got '%s'", list, s);
+}
+
+/* Walks a mapping's pairs after checking keys are scalars and not repeated.
+ * `visit` gets the key text, both nodes and the key path. */
+typedef int (*pair_fn)(struct ctx *c, const char *key, yaml_node_t *k, yaml_node_t *v,
+                       const char *path, void *user);
+
+static int each_pair(struct ctx *c, yaml_node_t *map, const char *path, pair_fn visit, void *user)
+{
+    if (want_kind(c, map, YAML_MAPPING_NODE, path)) return -1;
+    yaml_node_pair_t *start = map->data.mapping.pairs.start;
+    yaml_node_pair_t *top = map->data.mapping.pairs.top;
+    for (yaml_node_pair_t *p = start; p < top; p++) {
+        yaml_node_t *k = node_at(c, p->key), *v = node_at(c, p->value);
+        if (!k || !v) return fail(c, map, path, "malformed mapping");
+        char kpath[PATH_MAX_KEY];
+        if (k->type != YAML_SCALAR_NODE)
+            return fail(c, k, path[0] ? path : "(top)", "keys must be scalars, got %s",
+                        kind_name(k));
+        snprintf(kpath, sizeof kpath, "%s%s%.64s", path, path[0] ? "." : "", scalar_text(k));
+        for (yaml_node_pair_t *q = start; q < p; q++) {
+            yaml_node_t *k2 = node_at(c, q->key);
+            if (k2 && k2->type == YAML_SCALAR_NODE && str_eq(scalar_text(k2), scalar_text(k)))
+                return fail(c, k, kpath, "duplicate key");
+        }
+        if (visit(c, scalar_text(k), k, v, kpath, user)) return -1;
+    }
+    return 0;
+}
+
+static int unknown_key(struct ctx *c, yaml_node_t *k, const char *path)
+{
+    return fail(c, k, path, "unknown key");
+}
+
+/* ---- store and listen ---------------------------------------------------- */
+
+static int set_store(struct ctx *c, struct config *cfg, const yaml_node_t *n, const char *url)
+{
+    free(cfg->store_url);
+    cfg->store_url = NULL;
+    if (str_starts_with(url, "postgres://") || str_starts_with(url, "postgresql://")) {
+        cfg->store_url = xstrdup(url);
+        return 0;
+    }
+    if (!str_starts_with(url, "sqlite:") || !url[7])
+        return fail(c, n, "store", "expected 'sqlite:PATH' or 'postgres://...', got '%s'", url);
+    const char *p = url + 7;
+    if (p[0] == '/' || str_eq(p, ":memory:"))
+        cfg->store_url = xstrdup(url);
+    else
+        cfg->store_url = xasprintf("sqlite:%s/%s", c->dir, p);
+    return 0;
+}
+
+static int check_listen(struct ctx *c, const yaml_node_t *n, const char *s)
+{
+    const char *colon = strrchr(s, ':');
+    char *end;
+    if (!colon || colon == s || !colon[1]) goto bad;
+    errno = 0;
+    long port = strtol(colon + 1, &end, 10);
+    if (*end || errno || port < 0 || port > 65535 || colon[1] < '0' || colon[1] > '9') goto bad;
+    return 0;
+bad:
+    return fail(c, n, "listen", "expected HOST:PORT, got '%s'", s);
+}
+
+/* ---- log and limits ------------------------------------------------------ */
+
+static int log_pair(struct ctx *c, const char *key, yaml_node_t *k, yaml_node_t *v,
+                    const char *path, void *user)
+{
+    static const char *const levels[] = {"debug", "info", "warn", "error"};
+    static const char *const formats[] = {"text", "json"};
+    struct config *cfg = user;
+    size_t i;
+    if (str_eq(key, "level")) {
+        if (get_choice(c, v, path, levels, 4, &i)) return -1;
+        free(cfg->log_level);
+        cfg->log_level = xstrdup(levels[i]);
+    } else if (str_eq(key, "format")) {
+        if (get_choice(c, v, path, formats, 2, &i)) return -1;
+        free(cfg->log_format);
+        cfg->log_format = xstrdup(formats[i]);
+    } else {
+        return unknown_key(c, k, path);
+    }
+    return 0;
+}
+
+static int limits_pair(struct ctx *c, const char *key, yaml_node_t *k, yaml_node_t *v,
+                       const char *path, void *user)
+{
+    struct config_limits *l = user;
+    size_t *slot = str_eq(key, "max_body_bytes")    ? &l->max_body_bytes
+                   : str_eq(key, "max_batch")       ? &l->max_batch
+                   : str_eq(key, "max_field_bytes") ? &l->max_field_bytes
+                                                    : NULL;
+    if (!slot) return unknown_key(c, k, path);
+    unsigned long long n;
+    if (get_uint(c, v, path, 1, SIZE_MAX, &n)) return -1;
+    *slot = (size_t)n;
+    return 0;
+}
+
+/* ---- tasks --------------------------------------------------------------- */
+
+static int task_name_ok(const char *s)
+{
+    size_t n = strlen(s);
+    if (n < 1 || n > 64) return 0;
+    for (size_t i = 0; i < n; i++) {
+        char ch = s[i];
+        int ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+                 ch == '_' || ch == '-';
+        if (!ok) return 0;
+    }
+    return 1;
+}
+
+static int add_text_field(struct ctx *c, struct task_config *t, const yaml_node_t *n,
+                          const char *path)
+{
+    const char *s;
+    if (get_string(c, n, path, &s)) return -1;
+    for (size_t i = 0; i < t->n_text_fields; i++)
+        if (str_eq(t->text_fields[i], s)) return fail(c, n, path, "field '%s' listed twice", s);
+    t->text_fields = xrealloc(t->text_fields, (t->n_text_fields + 1) * sizeof *t->text_fields);
+    t->text_fields[t->n_text_fields++] = xstrdup(s);
+    return 0;
+}
+
+static int parse_text(struct ctx *c, struct task_config *t, yaml_node_t *v, const char *path)
+{
+    if (v->type == YAML_SCALAR_NODE) return add_text_field(c, t, v, path);
+    if (want_kind(c, v, YAML_SEQUENCE_NODE, path)) return -1;
+    for (yaml_node_item_t *it = v->data.sequence.items.start; it < v->data.sequence.items.top;
+         it++) {
+        yaml_node_t *item = node_at(c, *it);
+        if (item && add_text_field(c, t, item, path)) return -1;
+    }
+    if (!t->n_text_fields) return fail(c, v, path, "expected at least one field name");
+    return 0;
+}
+
+static int model_pair(struct ctx *c, const char *key, yaml_node_t *k, yaml_node_t *v,
+                      const char *path, void *user)
+{
+    (void)k;
+    struct task_config *t = user;
+    if (v->type != YAML_SCALAR_NODE)
+        return fail(c, v, path, "expected a scalar value, got %s", kind_name(v));
+    if (str_eq(key, "kind")) {
+        const char *s;
+        if (get_string(c, v, path, &s)) return -1;
+        t->model_kind = xstrdup(s);
+        return 0;
+    }
+    t->model_params = xrealloc(t->model_params, (t->n_model_params + 1) * sizeof *t->model_params);
+    struct config_param *p = &t->model_params[t->n_model_params++];
+    p->key = xstrdup(key);
+    p->value = xstrdup(is_null(v) ? "" : scalar_text(v));
+    p->line = node_line(v);
+    return 0;
+}
+
+struct task_seen {
+    struct task_config *t;
+    int type, text, label, model;
+};
+
+static int task_pair(struct ctx *c, const char *key, yaml_node_t *k, yaml_node_t *v,
+                     const char *path, void *user)
+{
+    static const char *const types[] = {"binary", "multiclass", "multilabel"};
+    struct task_seen *seen = user;
+    struct task_config *t = seen->t;
+    if (str_eq(key, "type")) {
+        size_t i;
+        if (get_choice(c, v, path, types, 3, &i)) return -1;
+        t->type = (enum task_type)i;
+        seen->type = 1;
+    } else if (str_eq(key, "text")) {
+        if (parse_text(c, t, v, path)) return -1;
+        seen->text = 1;
+    } else if (str_eq(key, "label")) {
+        const char *s;
+        if (get_string(c, v, path, &s)) return -1;
+        t->label = xstrdup(s);
+        seen->label = 1;
+    } else if (str_eq(key, "test_fraction")) {
+        if (want_kind(c, v, YAML_SCALAR_NODE, path)) return -1;
+        char *end;
+        double x = strtod(scalar_text(v), &end);
+        if (!*scalar_text(v) || *end || !isfinite(x) || x <= 0 || x >= 1)
+            return fail(c, v, path, "expected a number between 0 and 1 (exclusive), got '%s'",
+                        scalar_text(v));
+        t->test_fraction = x;
+    } else if (str_eq(key, "model")) {
+        if (each_pair(c, v, path, model_pair, t)) return -1;
+        if (!t->model_kind) return fail(c, v, path, "missing required key 'kind'");
+        seen->model = 1;
+    } else {
+        return unknown_key(c, k, path);
+    }
+    return 0;
+}
+
+static int tasks_pair(struct ctx *c, const char *key, yaml_node_t *k, yaml_node_t *v,
+                      const char *path, void *user)
+{
+    struct config *cfg = user;
+    if (!task_name_ok(key))
+        return fail(c, k, path, "invalid task name; use 1 to 64 letters, digits, '_' or '-'");
+    cfg->tasks = xrealloc(cfg->tasks, (cfg->n_tasks + 1) * sizeof *cfg->tasks);
+    struct task_config *t = &cfg->tasks[cfg->n_tasks++];
+    memset(t, 0, sizeof *t);
+    t->name = xstrdup(key);
+    t->line = node_line(k);
+    t->test_fraction = 0.2;
+    struct task_seen seen = {.t = t};
+    if (each_pair(c, v, path, task_pair, &seen)) return -1;
+    const char *missing = !seen.type ? "type" : !seen.text ? "text" : !seen.label ? "label" : NULL;
+    if (missing) {
+        char fpath[PATH_MAX_KEY];
+        snprintf(fpath, sizeof fpath, "%s.%s", path, missing);
+        return err_set_field(c->e, ERR_INVALID, fpath, "%s:%d: %s: missing required key '%s'",
+                             c->name, t->line, path, missing);
+    }
+    /* `model:` may be left out: linear is the default and the cheapest kind */
+    if (!t->model_kind) t->model_kind = xstrdup("linear");
+    for (size_t i = 0; i < t->n_text_fields; i++)
+        if (str_eq(t->text_fields[i], t->label))
+            return fail(c, k, path, "column '%s' is both a text field and the label", t->label);
+    return 0;
+}
+
+/* ---- top level ----------------------------------------------------------- */
+
+static int top_pair(struct ctx *c, const char *key, yaml_node_t *k, yaml_node_t *v,
+                    const char *path, void *user)
+{
+    struct config *cfg = user;
+    const char *s;
+    unsigned long long n;
+    if (str_eq(key, "store")) {
+        if (get_string(c, v, path, &s) || set_store(c, cfg, v, s)) return -1;
+    } else if (str_eq(key, "listen")) {
+        if (get_string(c, v, path, &s) || check_listen(c, v, s)) return -1;
+        free(cfg->listen);
+        cfg->listen = xstrdup(s);
+    } else if (str_eq(key, "threads")) {
+        if (get_uint(c, v, path, 0, INT_MAX, &n)) return -1;
+        cfg->threads = (int)n;
+    } else if (str_eq(key, "log")) {
+        return each_pair(c, v, path, log_pair, cfg);
+    } else if (str_eq(key, "limits")) {
+        return each_pair(c, v, path, limits_pair, &cfg->limits);
+    } else if (str_eq(key, "tasks")) {
+        if (is_null(v)) return fail(c, v, path, "at least one task required");
+        if (each_pair(c, v, path, tasks_pair, cfg)) return -1;
+        if (!cfg->n_tasks) return fail(c, v, path, "at least one task required");
+    } else {
+        return unknown_key(c, k, path);
+    }
+    return 0;
+}
+
+static int yaml_fail(struct ctx *c, const yaml_parser_t *p)
+{
+    int line = (int)p->problem_mark.line + 1;
+    if (p->error == YAML_READER_ERROR)
+        return err_set(c->e, ERR_INVALID, "%s: invalid YAML: %s at byte %zu", c->name,
+                       p->problem ? p->problem : "unreadable input", p->problem_offset);
+    if (p->context)
+        return err_set(c->e, ERR_INVALID, "%s:%d: invalid YAML: %s (%s at line %d)", c->name, line,
+                       p->problem ? p->problem : "syntax error", p->context,
+                       (int)p->context_mark.line + 1);
+    return err_set(c->e, ERR_INVALID, "%s:%d: invalid YAML: %s", c->name, line,
+                   p->problem ? p->problem : "syntax error");
+}
+
+static void set_defaults(struct config *cfg)
+{
+    cfg->listen = xstrdup("127.0.0.1:8080");
+    cfg->log_level = xstrdup("info");
+    cfg->log_format = xstrdup("text");
+    cfg->limits.max_body_bytes = 1024 * 1024;
+    cfg->limits.max_batch = 256;
+    cfg->limits.max_field_bytes = 64 * 1024;
+}
+
+static int load_document(struct ctx *c, yaml_parser_t *parser, struct config *cfg)
+{
+    yaml_node_t *root = yaml_document_get_root_node(c->doc);
+    if (!root || is_null(root))
+        return err_set(c->e, ERR_INVALID, "%s: empty configuration; at least one task required",
+                       c->name);
+    if (root->type != YAML_MAPPING_NODE)
+        return err_set(c->e, ERR_INVALID, "%s:%d: expected a mapping at the top, got %s", c->name,
+                       node_line(root), kind_name(root));
+    if (each_pair(c, root, "", top_pair, cfg)) return -1;
+    if (!cfg->n_tasks)
+        return err_set_field(c->e, ERR_INVALID, "tasks",
+                             "%s: tasks: missing; at least one task required", c->name);
+    if (!cfg->store_url && set_store(c, cfg, root, "sqlite:boucle.db")) return -1;
+
+    /* a second document would be silently ignored: say so instead */
+    yaml_document_t next;
+    if (!yaml_parser_load(parser, &next)) return yaml_fail(c, parser);
+    int more = yaml_document_get_root_node(&next) != NULL;
+    int line = more ? node_line(yaml_document_get_root_node(&next)) : 0;
+    yaml_document_delete(&next);
+    if (more)
+        return err_set(c->e, ERR_INVALID, "%s:%d: only one YAML document is allowed", c->name,
+                       line);
+    return 0;
+}
+
+/* An absolute form of `dir` (which may be relative to the working folder). */
+static char *absolute_dir(const char *dir)
+{
+    char *real = realpath(dir && *dir ? dir : ".", NULL);
+    if (real) {
+        char *copy = xstrdup(real); /* realpath's memory comes from malloc, ours from xmalloc */
+        free(real);
+        return copy;
+    }
+    if (dir && dir[0] == '/') return xstrdup(dir);
+    char cwd[4096];
+    if (!getcwd(cwd, sizeof cwd)) return xstrdup(dir ? dir : ".");
+    return xasprintf("%s/%s", cwd, dir ? dir : ".");
+}
+
+int config_load_string(const char *yaml, size_t len, const char *name, const char *base_dir,
+                       struct config *out, struct err *e)
+{
+    memset(out, 0, sizeof *out);
+    out->path = xstrdup(name ? name : "config");
+    out->dir = absolute_dir(base_dir);
+    set_defaults(out);
+    struct ctx c = {.name = out->path, .dir = out->dir, .e = e};
+
+    yaml_parser_t parser;
+    yaml_document_t doc;
+    if (!yaml_parser_initialize(&parser)) {
+        config_free(out);
+        return err_set(e, ERR_INTERNAL, "cannot initialise the YAML parser");
+    }
+    yaml_parser_set_input_string(&parser, (const unsigned char *)yaml, len);
+    int rc;
+    if (!yaml_parser_load(&parser, &doc)) {
+        rc = yaml_fail(&c, &parser);
+    } else {
+        c.doc = &doc;
+        rc = load_document(&c, &parser, out);
+        yaml_document_delete(&doc);
+    }
+    yaml_parser_delete(&parser);
+    if (rc) config_free(out);
+    return rc;
+}
+
+static char *read_whole(const char *path, size_t *len, struct err *e)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        err_set(e, ERR_IO, "cannot read config '%s': %s", path, strerror(errno));
+        return NULL;
+    }
+    struct buf b;
+    buf_init(&b);
+    char chunk[16384];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+        buf_append(&b, chunk, n);
+    int failed = ferror(f);
+    int saved = errno;
+    fclose(f);
+    if (failed) {
+        buf_free(&b);
+        err_set(e, ERR_IO, "cannot read config '%s': %s", path, strerror(saved));
+        return NULL;
+    }
+    *len = b.len;
+    if (!b.data) buf_append(&b, "", 0);
+    return buf_detach(&b);
+}
+
+int config_load(const char *path, struct config *out, struct err *e)
+{
+    memset(out, 0, sizeof *out);
+    size_t len;
+    char *text = read_whole(path, &len, e);
+    if (!text) return -1;
+    /* relative paths in the file are relative to the file, not to the caller's cwd */
+    char *dir = xstrdup(path);
+    char *slash = strrchr(dir, '/');
+    if (!slash)
+        strcpy(dir, ".");
+    else if (slash == dir)
+        dir[1] = '\0';
+    else
+        *slash = '\0';
+    int rc = config_load_string(text, len, path, dir, out, e);
+    free(dir);
+    free(text);
+    return rc;
+}
+
+void config_free(struct config *c)
+{
+    if (!c) return;
+    for (size_t i = 0; i < c->n_tasks; i++) {
+        struct task_config *t = &c->tasks[i];
+        free(t->name);
+        for (size_t j = 0; j < t->n_text_fields; j++)
+            free(t->text_fields[j]);
+        free(t->text_fields);
+        free(t->label);
+        free(t->model_kind);
+        for (size_t j = 0; j < t->n_model_params; j++) {
+            free(t->model_params[j].key);
+            free(t->model_params[j].value);
+        }
+        free(t->model_params);
+    }
+    free(c->tasks);
+    free(c->path);
+    free(c->dir);
+    free(c->store_url);
+    free(c->listen);
+    free(c->log_level);
+    free(c->log_format);
+    memset(c, 0, sizeof *c);
+}
+
+const struct task_config *config_task(const struct config *c, const char *name)
+{
+    for (size_t i = 0; i < c->n_tasks; i++)
+        if (str_eq(c->tasks[i].name, name)) return &c->tasks[i];
+    return NULL;
+}
