@@ -14,7 +14,7 @@ struct metrics {
     size_t *support;                 /* true count per class */
     double precision_macro, recall_macro, f1_macro;
     double precision_weighted, recall_weighted, f1_weighted;
-    size_t *confusion; /* n_labels x n_labels, row = true, column = predicted */
+    size_t *confusion;      /* n_labels x n_labels, row = true, column = predicted */
     double roc_auc, pr_auc; /* binary only (positive = label 1); NAN otherwise */
     double log_loss;
 };

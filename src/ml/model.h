@@ -20,8 +20,8 @@ struct model_config {
     int sublinear_tf;         /* default 1: tf = 1 + log(tf) */
     size_t max_features;      /* 0 = no limit; else keep the most frequent */
     /* linear: liblinear L2-regularised logistic regression */
-    double C;   /* default 1.0 */
-    double eps; /* stopping tolerance, default 0.01 as liblinear */
+    double C;                  /* default 1.0 */
+    double eps;                /* stopping tolerance, default 0.01 as liblinear */
     int class_weight_balanced; /* default 0 */
 };
 

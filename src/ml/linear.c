@@ -1,0 +1,204 @@
+/* Training through liblinear, prediction without it. */
+#include "ml/linear.h"
+
+#include "base/mem.h"
+
+#include <linear.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void quiet(const char *s)
+{
+    (void)s; /* liblinear prints its iterations to stdout otherwise */
+}
+
+/* Copies liblinear's weights into lw, mapping its class order (order of
+ * first appearance in the data) to our label indices. */
+static void copy_weights(const struct model *lm, size_t n_features, size_t n_labels, int binary,
+                         struct linear_weights *lw)
+{
+    size_t rows = n_features + 1;
+    lw->n_rows = rows;
+    lw->n_cols = binary ? 1 : n_labels;
+    lw->w = xcalloc(rows * lw->n_cols, sizeof *lw->w);
+    if (lm->nr_class == 2) {
+        /* One vector: a positive decision value means lm->label[0]. */
+        int a = lm->label[0], b = lm->label[1];
+        if (binary) {
+            double sign = a == 1 ? 1.0 : -1.0;
+            for (size_t j = 0; j < rows; j++)
+                lw->w[j] = sign * lm->w[j];
+            return;
+        }
+        for (size_t j = 0; j < rows; j++) {
+            lw->w[j * n_labels + (size_t)a] = lm->w[j];
+            lw->w[j * n_labels + (size_t)b] = -lm->w[j];
+        }
+    } else {
+        size_t k = (size_t)lm->nr_class;
+        for (size_t i = 0; i < k; i++) {
+            size_t c = (size_t)lm->label[i];
+            for (size_t j = 0; j < rows; j++)
+                lw->w[j * n_labels + c] = lm->w[j * k + i];
+        }
+    }
+    int *present = xcalloc(n_labels, sizeof *present);
+    for (int i = 0; i < lm->nr_class; i++)
+        present[lm->label[i]] = 1;
+    for (size_t c = 0; c < n_labels; c++)
+        if (!present[c]) lw->w[n_features * n_labels + c] = LINEAR_ABSENT_BIAS;
+    free(present);
+}
+
+int linear_fit(const struct tfidf_matrix *x, size_t n_features, const int *y, size_t n_labels,
+               int binary, const struct linear_params *p, struct linear_weights *out, struct err *e)
+{
+    memset(out, 0, sizeof *out);
+    size_t n = x->n_rows;
+    if (binary && n_labels != 2)
+        return err_set(e, ERR_INVALID, "a binary model needs exactly 2 labels, not %zu", n_labels);
+    if (n_features + 1 >= (size_t)INT32_MAX || n >= (size_t)INT32_MAX)
+        return err_set(e, ERR_LIMIT, "training problem too large for liblinear");
+    size_t *count = xcalloc(n_labels, sizeof *count);
+    size_t present = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (y[i] < 0 || (size_t)y[i] >= n_labels) {
+            free(count);
+            return err_set(e, ERR_INVALID, "example %zu: label index %d out of range", i, y[i]);
+        }
+        if (!count[y[i]]++) present++;
+    }
+    if (present < 2) {
+        free(count);
+        return err_set(e, ERR_INVALID,
+                       "training data has %zu distinct label(s); at least 2 are needed", present);
+    }
+
+    /* liblinear rows: our features as 1-based indices, then the bias
+     * feature (index n_features + 1, value 1), then the -1 terminator. */
+    size_t nnz = x->row_ptr[n];
+    struct feature_node *nodes = xmalloc((nnz + 2 * n) * sizeof *nodes);
+    struct feature_node **rows = xmalloc(n * sizeof *rows);
+    double *yd = xmalloc(n * sizeof *yd);
+    struct feature_node *q = nodes;
+    for (size_t i = 0; i < n; i++) {
+        rows[i] = q;
+        for (size_t k = x->row_ptr[i]; k < x->row_ptr[i + 1]; k++) {
+            q->index = (int)x->idx[k] + 1;
+            q->value = x->val[k];
+            q++;
+        }
+        q->index = (int)n_features + 1;
+        q->value = 1.0;
+        q++;
+        q->index = -1;
+        q->value = 0;
+        q++;
+        yd[i] = y[i];
+    }
+    struct problem prob = {.l = (int)n, .n = (int)n_features + 1, .y = yd, .x = rows, .bias = 1.0};
+
+    int *wl = NULL;
+    double *wv = NULL;
+    int nw = 0;
+    if (p->class_weight_balanced) { /* sklearn: n / (classes * count) */
+        wl = xmalloc(n_labels * sizeof *wl);
+        wv = xmalloc(n_labels * sizeof *wv);
+        for (size_t c = 0; c < n_labels; c++) {
+            if (!count[c]) continue;
+            wl[nw] = (int)c;
+            wv[nw] = (double)n / ((double)present * (double)count[c]);
+            nw++;
+        }
+    }
+    struct parameter param = {.solver_type = L2R_LR,
+                              .eps = p->eps,
+                              .C = p->C,
+                              .nr_weight = nw,
+                              .weight_label = wl,
+                              .weight = wv,
+                              .p = 0.1,
+                              .init_sol = NULL};
+    int rc = 0;
+    const char *bad = check_parameter(&prob, &param);
+    if (bad) {
+        rc = err_set(e, ERR_INVALID, "liblinear refused the parameters: %s", bad);
+    } else {
+        set_print_string_function(quiet);
+        struct model *lm = train(&prob, &param);
+        if (!lm || lm->nr_feature != (int)n_features) {
+            rc = err_set(e, ERR_INTERNAL, "liblinear training failed");
+        } else {
+            copy_weights(lm, n_features, n_labels, binary, out);
+        }
+        if (lm) free_and_destroy_model(&lm);
+    }
+    free(wl);
+    free(wv);
+    free(count);
+    free(nodes);
+    free(rows);
+    free(yd);
+    return rc;
+}
+
+void linear_scores(const struct linear_weights *lw, const uint32_t *idx, const double *val,
+                   size_t nnz, double *scores)
+{
+    size_t nc = lw->n_cols;
+    const double *bias = lw->w + (lw->n_rows - 1) * nc;
+    for (size_t c = 0; c < nc; c++)
+        scores[c] = bias[c];
+    if (nc == 1) {
+        double s = 0;
+        for (size_t k = 0; k < nnz; k++)
+            s += val[k] * lw->w[idx[k]];
+        scores[0] += s;
+        return;
+    }
+    for (size_t k = 0; k < nnz; k++) {
+        const double *row = lw->w + (size_t)idx[k] * nc;
+        for (size_t c = 0; c < nc; c++)
+            scores[c] += val[k] * row[c];
+    }
+}
+
+static double sigmoid(double z)
+{
+    if (z >= 0) return 1.0 / (1.0 + exp(-z));
+    double t = exp(z);
+    return t / (1.0 + t);
+}
+
+void linear_probabilities(const struct linear_weights *lw, size_t n_labels, const double *scores,
+                          double *probs)
+{
+    if (lw->n_cols == 1) {
+        double p = sigmoid(scores[0]);
+        probs[0] = 1.0 - p;
+        probs[1] = p;
+        return;
+    }
+    double sum = 0;
+    for (size_t c = 0; c < n_labels; c++) {
+        probs[c] = sigmoid(scores[c]);
+        sum += probs[c];
+    }
+    if (!(sum > 0)) { /* every sigmoid underflowed: all mass on the best score */
+        size_t best = 0;
+        for (size_t c = 1; c < n_labels; c++)
+            if (scores[c] > scores[best]) best = c;
+        for (size_t c = 0; c < n_labels; c++)
+            probs[c] = c == best;
+        return;
+    }
+    for (size_t c = 0; c < n_labels; c++)
+        probs[c] /= sum;
+}
+
+void linear_free(struct linear_weights *lw)
+{
+    free(lw->w);
+    memset(lw, 0, sizeof *lw);
+}

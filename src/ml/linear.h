@@ -1,0 +1,50 @@
+/* The `linear` model kind: L2-regularised logistic regression trained with
+ * liblinear (one-vs-rest for more than two classes, like liblinear and
+ * sklearn's OneVsRestClassifier), its weights then copied into our own
+ * matrix so that prediction and the artifact do not depend on liblinear. */
+#ifndef BOUCLE_ML_LINEAR_H
+#define BOUCLE_ML_LINEAR_H
+
+#include "base/err.h"
+#include "text/tfidf.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Bias given to a class that had no training example, so its one-vs-rest
+ * probability is ~1e-13 rather than the 0.5 of an all-zero weight column. */
+#define LINEAR_ABSENT_BIAS (-30.0)
+
+/* Feature-major weights: w[j * n_cols + c], rows 0..n_features-1 for the
+ * features and row n_features for the intercept (liblinear's bias = 1).
+ * Binary models have one column, the score of label 1; otherwise one column
+ * per label. */
+struct linear_weights {
+    size_t n_rows, n_cols;
+    double *w;
+};
+
+struct linear_params {
+    double C, eps;
+    int class_weight_balanced;
+};
+
+/* Trains on the CSR rows of x (n_features columns) with labels y[i] in
+ * [0, n_labels). binary != 0 asks for one column (requires n_labels == 2).
+ * At least two distinct labels must occur in y. */
+int linear_fit(const struct tfidf_matrix *x, size_t n_features, const int *y, size_t n_labels,
+               int binary, const struct linear_params *p, struct linear_weights *out,
+               struct err *e);
+
+/* scores[c] = intercept[c] + sum_k val[k] * w[idx[k]][c], for c < n_cols. */
+void linear_scores(const struct linear_weights *lw, const uint32_t *idx, const double *val,
+                   size_t nnz, double *scores);
+
+/* Turns scores into probabilities over n_labels (binary: [1-p, p] with
+ * p = sigmoid(score); else sigmoids normalised to sum 1, as liblinear). */
+void linear_probabilities(const struct linear_weights *lw, size_t n_labels, const double *scores,
+                          double *probs);
+
+void linear_free(struct linear_weights *lw);
+
+#endif

@@ -1,0 +1,527 @@
+/* The model interface: configuration of the `model:` section, training
+ * dispatch, thread-safe prediction, the artifact format and refcounting.
+ *
+ * Artifact layout (all integers little-endian):
+ *   "BOUCLEMD"  u32 format version  u64 total length (checksum included)
+ *   str kind  u32 task type  u32 n_labels  str label...
+ *   featuriser section (tfidf_save)
+ *   u32 n_cols  u64 n_rows  f64 weight...   (linear_weights, feature-major)
+ *   64 hex chars: SHA-256 of every byte before them
+ * The length field lets a truncated file be told from an altered one. */
+#include "ml/model.h"
+
+#include "base/ids.h"
+#include "ml/linear.h"
+#include "text/tfidf.h"
+
+#include <errno.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define MODEL_MAGIC "BOUCLEMD"
+#define MODEL_FORMAT_VERSION 1u
+#define MODEL_HEADER_LEN 20 /* magic + version + length */
+#define MODEL_SUM_LEN 64
+#define MODEL_MAX_LABELS 100000
+#define MODEL_MAX_LABEL_LEN 1024
+
+struct trained_model {
+    atomic_int refs;
+    char kind[16];
+    enum task_type type;
+    size_t n_labels;
+    char **labels;
+    struct tfidf feat;
+    struct linear_weights lin;
+};
+
+/* ---- configuration ---------------------------------------------------- */
+
+void model_config_defaults(struct model_config *c)
+{
+    memset(c, 0, sizeof *c);
+    snprintf(c->kind, sizeof c->kind, "linear");
+    c->ngram_min = 1;
+    c->ngram_max = 2;
+    c->min_df = 2;
+    c->max_df = 1.0;
+    c->sublinear_tf = 1;
+    c->max_features = 0;
+    c->C = 1.0;
+    c->eps = 0.01;
+    c->class_weight_balanced = 0;
+}
+
+static int bad_param(struct err *e, const struct config_param *p, const char *what)
+{
+    char field[64];
+    snprintf(field, sizeof field, "model.%s", p->key);
+    return err_set_field(e, ERR_INVALID, field, "model.%s (line %d): %s, got '%s'", p->key, p->line,
+                         what, p->value ? p->value : "");
+}
+
+static int parse_long(const char *s, long lo, long hi, long *out)
+{
+    if (!s || !*s) return -1;
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    while (*end == ' ')
+        end++;
+    if (errno || *end || v < lo || v > hi) return -1;
+    *out = v;
+    return 0;
+}
+
+static int parse_double(const char *s, double *out)
+{
+    if (!s || !*s) return -1;
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    while (*end == ' ')
+        end++;
+    if (errno || *end || !isfinite(v)) return -1;
+    *out = v;
+    return 0;
+}
+
+static int parse_bool(const char *s, int *out)
+{
+    static const char *yes[] = {"true", "yes", "on", "1"}, *no[] = {"false", "no", "off", "0"};
+    for (size_t i = 0; s && i < 4; i++) {
+        if (!strcasecmp(s, yes[i])) return *out = 1, 0;
+        if (!strcasecmp(s, no[i])) return *out = 0, 0;
+    }
+    return -1;
+}
+
+/* "1,2", "1-2", "[1, 2]" or "(1, 2)" */
+static int parse_range(const char *s, int *lo, int *hi)
+{
+    if (!s) return -1;
+    char tmp[64];
+    size_t k = 0;
+    for (; *s && k + 1 < sizeof tmp; s++)
+        if (!strchr(" []()", *s)) tmp[k++] = *s == '-' ? ',' : *s;
+    tmp[k] = '\0';
+    char *comma = strchr(tmp, ',');
+    if (!comma) return -1;
+    *comma = '\0';
+    long a, b;
+    if (parse_long(tmp, 1, TFIDF_MAX_NGRAM, &a) || parse_long(comma + 1, 1, TFIDF_MAX_NGRAM, &b) ||
+        b < a)
+        return -1;
+    *lo = (int)a;
+    *hi = (int)b;
+    return 0;
+}
+
+int model_config_parse(struct model_config *c, const char *kind, const struct config_param *params,
+                       size_t n_params, struct err *e)
+{
+    model_config_defaults(c);
+    if (kind && *kind && strcmp(kind, "linear") != 0)
+        return err_set_field(e, ERR_INVALID, "model.kind",
+                             "model.kind: unknown model kind '%s' (available: linear)", kind);
+    int ngram_line = 0;
+    for (size_t i = 0; i < n_params; i++) {
+        const struct config_param *p = &params[i];
+        const char *k = p->key ? p->key : "", *v = p->value;
+        long l;
+        double d;
+        if (!strcmp(k, "ngram_range")) {
+            if (parse_range(v, &c->ngram_min, &c->ngram_max))
+                return bad_param(e, p, "expected two n-gram sizes like \"1,2\" (from 1 to 8)");
+            ngram_line = p->line;
+        } else if (!strcmp(k, "ngram_min") || !strcmp(k, "ngram_max")) {
+            if (parse_long(v, 1, TFIDF_MAX_NGRAM, &l))
+                return bad_param(e, p, "expected an integer from 1 to 8");
+            *(!strcmp(k, "ngram_min") ? &c->ngram_min : &c->ngram_max) = (int)l;
+            ngram_line = p->line;
+        } else if (!strcmp(k, "min_df")) {
+            if (parse_long(v, 1, 1000000000L, &l))
+                return bad_param(e, p, "expected a positive integer");
+            c->min_df = (int)l;
+        } else if (!strcmp(k, "max_df")) {
+            if (parse_double(v, &d) || !(d > 0 && d <= 1))
+                return bad_param(e, p, "expected a share of texts in (0, 1]");
+            c->max_df = d;
+        } else if (!strcmp(k, "sublinear_tf")) {
+            if (parse_bool(v, &c->sublinear_tf)) return bad_param(e, p, "expected true or false");
+        } else if (!strcmp(k, "max_features")) {
+            if (parse_long(v, 0, 1000000000L, &l))
+                return bad_param(e, p, "expected a non-negative integer (0 = no limit)");
+            c->max_features = (size_t)l;
+        } else if (!strcmp(k, "C")) {
+            if (parse_double(v, &d) || !(d > 0))
+                return bad_param(e, p, "expected a positive number");
+            c->C = d;
+        } else if (!strcmp(k, "eps")) {
+            if (parse_double(v, &d) || !(d > 0))
+                return bad_param(e, p, "expected a positive number");
+            c->eps = d;
+        } else if (!strcmp(k, "class_weight")) {
+            if (v && !strcmp(v, "balanced"))
+                c->class_weight_balanced = 1;
+            else if (v && (!strcmp(v, "none") || !strcmp(v, "null") || !*v))
+                c->class_weight_balanced = 0;
+            else
+                return bad_param(e, p, "expected 'balanced' or 'none'");
+        } else {
+            char field[64];
+            snprintf(field, sizeof field, "model.%s", k);
+            return err_set_field(e, ERR_INVALID, field,
+                                 "model.%s (line %d): unknown key (known: ngram_range, ngram_min, "
+                                 "ngram_max, min_df, max_df, sublinear_tf, max_features, C, eps, "
+                                 "class_weight)",
+                                 k, p->line);
+        }
+    }
+    if (c->ngram_max < c->ngram_min)
+        return err_set_field(e, ERR_INVALID, "model.ngram_max",
+                             "model.ngram_max (line %d): must not be below ngram_min (%d < %d)",
+                             ngram_line, c->ngram_max, c->ngram_min);
+    return 0;
+}
+
+static void to_tfidf_config(const struct model_config *c, struct tfidf_config *t)
+{
+    t->ngram_min = c->ngram_min;
+    t->ngram_max = c->ngram_max;
+    t->min_df = c->min_df;
+    t->max_df = c->max_df;
+    t->sublinear_tf = c->sublinear_tf;
+    t->max_features = c->max_features;
+}
+
+/* ---- lifecycle -------------------------------------------------------- */
+
+static struct trained_model *model_new(enum task_type type, const char *const *names, size_t n)
+{
+    struct trained_model *m = xcalloc(1, sizeof *m);
+    atomic_init(&m->refs, 1);
+    snprintf(m->kind, sizeof m->kind, "linear");
+    m->type = type;
+    m->n_labels = n;
+    m->labels = xcalloc(n, sizeof *m->labels);
+    for (size_t i = 0; names && i < n; i++)
+        m->labels[i] = xstrdup(names[i]);
+    return m;
+}
+
+static void model_destroy(struct trained_model *m)
+{
+    for (size_t i = 0; i < m->n_labels; i++)
+        free(m->labels[i]);
+    free(m->labels);
+    tfidf_free(&m->feat);
+    linear_free(&m->lin);
+    free(m);
+}
+
+void model_retain(struct trained_model *m)
+{
+    atomic_fetch_add_explicit(&m->refs, 1, memory_order_relaxed);
+}
+
+void model_release(struct trained_model *m)
+{
+    if (!m) return;
+    /* acq_rel: the last releaser must see every other thread's use done */
+    if (atomic_fetch_sub_explicit(&m->refs, 1, memory_order_acq_rel) == 1) model_destroy(m);
+}
+
+size_t model_n_labels(const struct trained_model *m)
+{
+    return m->n_labels;
+}
+
+const char *model_label(const struct trained_model *m, size_t i)
+{
+    return i < m->n_labels ? m->labels[i] : NULL;
+}
+
+const char *model_kind(const struct trained_model *m)
+{
+    return m->kind;
+}
+
+size_t model_n_features(const struct trained_model *m)
+{
+    return m->feat.n_features;
+}
+
+/* ---- training --------------------------------------------------------- */
+
+struct trained_model *model_train(const struct model_config *cfg, enum task_type type,
+                                  const char *const *texts, const int *labels, size_t n,
+                                  const char *const *label_names, size_t n_labels, struct err *e)
+{
+    if (strcmp(cfg->kind, "linear") != 0) {
+        err_set_field(e, ERR_INVALID, "model.kind", "unknown model kind '%s' (available: linear)",
+                      cfg->kind);
+        return NULL;
+    }
+    if (type == TASK_MULTILABEL) {
+        err_set(e, ERR_USAGE,
+                "model_train takes one label per text; a multilabel task trains "
+                "one binary model per label");
+        return NULL;
+    }
+    if (n_labels < 2 || n_labels > MODEL_MAX_LABELS || (type == TASK_BINARY && n_labels != 2)) {
+        err_set(e, ERR_INVALID, "a %s task needs %s labels, not %zu",
+                type == TASK_BINARY ? "binary" : "multiclass",
+                type == TASK_BINARY ? "exactly 2" : "at least 2", n_labels);
+        return NULL;
+    }
+    for (size_t i = 0; i < n_labels; i++) {
+        if (!label_names || !label_names[i] || strlen(label_names[i]) > MODEL_MAX_LABEL_LEN) {
+            err_set(e, ERR_INVALID, "label %zu has no name or a name over %d bytes", i,
+                    MODEL_MAX_LABEL_LEN);
+            return NULL;
+        }
+    }
+    struct tfidf_config tc;
+    to_tfidf_config(cfg, &tc);
+    struct trained_model *m = model_new(type, label_names, n_labels);
+    struct tfidf_matrix x;
+    if (tfidf_fit(&m->feat, &tc, texts, NULL, n, &x, e)) {
+        err_prefix(e, "featurising");
+        model_destroy(m);
+        return NULL;
+    }
+    struct linear_params lp = {
+        .C = cfg->C, .eps = cfg->eps, .class_weight_balanced = cfg->class_weight_balanced};
+    int rc =
+        linear_fit(&x, m->feat.n_features, labels, n_labels, type == TASK_BINARY, &lp, &m->lin, e);
+    tfidf_matrix_free(&x);
+    if (rc) {
+        err_prefix(e, "training");
+        model_destroy(m);
+        return NULL;
+    }
+    return m;
+}
+
+/* ---- prediction ------------------------------------------------------- */
+
+/* Per-thread scratch, grown to the largest text and label count seen, so
+ * a serving thread stops allocating after its first few requests. A
+ * pthread key frees it when the thread ends: an HTTP server may run one
+ * thread per connection, and a scratch per finished thread would leak. */
+struct predict_scratch {
+    struct tfidf_vec vec;
+    double *scores;
+    size_t scores_cap;
+};
+
+static pthread_key_t scratch_key;
+static pthread_once_t scratch_once = PTHREAD_ONCE_INIT;
+static _Thread_local struct predict_scratch *tl_scratch;
+
+static void scratch_free(void *p)
+{
+    struct predict_scratch *s = p;
+    tfidf_vec_free(&s->vec);
+    free(s->scores);
+    free(s);
+}
+
+static void scratch_key_create(void)
+{
+    if (pthread_key_create(&scratch_key, scratch_free) != 0) abort(); /* EAGAIN: out of keys */
+}
+
+static struct predict_scratch *scratch_get(size_t n_scores)
+{
+    struct predict_scratch *s = tl_scratch;
+    if (!s) {
+        pthread_once(&scratch_once, scratch_key_create);
+        s = xcalloc(1, sizeof *s);
+        tfidf_vec_init(&s->vec);
+        pthread_setspecific(scratch_key, s);
+        tl_scratch = s;
+    }
+    if (s->scores_cap < n_scores) {
+        s->scores = xrealloc(s->scores, n_scores * sizeof *s->scores);
+        s->scores_cap = n_scores;
+    }
+    return s;
+}
+
+size_t model_predict(const struct trained_model *m, const char *text, size_t len, double *probs)
+{
+    struct predict_scratch *s = scratch_get(m->lin.n_cols);
+    tfidf_transform(&m->feat, text ? text : "", text ? len : 0, &s->vec);
+    linear_scores(&m->lin, s->vec.idx, s->vec.val, s->vec.n, s->scores);
+    linear_probabilities(&m->lin, m->n_labels, s->scores, probs);
+    size_t best = 0;
+    for (size_t c = 1; c < m->n_labels; c++)
+        if (probs[c] > probs[best]) best = c;
+    return best;
+}
+
+/* ---- artifact --------------------------------------------------------- */
+
+static void put_u64_at(struct buf *b, size_t at, unsigned long long v)
+{
+    for (int i = 0; i < 8; i++)
+        b->data[at + (size_t)i] = (char)(v >> (8 * i));
+}
+
+int model_save(const struct trained_model *m, struct buf *out, struct err *e)
+{
+    (void)e; /* cannot fail: memory exhaustion aborts */
+    size_t start = out->len;
+    buf_append(out, MODEL_MAGIC, 8);
+    buf_put_u32(out, MODEL_FORMAT_VERSION);
+    buf_put_u64(out, 0); /* total length, patched below */
+    buf_put_str(out, m->kind);
+    buf_put_u32(out, (unsigned)m->type);
+    buf_put_u32(out, (unsigned)m->n_labels);
+    for (size_t i = 0; i < m->n_labels; i++)
+        buf_put_str(out, m->labels[i]);
+    tfidf_save(&m->feat, out);
+    buf_put_u32(out, (unsigned)m->lin.n_cols);
+    buf_put_u64(out, m->lin.n_rows);
+    buf_reserve(out, m->lin.n_rows * m->lin.n_cols * 8 + MODEL_SUM_LEN);
+    for (size_t i = 0; i < m->lin.n_rows * m->lin.n_cols; i++)
+        buf_put_f64(out, m->lin.w[i]);
+    put_u64_at(out, start + 12, (unsigned long long)(out->len - start + MODEL_SUM_LEN));
+    char sum[SHA256_HEX_LEN];
+    sha256_hex(out->data + start, out->len - start, sum);
+    buf_append(out, sum, MODEL_SUM_LEN);
+    return 0;
+}
+
+static int truncated(struct err *e, const struct reader *r, size_t body_start, size_t body_len)
+{
+    return err_set(e, ERR_CORRUPT, "artifact truncated at byte %zu",
+                   body_start + body_len - r->left);
+}
+
+/* Parses the checksummed body; the checksum already matched, so failures
+ * here mean a writer bug or a deliberately forged file. */
+static struct trained_model *parse_body(const unsigned char *d, size_t total, struct err *e)
+{
+    struct reader r;
+    size_t body_len = total - MODEL_HEADER_LEN - MODEL_SUM_LEN;
+    reader_init(&r, d + MODEL_HEADER_LEN, body_len);
+    char *kind = reader_str(&r, 15);
+    unsigned type = reader_u32(&r);
+    unsigned n_labels = reader_u32(&r);
+    if (r.failed) {
+        free(kind);
+        truncated(e, &r, MODEL_HEADER_LEN, body_len);
+        return NULL;
+    }
+    if (strcmp(kind, "linear") != 0) {
+        err_set(e, ERR_CORRUPT, "artifact holds an unknown model kind '%s'", kind);
+        free(kind);
+        return NULL;
+    }
+    free(kind);
+    if (type > TASK_MULTICLASS || n_labels < 2 || n_labels > MODEL_MAX_LABELS ||
+        n_labels > r.left / 4 || (type == TASK_BINARY && n_labels != 2)) {
+        err_set(e, ERR_CORRUPT, "artifact header invalid (task type %u, %u labels)", type,
+                n_labels);
+        return NULL;
+    }
+    struct trained_model *m = model_new((enum task_type)type, NULL, n_labels);
+    for (size_t i = 0; i < n_labels; i++) {
+        m->labels[i] = reader_str(&r, MODEL_MAX_LABEL_LEN);
+        if (!m->labels[i]) {
+            truncated(e, &r, MODEL_HEADER_LEN, body_len);
+            goto fail;
+        }
+    }
+    if (tfidf_load(&m->feat, &r, e)) {
+        err_prefix(e, "artifact featuriser");
+        goto fail;
+    }
+    size_t cols = reader_u32(&r);
+    unsigned long long rows = reader_u64(&r);
+    if (r.failed) {
+        truncated(e, &r, MODEL_HEADER_LEN, body_len);
+        goto fail;
+    }
+    size_t want_cols = type == TASK_BINARY ? 1 : n_labels;
+    if (cols != want_cols || rows != m->feat.n_features + 1) {
+        err_set(e, ERR_CORRUPT, "artifact weights are %llu x %zu, expected %zu x %zu", rows, cols,
+                m->feat.n_features + 1, want_cols);
+        goto fail;
+    }
+    if (r.left != rows * cols * 8) {
+        if (r.left < rows * cols * 8) {
+            r.left = 0; /* the read would run past the body's end */
+            truncated(e, &r, MODEL_HEADER_LEN, body_len);
+        } else {
+            err_set(e, ERR_CORRUPT, "artifact has %zu unexpected bytes after the weights",
+                    r.left - (size_t)(rows * cols * 8));
+        }
+        goto fail;
+    }
+    m->lin.n_rows = (size_t)rows;
+    m->lin.n_cols = cols;
+    m->lin.w = xmalloc(rows * cols * sizeof *m->lin.w);
+    for (size_t i = 0; i < rows * cols; i++) {
+        m->lin.w[i] = reader_f64(&r);
+        if (!isfinite(m->lin.w[i])) {
+            err_set(e, ERR_CORRUPT, "artifact weight %zu is not a finite number", i);
+            goto fail;
+        }
+    }
+    return m;
+fail:
+    model_destroy(m);
+    return NULL;
+}
+
+struct trained_model *model_load(const void *data, size_t len, struct err *e)
+{
+    const unsigned char *d = data;
+    size_t k = len < 8 ? len : 8;
+    if (!d || memcmp(d, MODEL_MAGIC, k) != 0 || len == 0) {
+        err_set(e, ERR_CORRUPT, "not a boucle model (bad magic)");
+        return NULL;
+    }
+    if (len < MODEL_HEADER_LEN) {
+        err_set(e, ERR_CORRUPT, "artifact truncated at byte %zu", len);
+        return NULL;
+    }
+    struct reader r;
+    reader_init(&r, d + 8, MODEL_HEADER_LEN - 8);
+    unsigned version = reader_u32(&r);
+    unsigned long long total = reader_u64(&r);
+    if (version != MODEL_FORMAT_VERSION) {
+        err_set(e, ERR_CORRUPT, "unsupported artifact format version %u (this build reads %u)",
+                version, MODEL_FORMAT_VERSION);
+        return NULL;
+    }
+    if (total < MODEL_HEADER_LEN + MODEL_SUM_LEN) {
+        err_set(e, ERR_CORRUPT, "artifact length field is invalid (%llu)", total);
+        return NULL;
+    }
+    if (len < total) {
+        err_set(e, ERR_CORRUPT, "artifact truncated at byte %zu (expected %llu bytes)", len, total);
+        return NULL;
+    }
+    if (len > total) {
+        err_set(e, ERR_CORRUPT, "artifact has %llu unexpected trailing bytes",
+                (unsigned long long)len - total);
+        return NULL;
+    }
+    char sum[SHA256_HEX_LEN];
+    sha256_hex(d, (size_t)total - MODEL_SUM_LEN, sum);
+    if (memcmp(sum, d + total - MODEL_SUM_LEN, MODEL_SUM_LEN) != 0) {
+        err_set(e, ERR_CORRUPT, "artifact checksum mismatch");
+        return NULL;
+    }
+    return parse_body(d, (size_t)total, e);
+}

@@ -1,0 +1,45 @@
+/* The word tokenizer shared by training and prediction: NFKC normalisation
+ * and Unicode case folding, then tokens = runs of letters, digits, marks, '_'
+ * and in-word apostrophes; @mentions and #hashtags keep their sigil; each
+ * symbol/emoji is its own token; http(s) URLs collapse to "<url>".
+ * It writes into a caller-owned, reusable struct tokens so the hot path does
+ * not allocate once the buffers have grown to the largest text seen. */
+#ifndef BOUCLE_TEXT_TOKENIZE_H
+#define BOUCLE_TEXT_TOKENIZE_H
+
+#include "base/mem.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* The token every http:// or https:// URL becomes. */
+#define TOKENIZE_URL "<url>"
+
+struct tokens {
+    /* Folded UTF-8 of all tokens, separated by one space and NUL-terminated,
+     * so tokens i..j (j >= i) are the contiguous bytes text.data + off[i]
+     * up to off[j] + len[j]: that is exactly their space-joined n-gram. */
+    struct buf text;
+    uint32_t *off, *len;
+    size_t n, cap;
+    /* scratch: the normalised code points of the current input */
+    int32_t *cps;
+    size_t cps_cap;
+};
+
+void tokens_init(struct tokens *t);
+void tokens_free(struct tokens *t);
+
+/* Tokenises len bytes of s (need not be NUL-terminated, need not be valid
+ * UTF-8: invalid bytes act as separators). Replaces t's previous content;
+ * returns the token count. */
+size_t tokenize(const char *s, size_t len, struct tokens *t);
+
+/* Token i as a pointer and length into t->text. */
+static inline const char *tokens_at(const struct tokens *t, size_t i, size_t *len)
+{
+    *len = t->len[i];
+    return t->text.data + t->off[i];
+}
+
+#endif

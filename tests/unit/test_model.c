@@ -1,0 +1,315 @@
+/* The model contract: config errors a user can fix, training that learns,
+ * an artifact that round-trips exactly and refuses damage, thread safety. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "ml/model.h"
+
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+
+/* ---- config ---------------------------------------------------------- */
+
+static void test_config_defaults_and_parse(void **state)
+{
+    (void)state;
+    struct model_config c;
+    struct err e;
+    assert_int_equal(model_config_parse(&c, "linear", NULL, 0, &e), 0);
+    assert_string_equal(c.kind, "linear");
+    assert_int_equal(c.ngram_min, 1);
+    assert_int_equal(c.ngram_max, 2);
+    assert_int_equal(c.min_df, 2);
+    assert_int_equal(c.sublinear_tf, 1);
+    assert_float_equal(c.C, 1.0, 0);
+    assert_float_equal(c.eps, 0.01, 0);
+
+    struct config_param p[] = {
+        {"ngram_range", "[1, 3]", 3}, {"min_df", "1", 4}, {"max_df", "0.9", 5},
+        {"sublinear_tf", "false", 6}, {"C", "10", 7},     {"class_weight", "balanced", 8},
+        {"max_features", "5000", 9},  {"eps", "1e-4", 10}};
+    assert_int_equal(model_config_parse(&c, NULL, p, 8, &e), 0);
+    assert_int_equal(c.ngram_max, 3);
+    assert_int_equal(c.min_df, 1);
+    assert_float_equal(c.max_df, 0.9, 0);
+    assert_int_equal(c.sublinear_tf, 0);
+    assert_float_equal(c.C, 10, 0);
+    assert_int_equal(c.class_weight_balanced, 1);
+    assert_int_equal(c.max_features, 5000);
+    assert_float_equal(c.eps, 1e-4, 0);
+}
+
+static void expect_param_error(const char *key, const char *value, const char *msg_part)
+{
+    struct model_config c;
+    struct err e;
+    struct config_param p = {(char *)key, (char *)value, 7};
+    assert_int_equal(model_config_parse(&c, "linear", &p, 1, &e), -1);
+    assert_int_equal(e.code, ERR_INVALID);
+    char head[64];
+    snprintf(head, sizeof head, "model.%s (line 7): ", key);
+    assert_non_null(strstr(e.msg, head));
+    assert_non_null(strstr(e.msg, msg_part));
+}
+
+static void test_config_errors_name_key_and_line(void **state)
+{
+    (void)state;
+    expect_param_error("C", "abc", "expected a positive number");
+    expect_param_error("C", "-1", "expected a positive number");
+    expect_param_error("eps", "0", "expected a positive number");
+    expect_param_error("min_df", "1.5", "positive integer");
+    expect_param_error("max_df", "2", "(0, 1]");
+    expect_param_error("ngram_range", "3,1", "n-gram sizes");
+    expect_param_error("sublinear_tf", "maybe", "true or false");
+    expect_param_error("class_weight", "heavy", "balanced");
+    expect_param_error("colour", "red", "unknown key");
+
+    struct model_config c;
+    struct err e;
+    assert_int_equal(model_config_parse(&c, "forest", NULL, 0, &e), -1);
+    assert_non_null(strstr(e.msg, "unknown model kind 'forest'"));
+    struct config_param p = {"ngram_max", "1", 4}, q = {"ngram_min", "2", 5};
+    struct config_param pq[] = {p, q};
+    assert_int_equal(model_config_parse(&c, "linear", pq, 2, &e), -1);
+    assert_non_null(strstr(e.msg, "model.ngram_max (line 5)"));
+}
+
+/* ---- training and prediction ----------------------------------------- */
+
+static const char *bin_texts[] = {
+    "great flight loved it",       "loved the crew great service", "great great thanks",
+    "awesome crew loved the seat", "thanks for a great flight",    "terrible delay hate it",
+    "lost my bag terrible",        "hate this airline delay",      "awful service lost bag",
+    "delay again terrible awful",
+};
+static const int bin_labels[] = {1, 1, 1, 1, 1, 0, 0, 0, 0, 0};
+static const char *bin_names[] = {"negative", "positive"};
+
+static struct trained_model *train_binary(void)
+{
+    struct model_config c;
+    model_config_defaults(&c);
+    c.min_df = 1;
+    c.C = 10;
+    struct err e;
+    struct trained_model *m =
+        model_train(&c, TASK_BINARY, bin_texts, bin_labels, 10, bin_names, 2, &e);
+    assert_non_null(m);
+    return m;
+}
+
+static void test_binary_learns(void **state)
+{
+    (void)state;
+    struct trained_model *m = train_binary();
+    assert_int_equal(model_n_labels(m), 2);
+    assert_string_equal(model_label(m, 1), "positive");
+    assert_null(model_label(m, 2));
+    assert_string_equal(model_kind(m), "linear");
+    assert_true(model_n_features(m) > 10);
+    double p[2];
+    assert_int_equal(model_predict(m, "loved it, great crew", 20, p), 1);
+    assert_true(p[1] > 0.5);
+    assert_float_equal(p[0] + p[1], 1.0, 1e-12);
+    assert_int_equal(model_predict(m, "TERRIBLE delay, lost bag", 24, p), 0);
+    assert_true(p[0] > 0.5);
+    for (size_t i = 0; i < 10; i++) /* the training set itself */
+        assert_int_equal(model_predict(m, bin_texts[i], strlen(bin_texts[i]), p), bin_labels[i]);
+    /* empty and unknown texts get the intercept's answer, not a crash */
+    model_predict(m, "", 0, p);
+    assert_float_equal(p[0] + p[1], 1.0, 1e-12);
+    model_predict(m, NULL, 0, p);
+    model_release(m);
+}
+
+static const char *mc_texts[] = {
+    "refund my money please",  "i want a refund",
+    "refund the ticket money", "password reset please",
+    "cannot login password",   "login error password",
+    "ship my order",           "where is my order shipping",
+    "order shipping delayed",
+};
+static const int mc_labels[] = {2, 2, 2, 0, 0, 0, 1, 1, 1};
+static const char *mc_names[] = {"account", "shipping", "billing", "other"};
+
+static void test_multiclass_learns_and_absent_class(void **state)
+{
+    (void)state;
+    struct model_config c;
+    model_config_defaults(&c);
+    c.min_df = 1;
+    c.C = 10;
+    c.class_weight_balanced = 1;
+    struct err e;
+    /* "other" (3) has no example: it must get ~0 probability, not 1/2 */
+    struct trained_model *m =
+        model_train(&c, TASK_MULTICLASS, mc_texts, mc_labels, 9, mc_names, 4, &e);
+    assert_non_null(m);
+    double p[4];
+    assert_int_equal(model_predict(m, "reset my password", 17, p), 0);
+    assert_int_equal(model_predict(m, "my order is not shipping", 24, p), 1);
+    assert_int_equal(model_predict(m, "refund please", 13, p), 2);
+    assert_float_equal(p[0] + p[1] + p[2] + p[3], 1.0, 1e-12);
+    assert_true(p[3] < 1e-6);
+    model_release(m);
+}
+
+static void test_train_errors(void **state)
+{
+    (void)state;
+    struct model_config c;
+    model_config_defaults(&c);
+    c.min_df = 1;
+    struct err e;
+    int one[] = {1, 1, 1};
+    assert_null(model_train(&c, TASK_BINARY, bin_texts, one, 3, bin_names, 2, &e));
+    assert_int_equal(e.code, ERR_INVALID);
+    assert_non_null(strstr(e.msg, "at least 2"));
+    assert_null(model_train(&c, TASK_BINARY, mc_texts, mc_labels, 9, mc_names, 3, &e));
+    assert_int_equal(e.code, ERR_INVALID);
+    int bad[] = {0, 1, 5};
+    assert_null(model_train(&c, TASK_BINARY, bin_texts, bad, 3, bin_names, 2, &e));
+    assert_non_null(strstr(e.msg, "out of range"));
+    assert_null(model_train(&c, TASK_MULTILABEL, bin_texts, bin_labels, 10, bin_names, 2, &e));
+    assert_int_equal(e.code, ERR_USAGE);
+    c.min_df = 50; /* nothing survives pruning */
+    assert_null(model_train(&c, TASK_BINARY, bin_texts, bin_labels, 10, bin_names, 2, &e));
+    assert_non_null(strstr(e.msg, "featurising"));
+}
+
+/* ---- artifact -------------------------------------------------------- */
+
+static void test_save_load_same_probabilities(void **state)
+{
+    (void)state;
+    struct trained_model *m = train_binary();
+    struct buf b;
+    buf_init(&b);
+    struct err e;
+    assert_int_equal(model_save(m, &b, &e), 0);
+    assert_memory_equal(b.data, "BOUCLEMD", 8);
+    struct trained_model *l = model_load(b.data, b.len, &e);
+    assert_non_null(l);
+    assert_int_equal(model_n_features(l), model_n_features(m));
+    assert_string_equal(model_label(l, 0), "negative");
+    const char *probe[] = {"great crew", "lost bag delay", "unrelated words", ""};
+    for (size_t i = 0; i < 4; i++) {
+        double p[2], q[2];
+        model_predict(m, probe[i], strlen(probe[i]), p);
+        model_predict(l, probe[i], strlen(probe[i]), q);
+        assert_memory_equal(p, q, sizeof p); /* bit-identical */
+    }
+    /* saving the loaded model reproduces the same bytes */
+    struct buf b2;
+    buf_init(&b2);
+    model_save(l, &b2, &e);
+    assert_int_equal(b2.len, b.len);
+    assert_memory_equal(b2.data, b.data, b.len);
+    buf_free(&b2);
+    model_release(l);
+    model_release(m);
+    buf_free(&b);
+}
+
+static void expect_corrupt(const void *d, size_t len, const char *msg_part)
+{
+    struct err e;
+    err_clear(&e);
+    assert_null(model_load(d, len, &e));
+    assert_int_equal(e.code, ERR_CORRUPT);
+    if (!strstr(e.msg, msg_part)) fail_msg("message '%s' lacks '%s'", e.msg, msg_part);
+}
+
+static void test_damaged_artifacts_refused(void **state)
+{
+    (void)state;
+    struct trained_model *m = train_binary();
+    struct buf b;
+    buf_init(&b);
+    struct err e;
+    model_save(m, &b, &e);
+    model_release(m);
+
+    expect_corrupt(b.data, b.len - 1, "artifact truncated at byte");
+    expect_corrupt(b.data, b.len / 2, "artifact truncated at byte");
+    expect_corrupt(b.data, 10, "artifact truncated at byte 10");
+    for (size_t i = 20; i < b.len; i += b.len / 17) { /* a flipped byte anywhere */
+        b.data[i] ^= 0x20;
+        expect_corrupt(b.data, b.len, "artifact checksum mismatch");
+        b.data[i] ^= 0x20;
+    }
+    b.data[0] = 'X';
+    expect_corrupt(b.data, b.len, "not a boucle model (bad magic)");
+    b.data[0] = 'B';
+    expect_corrupt("hello", 5, "bad magic");
+    expect_corrupt("", 0, "bad magic");
+    b.data[8] = 7;
+    expect_corrupt(b.data, b.len, "unsupported artifact format version 7");
+    b.data[8] = 1;
+    buf_append(&b, "xx", 2);
+    expect_corrupt(b.data, b.len, "2 unexpected trailing bytes");
+    b.len -= 2;
+    struct trained_model *ok = model_load(b.data, b.len, &e); /* intact again */
+    assert_non_null(ok);
+    model_release(ok);
+    buf_free(&b);
+}
+
+/* ---- sharing --------------------------------------------------------- */
+
+struct worker {
+    struct trained_model *m;
+    int wrong;
+};
+
+static void *predict_many(void *arg)
+{
+    struct worker *w = arg;
+    double p[2];
+    for (int k = 0; k < 2000; k++) {
+        size_t i = (size_t)k % 10;
+        if ((int)model_predict(w->m, bin_texts[i], strlen(bin_texts[i]), p) != bin_labels[i])
+            w->wrong++;
+    }
+    model_release(w->m);
+    return NULL;
+}
+
+static void test_threads_and_refcount(void **state)
+{
+    (void)state;
+    struct trained_model *m = train_binary();
+    pthread_t th[4];
+    struct worker w[4];
+    for (int i = 0; i < 4; i++) {
+        w[i] = (struct worker){m, 0};
+        model_retain(m); /* each thread holds its own reference */
+        pthread_create(&th[i], NULL, predict_many, &w[i]);
+    }
+    model_release(m); /* the last worker to finish frees it */
+    for (int i = 0; i < 4; i++) {
+        pthread_join(th[i], NULL);
+        assert_int_equal(w[i].wrong, 0);
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_config_defaults_and_parse),
+        cmocka_unit_test(test_config_errors_name_key_and_line),
+        cmocka_unit_test(test_binary_learns),
+        cmocka_unit_test(test_multiclass_learns_and_absent_class),
+        cmocka_unit_test(test_train_errors),
+        cmocka_unit_test(test_save_load_same_probabilities),
+        cmocka_unit_test(test_damaged_artifacts_refused),
+        cmocka_unit_test(test_threads_and_refcount),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
