@@ -21,8 +21,8 @@ struct table {
     size_t n_cols;
     char **col_names;
     size_t n_rows;
-    char **cells;    /* n_rows * n_cols; a cell absent from a JSONL object is NULL */
-    size_t *lines;   /* source line where each row starts */
+    char **cells;       /* n_rows * n_cols; a cell absent from a JSONL object is NULL */
+    size_t *lines;      /* source line where each row starts */
     struct arena arena; /* owns everything above */
 };
 
@@ -32,7 +32,7 @@ int table_read_file(const char *path, enum table_format fmt, const struct table_
 int table_read_buffer(const char *data, size_t len, enum table_format fmt,
                       const struct table_limits *lim, struct table *out, struct err *e);
 int table_parse_format(const char *name, enum table_format *out); /* "csv", "jsonl" */
-int table_col(const struct table *t, const char *name); /* -1 when absent */
+int table_col(const struct table *t, const char *name);           /* -1 when absent */
 static inline const char *table_cell(const struct table *t, size_t row, size_t col)
 {
     return t->cells[row * t->n_cols + col];

@@ -1,0 +1,209 @@
+/* From a table to a task's labeled examples: column checks, per-row
+ * validation, the stratified split and the dataset's content hash. */
+#include "data/examples.h"
+
+#include "base/hashmap.h"
+#include "base/ids.h"
+#include "base/mem.h"
+#include "base/utf8.h"
+#include "data/input.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int missing_column(const struct table *t, const struct task_config *task, const char *name,
+                          const char *key, struct err *e)
+{
+    struct buf cols;
+    buf_init(&cols);
+    for (size_t i = 0; i < t->n_cols; i++)
+        buf_printf(&cols, "%s%s", i ? ", " : "", t->col_names[i]);
+    err_set_field(e, ERR_INVALID, name,
+                  "column '%.64s' (tasks.%s.%s) not found in header; columns are: %s", name,
+                  task->name, key, cols.data ? cols.data : "(none)");
+    buf_free(&cols);
+    return -1;
+}
+
+static int is_space(char c)
+{
+    return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' || c == '\f';
+}
+
+/* The same checks a table import makes, for tables read with other limits. */
+static int check_cell(const char *s, size_t len, size_t line, const char *col, size_t max,
+                      struct err *e)
+{
+    if (!utf8_is_valid(s, len))
+        return err_set_field(e, ERR_INVALID, col, "line %zu, column '%.64s': invalid UTF-8", line,
+                             col);
+    if (max && len > max)
+        return err_set_field(e, ERR_LIMIT, col,
+                             "line %zu, column '%.64s': field is %zu bytes, over the limit of %zu",
+                             line, col, len, max);
+    return 0;
+}
+
+struct row_bufs {
+    const char **values;
+    size_t *lens;
+    struct buf text, json;
+};
+
+static int one_row(const struct table *t, const struct task_config *task, const int *text_cols,
+                   int label_col, size_t r, size_t max, struct row_bufs *b, struct example *ex,
+                   struct arena *a, struct err *e)
+{
+    size_t line = t->lines[r];
+    buf_reset(&b->text);
+    buf_reset(&b->json);
+    for (size_t i = 0; i < task->n_text_fields; i++) {
+        const char *v = table_cell(t, r, (size_t)text_cols[i]);
+        b->values[i] = v ? v : ""; /* a key absent from a JSON line: no text */
+        b->lens[i] = strlen(b->values[i]);
+        if (check_cell(b->values[i], b->lens[i], line, task->text_fields[i], max, e)) return -1;
+        input_append_text(&b->text, i, b->values[i], b->lens[i]);
+    }
+    input_append_json(&b->json, task, b->values, b->lens);
+
+    const char *label = table_cell(t, r, (size_t)label_col);
+    if (!label) label = "";
+    size_t len = strlen(label);
+    if (check_cell(label, len, line, task->label, max, e)) return -1;
+    while (len && is_space(label[len - 1]))
+        len--;
+    while (len && is_space(*label)) {
+        label++;
+        len--;
+    }
+    if (!len)
+        return err_set_field(e, ERR_INVALID, task->label, "line %zu, column '%.64s': empty label",
+                             line, task->label);
+    ex->label = arena_strndup(a, label, len);
+    ex->text = arena_strndup(a, b->text.data ? b->text.data : "", b->text.len);
+    ex->input_json = arena_strndup(a, b->json.data, b->json.len);
+    ex->line = line;
+    ex->split = SPLIT_TRAIN;
+    return 0;
+}
+
+int examples_from_table(const struct table *t, const struct task_config *task,
+                        size_t max_field_bytes, struct examples *out, struct err *e)
+{
+    memset(out, 0, sizeof *out);
+    arena_init(&out->arena, 0);
+    size_t n_text = task->n_text_fields;
+    int *text_cols = xcalloc(n_text ? n_text : 1, sizeof *text_cols);
+    int label_col = table_col(t, task->label);
+    int rc = 0;
+    for (size_t i = 0; i < n_text && !rc; i++) {
+        text_cols[i] = table_col(t, task->text_fields[i]);
+        if (text_cols[i] < 0) rc = missing_column(t, task, task->text_fields[i], "text", e);
+    }
+    if (!rc && label_col < 0) rc = missing_column(t, task, task->label, "label", e);
+
+    struct row_bufs b = {.values = xcalloc(n_text + 1, sizeof *b.values),
+                         .lens = xcalloc(n_text + 1, sizeof *b.lens)};
+    buf_init(&b.text);
+    buf_init(&b.json);
+    if (!rc) {
+        out->items = arena_alloc(&out->arena, (t->n_rows + 1) * sizeof *out->items);
+        for (size_t r = 0; r < t->n_rows && !rc; r++)
+            rc = one_row(t, task, text_cols, label_col, r, max_field_bytes, &b, &out->items[r],
+                         &out->arena, e);
+        out->n = t->n_rows;
+    }
+    buf_free(&b.text);
+    buf_free(&b.json);
+    free(b.values);
+    free(b.lens);
+    free(text_cols);
+    if (rc) examples_free(out);
+    return rc;
+}
+
+/* splitmix64: tiny, fast and the same on every platform, unlike rand(). */
+static uint64_t next_random(uint64_t *state)
+{
+    uint64_t z = (*state += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
+static size_t test_count(double frac, size_t count)
+{
+    if (!(frac > 0) || count < 2) return 0; /* a lone example must be trained on */
+    double want = frac * (double)count;
+    size_t n = want >= (double)count ? count : (size_t)llround(want);
+    if (n < 1) n = 1;
+    if (n > count - 1) n = count - 1; /* keep every label in the training set */
+    return n;
+}
+
+void examples_split_stratified(struct examples *ex, double test_fraction, uint64_t seed)
+{
+    if (!ex->n) return;
+    /* group rows by label, groups in first-seen order, rows in file order */
+    struct hashmap groups;
+    hashmap_init(&groups);
+    size_t *group_of = xmalloc(ex->n * sizeof *group_of);
+    size_t *start = xcalloc(ex->n + 1, sizeof *start), n_groups = 0;
+    for (size_t i = 0; i < ex->n; i++) {
+        const char *l = ex->items[i].label;
+        intptr_t *g = hashmap_upsert(&groups, l, strlen(l), (intptr_t)n_groups, NULL);
+        if ((size_t)*g == n_groups) n_groups++;
+        group_of[i] = (size_t)*g;
+        start[*g + 1]++;
+    }
+    for (size_t g = 0; g < n_groups; g++)
+        start[g + 1] += start[g];
+    size_t *order = xmalloc(ex->n * sizeof *order), *fill = xcalloc(n_groups, sizeof *fill);
+    for (size_t i = 0; i < ex->n; i++)
+        order[start[group_of[i]] + fill[group_of[i]]++] = i;
+
+    uint64_t state = seed;
+    for (size_t g = 0; g < n_groups; g++) {
+        size_t *rows = order + start[g], count = start[g + 1] - start[g];
+        /* Fisher-Yates; the modulo's bias is below 2^-40 for any real count */
+        for (size_t i = count; i > 1; i--) {
+            size_t j = (size_t)(next_random(&state) % i), tmp = rows[i - 1];
+            rows[i - 1] = rows[j];
+            rows[j] = tmp;
+        }
+        size_t n_test = test_count(test_fraction, count);
+        for (size_t i = 0; i < count; i++)
+            ex->items[rows[i]].split = i < n_test ? SPLIT_TEST : SPLIT_TRAIN;
+    }
+    free(order);
+    free(fill);
+    free(start);
+    free(group_of);
+    hashmap_free(&groups);
+}
+
+void examples_set_split(struct examples *ex, enum split split)
+{
+    for (size_t i = 0; i < ex->n; i++)
+        ex->items[i].split = split;
+}
+
+void examples_content_hash(const struct examples *ex, char out[65])
+{
+    struct sha256_ctx c;
+    sha256_begin(&c);
+    /* the NUL after each string separates fields unambiguously: cells never contain one */
+    for (size_t i = 0; i < ex->n; i++) {
+        sha256_add(&c, ex->items[i].input_json, strlen(ex->items[i].input_json) + 1);
+        sha256_add(&c, ex->items[i].label, strlen(ex->items[i].label) + 1);
+    }
+    sha256_end(&c, out);
+}
+
+void examples_free(struct examples *ex)
+{
+    if (!ex) return;
+    arena_free(&ex->arena);
+    memset(ex, 0, sizeof *ex);
+}
