@@ -83,6 +83,15 @@ int store_alias_set(struct store *s, const char *task, const char *alias, int64_
 /* 1 and *version when set, 0 when not, -1 on error. */
 int store_alias_get(struct store *s, const char *task, const char *alias, int64_t *version,
                     struct err *e);
+/* store_alias_set with a reason kept in the alias history ("deploy", "rollback",
+ * "gate passed: f1 +0.03"); reason may be NULL. store_alias_set is this with NULL.
+ * ERR_NOT_FOUND (field "version") when the task has no such version. */
+int store_alias_set_reason(struct store *s, const char *task, const char *alias, int64_t version,
+                           const char *reason, struct err *e);
+/* Every alias move of the task (all tasks when NULL), newest first:
+ * [{"id","task","alias","from_version" (null the first time),"to_version","reason",
+ *   "changed_at"}] */
+json_t *store_alias_history(struct store *s, const char *task, struct err *e);
 
 /* ---- predictions and feedback ---- */
 struct store_prediction {
@@ -105,8 +114,8 @@ json_t *store_prediction_get(struct store *s, const char *id, struct err *e);
 struct store_feedback {
     const char *id; /* uuid */
     const char *prediction_id;
-    int score;          /* -1, 0, 1 */
-    const char *label;  /* corrected label, or NULL */
+    int score;           /* -1, 0, 1 */
+    const char *label;   /* corrected label, or NULL */
     const char *comment; /* or NULL */
     int64_t created_ms;
 };

@@ -1,0 +1,247 @@
+/* The SQLite schema as numbered migrations. Migration N is applied in its own
+ * transaction together with its row in schema_migrations, so a crash leaves
+ * the database at N-1 or N, never in between. A migration, once released, is
+ * never edited: changes go into a new one appended to the list. */
+#include "store/sqlite_store.h"
+
+#include "base/log.h"
+#include "base/timeutil.h"
+
+#include <stdio.h>
+
+struct migration {
+    int version;
+    const char *description;
+    const char *sql; /* constant DDL only: no values are ever formatted in */
+};
+
+/* Times are integer milliseconds since the epoch (_ms); JSON is stored as
+ * text (_json). Tasks are plain names: a task exists once it has rows. */
+static const char migration_1[] =
+    "CREATE TABLE datasets ("
+    "  id INTEGER PRIMARY KEY,"
+    "  task TEXT NOT NULL,"
+    "  hash TEXT NOT NULL,"
+    "  source TEXT,"
+    "  n_rows INTEGER NOT NULL,"
+    "  n_train INTEGER NOT NULL,"
+    "  n_test INTEGER NOT NULL,"
+    "  created_ms INTEGER NOT NULL,"
+    "  UNIQUE (task, hash));"
+    "CREATE TABLE examples ("
+    "  id INTEGER PRIMARY KEY,"
+    "  dataset_id INTEGER NOT NULL REFERENCES datasets(id) ON DELETE CASCADE,"
+    "  task TEXT NOT NULL,"
+    "  input_json TEXT NOT NULL,"
+    "  label TEXT,"
+    "  split INTEGER NOT NULL CHECK (split IN (0, 1)),"
+    "  line INTEGER);"
+    "CREATE INDEX examples_task ON examples(task);"
+    "CREATE INDEX examples_dataset ON examples(dataset_id);"
+
+    "CREATE TABLE runs ("
+    "  id TEXT PRIMARY KEY,"
+    "  task TEXT NOT NULL,"
+    "  kind TEXT NOT NULL,"
+    "  status TEXT NOT NULL,"
+    "  params_json TEXT,"
+    "  metrics_json TEXT,"
+    "  started_ms INTEGER NOT NULL,"
+    "  ended_ms INTEGER);"
+    "CREATE INDEX runs_task_started ON runs(task, started_ms);"
+    "CREATE INDEX runs_started ON runs(started_ms);"
+    "CREATE TABLE run_logs ("
+    "  id INTEGER PRIMARY KEY,"
+    "  run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
+    "  ts_ms INTEGER NOT NULL,"
+    "  line TEXT NOT NULL);"
+    "CREATE INDEX run_logs_run ON run_logs(run_id);"
+    /* Metric history with steps, MLflow style; value NULL stands for NaN. */
+    "CREATE TABLE metrics ("
+    "  run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
+    "  key TEXT NOT NULL,"
+    "  value REAL,"
+    "  step INTEGER NOT NULL DEFAULT 0,"
+    "  ts_ms INTEGER NOT NULL);"
+    "CREATE INDEX metrics_run_key ON metrics(run_id, key, step);"
+
+    "CREATE TABLE model_versions ("
+    "  task TEXT NOT NULL,"
+    "  version INTEGER NOT NULL,"
+    "  run_id TEXT REFERENCES runs(id),"
+    "  dataset_hash TEXT,"
+    "  config_hash TEXT,"
+    "  kind TEXT NOT NULL,"
+    "  artifact BLOB NOT NULL,"
+    "  artifact_sha256 TEXT NOT NULL,"
+    "  size INTEGER NOT NULL,"
+    "  metrics_json TEXT,"
+    "  created_ms INTEGER NOT NULL,"
+    "  PRIMARY KEY (task, version));"
+    "CREATE INDEX model_versions_run ON model_versions(run_id);"
+    "CREATE TABLE aliases ("
+    "  task TEXT NOT NULL,"
+    "  alias TEXT NOT NULL,"
+    "  version INTEGER NOT NULL,"
+    "  updated_ms INTEGER NOT NULL,"
+    "  PRIMARY KEY (task, alias),"
+    "  FOREIGN KEY (task, version) REFERENCES model_versions(task, version));"
+    "CREATE TABLE alias_history ("
+    "  id INTEGER PRIMARY KEY,"
+    "  task TEXT NOT NULL,"
+    "  alias TEXT NOT NULL,"
+    "  from_version INTEGER,"
+    "  to_version INTEGER NOT NULL,"
+    "  reason TEXT,"
+    "  ts_ms INTEGER NOT NULL);"
+    "CREATE INDEX alias_history_task ON alias_history(task, id);"
+
+    /* No foreign key from predictions to model versions: the log writer
+     * must never fail a batch over registry state. */
+    "CREATE TABLE predictions ("
+    "  id TEXT PRIMARY KEY,"
+    "  task TEXT NOT NULL,"
+    "  model_version INTEGER,"
+    "  input_json TEXT NOT NULL,"
+    "  label TEXT,"
+    "  output_json TEXT,"
+    "  latency_us INTEGER,"
+    "  created_ms INTEGER NOT NULL);"
+    "CREATE INDEX predictions_task_created ON predictions(task, created_ms);"
+    "CREATE TABLE feedback ("
+    "  id TEXT PRIMARY KEY,"
+    "  prediction_id TEXT NOT NULL REFERENCES predictions(id),"
+    "  task TEXT NOT NULL,"
+    "  score INTEGER NOT NULL CHECK (score IN (-1, 0, 1)),"
+    "  label TEXT,"
+    "  comment TEXT,"
+    "  used_for_training_run TEXT REFERENCES runs(id),"
+    "  created_ms INTEGER NOT NULL);"
+    "CREATE INDEX feedback_task_created ON feedback(task, created_ms);"
+    "CREATE INDEX feedback_prediction ON feedback(prediction_id);"
+
+    /* The job queue: a worker claims a row by setting worker and
+     * lease_until_ms; an expired lease makes the job claimable again. */
+    "CREATE TABLE jobs ("
+    "  id INTEGER PRIMARY KEY,"
+    "  task TEXT NOT NULL,"
+    "  kind TEXT NOT NULL,"
+    "  status TEXT NOT NULL,"
+    "  payload_json TEXT,"
+    "  attempts INTEGER NOT NULL DEFAULT 0,"
+    "  lease_until_ms INTEGER,"
+    "  worker TEXT,"
+    "  created_ms INTEGER NOT NULL,"
+    "  updated_ms INTEGER NOT NULL);"
+    "CREATE INDEX jobs_status ON jobs(status, created_ms);"
+    "CREATE INDEX jobs_task ON jobs(task, status);";
+
+static const struct migration migrations[] = {
+    {1, "datasets, examples, runs, metrics, registry, predictions, feedback, jobs", migration_1},
+};
+
+#define MIGRATION_COUNT ((int)(sizeof migrations / sizeof migrations[0]))
+
+int sqlite_store_known_version(void)
+{
+    return MIGRATION_COUNT;
+}
+
+/* The highest applied migration, 0 for a new (or foreign, empty) database. */
+static int applied_version(struct sqlite_store *s, int *version, struct err *e)
+{
+    const char *what = "reading schema version";
+    sqlite3_stmt *st = sqlite_store_prepare(
+        s, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'",
+        what, e);
+    if (!st) return -1;
+    int r = sqlite_store_next(s, st, what, e);
+    int exists = r == 1 && sqlite3_column_int(st, 0) > 0;
+    sqlite3_finalize(st);
+    if (r < 0) return -1;
+    *version = 0;
+    if (!exists) return 0;
+
+    st =
+        sqlite_store_prepare(s, "SELECT coalesce(max(version), 0) FROM schema_migrations", what, e);
+    if (!st) return -1;
+    r = sqlite_store_next(s, st, what, e);
+    if (r == 1) *version = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    return r < 0 ? -1 : 0;
+}
+
+static int refuse_newer(int version, struct err *e)
+{
+    return err_set(e, ERR_CONFLICT,
+                   "database schema version %d is newer than this boucle (knows %d); upgrade "
+                   "boucle",
+                   version, MIGRATION_COUNT);
+}
+
+static int record(struct sqlite_store *s, const struct migration *m, struct err *e)
+{
+    const char *what = "recording migration";
+    sqlite3_stmt *st = sqlite_store_prepare(
+        s, "INSERT INTO schema_migrations(version, description, applied_ms) VALUES(?1, ?2, ?3)",
+        what, e);
+    if (!st) return -1;
+    sqlite3_bind_int(st, 1, m->version);
+    sqlite_store_bind_text(st, 2, m->description);
+    sqlite3_bind_int64(st, 3, time_now_ms());
+    int r = sqlite_store_step_done(s, st, what, e);
+    sqlite3_finalize(st);
+    return r;
+}
+
+/* Applies the migration after `current` unless another process got there
+ * first (serve and worker may open a new file at the same moment: the
+ * version is re-read under the write lock). */
+static int step_once(struct sqlite_store *s, int *current, struct err *e)
+{
+    if (sqlite_store_begin(s, e)) return -1;
+    int v;
+    if (sqlite_store_exec(s,
+                          "CREATE TABLE IF NOT EXISTS schema_migrations ("
+                          "  version INTEGER PRIMARY KEY,"
+                          "  description TEXT NOT NULL,"
+                          "  applied_ms INTEGER NOT NULL)",
+                          "creating schema_migrations", e) ||
+        applied_version(s, &v, e))
+        goto fail;
+    if (v > MIGRATION_COUNT) {
+        refuse_newer(v, e);
+        goto fail;
+    }
+    if (v < MIGRATION_COUNT) {
+        const struct migration *m = &migrations[v];
+        char what[64];
+        snprintf(what, sizeof what, "migration %d", m->version);
+        if (m->version != v + 1) {
+            err_set(e, ERR_INTERNAL, "migration list out of order at %d", m->version);
+            goto fail;
+        }
+        if (sqlite_store_exec(s, m->sql, what, e) || record(s, m, e)) goto fail;
+        log_info("store: applied schema migration %d (%s)", m->version, m->description);
+        v++;
+    }
+    if (sqlite_store_commit(s, e)) return -1;
+    *current = v;
+    return 0;
+fail:
+    sqlite_store_rollback(s);
+    return -1;
+}
+
+int sqlite_store_migrate(struct sqlite_store *s, struct err *e)
+{
+    int v;
+    /* Read first without the write lock: an up-to-date database (every open
+     * but the first) is never written to here. */
+    if (applied_version(s, &v, e)) return -1;
+    if (v > MIGRATION_COUNT) return refuse_newer(v, e);
+    while (v < MIGRATION_COUNT)
+        if (step_once(s, &v, e)) return -1;
+    s->schema_version = v;
+    return 0;
+}

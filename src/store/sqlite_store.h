@@ -1,0 +1,106 @@
+/* Internals of the SQLite backend, shared by its files (one per area:
+ * datasets, runs, registry, predictions+feedback, schema). Not for callers
+ * outside src/store/: they use store.h. */
+#ifndef BOUCLE_STORE_SQLITE_STORE_H
+#define BOUCLE_STORE_SQLITE_STORE_H
+
+#include "store/store.h"
+
+#include <sqlite3.h>
+
+/* One connection. store.c serialises calls on it with the handle's mutex,
+ * so the connection is opened SQLITE_OPEN_NOMUTEX and nothing here locks. */
+struct sqlite_store {
+    sqlite3 *db;
+    char *path;
+    int schema_version;
+    /* Statements prepared once at open: the transaction verbs and the two
+     * hot inserts (the log writer's batches and the durable feedback path). */
+    sqlite3_stmt *begin;
+    sqlite3_stmt *commit;
+    sqlite3_stmt *rollback;
+    sqlite3_stmt *sync_full;
+    sqlite3_stmt *sync_normal;
+    sqlite3_stmt *prediction_insert;
+    sqlite3_stmt *prediction_task;
+    sqlite3_stmt *feedback_insert;
+};
+
+/* ERR_IO "sqlite: <errmsg> (in <what>)"; returns -1. */
+int sqlite_store_fail(struct sqlite_store *s, struct err *e, const char *what);
+/* sqlite3_prepare_v2, failing with `what` as context; NULL on error. */
+sqlite3_stmt *sqlite_store_prepare(struct sqlite_store *s, const char *sql, const char *what,
+                                   struct err *e);
+/* Runs constant SQL (DDL, pragmas: never values) statement by statement. */
+int sqlite_store_exec(struct sqlite_store *s, const char *sql, const char *what, struct err *e);
+/* Steps a cached statement to completion and resets it; 0 or -1. */
+int sqlite_store_step_done(struct sqlite_store *s, sqlite3_stmt *st, const char *what,
+                           struct err *e);
+/* Resets a cached statement and drops its bindings (which may point at
+ * caller memory that is about to go away). */
+void sqlite_store_release(sqlite3_stmt *st);
+
+/* BEGIN IMMEDIATE: writers take the write lock up front, so a transaction
+ * never fails half-way on a read-to-write upgrade; busy_timeout applies. */
+int sqlite_store_begin(struct sqlite_store *s, struct err *e);
+int sqlite_store_commit(struct sqlite_store *s, struct err *e);
+/* Rolls back if a transaction is still open; keeps the caller's error. */
+void sqlite_store_rollback(struct sqlite_store *s);
+
+/* Binds text, or SQL NULL when the pointer is NULL. The memory must stay
+ * valid until the statement is reset (it is not copied). */
+int sqlite_store_bind_text(sqlite3_stmt *st, int idx, const char *text);
+/* The extended result code of the last failure was a constraint of this kind
+ * (SQLITE_CONSTRAINT_PRIMARYKEY, _UNIQUE, _FOREIGNKEY...). */
+int sqlite_store_violated(struct sqlite_store *s, int extended_code);
+
+/* Column readers for JSON answers. */
+json_t *sqlite_store_col_text(sqlite3_stmt *st, int col); /* string or null */
+json_t *sqlite_store_col_int(sqlite3_stmt *st, int col);  /* integer or null */
+json_t *sqlite_store_col_json(sqlite3_stmt *st, int col); /* parsed value or null */
+json_t *sqlite_store_col_time(sqlite3_stmt *st, int col); /* ISO-8601 string or null */
+/* Stepping a read query: 1 on a row, 0 when done, -1 with e filled. */
+int sqlite_store_next(struct sqlite_store *s, sqlite3_stmt *st, const char *what, struct err *e);
+
+/* sqlite_schema.c */
+int sqlite_store_migrate(struct sqlite_store *s, struct err *e);
+int sqlite_store_known_version(void);
+
+/* One function per backend operation, grouped by file. */
+int sqlite_store_dataset_find(void *conn, const char *task, const char *hash, int64_t *id,
+                              struct err *e);
+int sqlite_store_example_count(void *conn, const char *task, int64_t *count, struct err *e);
+int sqlite_store_dataset_add(void *conn, const char *task, const char *hash, const char *source,
+                             const struct store_example *rows, size_t n, int64_t *id,
+                             struct err *e);
+json_t *sqlite_store_datasets_list(void *conn, const char *task, struct err *e);
+int sqlite_store_examples_foreach(void *conn, const char *task, store_example_cb cb, void *ctx,
+                                  struct err *e);
+
+int sqlite_store_run_create(void *conn, const char *run_id, const char *task, const char *kind,
+                            const char *params_json, struct err *e);
+int sqlite_store_run_finish(void *conn, const char *run_id, const char *status,
+                            const char *metrics_json, struct err *e);
+int sqlite_store_run_log(void *conn, const char *run_id, const char *line, struct err *e);
+json_t *sqlite_store_run_get(void *conn, const char *run_id, struct err *e);
+json_t *sqlite_store_runs_list(void *conn, const char *task, size_t limit, struct err *e);
+
+int sqlite_store_model_add(void *conn, const struct store_model_version *v, int64_t *version,
+                           struct err *e);
+int sqlite_store_model_artifact(void *conn, const char *task, int64_t version, void **data,
+                                size_t *len, struct err *e);
+json_t *sqlite_store_models_list(void *conn, const char *task, struct err *e);
+int sqlite_store_alias_set(void *conn, const char *task, const char *alias, int64_t version,
+                           const char *reason, struct err *e);
+int sqlite_store_alias_get(void *conn, const char *task, const char *alias, int64_t *version,
+                           struct err *e);
+json_t *sqlite_store_alias_history(void *conn, const char *task, struct err *e);
+
+int sqlite_store_predictions_add(void *conn, const struct store_prediction *rows, size_t n,
+                                 struct err *e);
+json_t *sqlite_store_prediction_get(void *conn, const char *id, struct err *e);
+int sqlite_store_feedback_add(void *conn, const struct store_feedback *f, struct err *e);
+json_t *sqlite_store_feedback_get(void *conn, const char *id, struct err *e);
+json_t *sqlite_store_feedback_stats(void *conn, const char *task, struct err *e);
+
+#endif

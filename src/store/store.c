@@ -1,0 +1,374 @@
+/* The store interface: checks arguments, takes the handle's lock for the
+ * whole call and dispatches to the backend chosen by the URL. Everything
+ * backend-independent (argument checks, artifact checksum) lives here so each
+ * backend only translates calls into its own SQL. */
+#include "store/store.h"
+#include "store/store_backend.h"
+
+#include "base/ids.h"
+#include "base/mem.h"
+
+#include <pthread.h>
+#include <string.h>
+#include <strings.h>
+
+struct store {
+    const struct store_backend *ops;
+    void *conn;
+    /* Recursive so that an examples_foreach callback may call back into the
+     * same handle from the same thread instead of deadlocking. */
+    pthread_mutex_t lock;
+};
+
+static const struct store_backend *const backends[] = {&sqlite_store_backend};
+
+static void lock(struct store *s)
+{
+    pthread_mutex_lock(&s->lock);
+}
+
+static void unlock(struct store *s)
+{
+    pthread_mutex_unlock(&s->lock);
+}
+
+/* A required text argument: present and non-empty. */
+static int need(const char *value, const char *field, struct err *e)
+{
+    if (value && *value) return 0;
+    return err_set_field(e, ERR_INVALID, field, "%s is required", field);
+}
+
+/* Optional JSON text argument: NULL or a parseable JSON document, so that
+ * readers can always embed it as a value. */
+static int need_json(const char *text, const char *field, struct err *e)
+{
+    if (!text) return 0;
+    json_error_t je;
+    json_t *v = json_loads(text, JSON_DECODE_ANY, &je);
+    if (!v)
+        return err_set_field(e, ERR_INVALID, field, "%s is not valid JSON: %s (column %d)", field,
+                             je.text, je.column);
+    json_decref(v);
+    return 0;
+}
+
+static int need_handle(struct store *s, struct err *e)
+{
+    if (s) return 0;
+    return err_set(e, ERR_USAGE, "store is not open");
+}
+
+struct store *store_open(const char *url, struct err *e)
+{
+    if (!url || !*url) {
+        err_set(e, ERR_INVALID, "store URL is empty: use sqlite:PATH");
+        return NULL;
+    }
+    if (str_starts_with(url, "postgres://") || str_starts_with(url, "postgresql://")) {
+        err_set(e, ERR_INVALID, "store backend 'postgres' is not available in this build");
+        return NULL;
+    }
+    const struct store_backend *ops = NULL;
+    for (size_t i = 0; i < sizeof backends / sizeof backends[0]; i++)
+        if (str_starts_with(url, backends[i]->scheme)) ops = backends[i];
+    if (!ops) {
+        err_set(e, ERR_INVALID, "unsupported store URL '%s': use sqlite:PATH", url);
+        return NULL;
+    }
+    void *conn = ops->open(url, e);
+    if (!conn) return NULL;
+
+    struct store *s = xcalloc(1, sizeof *s);
+    s->ops = ops;
+    s->conn = conn;
+    pthread_mutexattr_t attr;
+    pthread_mutexattr_init(&attr);
+    pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_RECURSIVE);
+    pthread_mutex_init(&s->lock, &attr);
+    pthread_mutexattr_destroy(&attr);
+    return s;
+}
+
+void store_close(struct store *s)
+{
+    if (!s) return;
+    s->ops->close(s->conn);
+    pthread_mutex_destroy(&s->lock);
+    free(s);
+}
+
+int store_schema_version(struct store *s)
+{
+    if (!s) return -1;
+    lock(s);
+    int v = s->ops->schema_version(s->conn);
+    unlock(s);
+    return v;
+}
+
+/* ---- datasets and examples ---- */
+
+int store_dataset_find(struct store *s, const char *task, const char *hash, int64_t *id,
+                       struct err *e)
+{
+    if (need_handle(s, e) || need(task, "task", e) || need(hash, "hash", e)) return -1;
+    lock(s);
+    int r = s->ops->dataset_find(s->conn, task, hash, id, e);
+    unlock(s);
+    return r;
+}
+
+int store_example_count(struct store *s, const char *task, int64_t *count, struct err *e)
+{
+    if (need_handle(s, e) || need(task, "task", e)) return -1;
+    lock(s);
+    int r = s->ops->example_count(s->conn, task, count, e);
+    unlock(s);
+    return r;
+}
+
+int store_dataset_add(struct store *s, const char *task, const char *hash, const char *source,
+                      const struct store_example *rows, size_t n, int64_t *id, struct err *e)
+{
+    if (need_handle(s, e) || need(task, "task", e) || need(hash, "hash", e)) return -1;
+    if (n && !rows) return err_set(e, ERR_USAGE, "dataset_add: %zu rows but no array", n);
+    for (size_t i = 0; i < n; i++) {
+        if (!rows[i].input_json)
+            return err_set_field(e, ERR_INVALID, "input", "example %zu (line %lld): no input", i,
+                                 (long long)rows[i].line);
+        if (rows[i].split != 0 && rows[i].split != 1)
+            return err_set_field(e, ERR_INVALID, "split",
+                                 "example %zu (line %lld): split must be 0 (train) or 1 (test)", i,
+                                 (long long)rows[i].line);
+    }
+    lock(s);
+    int r = s->ops->dataset_add(s->conn, task, hash, source, rows, n, id, e);
+    unlock(s);
+    return r;
+}
+
+json_t *store_datasets_list(struct store *s, const char *task, struct err *e)
+{
+    if (need_handle(s, e)) return NULL;
+    lock(s);
+    json_t *r = s->ops->datasets_list(s->conn, task, e);
+    unlock(s);
+    return r;
+}
+
+int store_examples_foreach(struct store *s, const char *task, store_example_cb cb, void *ctx,
+                           struct err *e)
+{
+    if (need_handle(s, e) || need(task, "task", e)) return -1;
+    if (!cb) return err_set(e, ERR_USAGE, "examples_foreach: no callback");
+    lock(s);
+    int r = s->ops->examples_foreach(s->conn, task, cb, ctx, e);
+    unlock(s);
+    return r;
+}
+
+/* ---- runs ---- */
+
+int store_run_create(struct store *s, const char *run_id, const char *task, const char *kind,
+                     const char *params_json, struct err *e)
+{
+    if (need_handle(s, e) || need(run_id, "run_id", e) || need(task, "task", e) ||
+        need(kind, "kind", e) || need_json(params_json, "params", e))
+        return -1;
+    lock(s);
+    int r = s->ops->run_create(s->conn, run_id, task, kind, params_json, e);
+    unlock(s);
+    return r;
+}
+
+int store_run_finish(struct store *s, const char *run_id, const char *status,
+                     const char *metrics_json, struct err *e)
+{
+    if (need_handle(s, e) || need(run_id, "run_id", e) || need(status, "status", e) ||
+        need_json(metrics_json, "metrics", e))
+        return -1;
+    if (!str_eq(status, "completed") && !str_eq(status, "failed") && !str_eq(status, "cancelled"))
+        return err_set_field(e, ERR_INVALID, "status",
+                             "run status '%s' is not one of completed, failed, cancelled", status);
+    lock(s);
+    int r = s->ops->run_finish(s->conn, run_id, status, metrics_json, e);
+    unlock(s);
+    return r;
+}
+
+int store_run_log(struct store *s, const char *run_id, const char *line, struct err *e)
+{
+    if (need_handle(s, e) || need(run_id, "run_id", e)) return -1;
+    if (!line) return err_set_field(e, ERR_INVALID, "line", "line is required");
+    lock(s);
+    int r = s->ops->run_log(s->conn, run_id, line, e);
+    unlock(s);
+    return r;
+}
+
+json_t *store_run_get(struct store *s, const char *run_id, struct err *e)
+{
+    if (need_handle(s, e) || need(run_id, "run_id", e)) return NULL;
+    lock(s);
+    json_t *r = s->ops->run_get(s->conn, run_id, e);
+    unlock(s);
+    return r;
+}
+
+json_t *store_runs_list(struct store *s, const char *task, size_t limit, struct err *e)
+{
+    if (need_handle(s, e)) return NULL;
+    lock(s);
+    json_t *r = s->ops->runs_list(s->conn, task, limit, e);
+    unlock(s);
+    return r;
+}
+
+/* ---- model registry ---- */
+
+int store_model_add(struct store *s, const struct store_model_version *v, int64_t *version,
+                    struct err *e)
+{
+    if (need_handle(s, e)) return -1;
+    if (!v) return err_set(e, ERR_USAGE, "model_add: no version");
+    if (need(v->task, "task", e) || need(v->kind, "kind", e) ||
+        need_json(v->metrics_json, "metrics", e))
+        return -1;
+    if (v->artifact_len && !v->artifact)
+        return err_set_field(e, ERR_INVALID, "artifact", "artifact of %zu bytes has no data",
+                             v->artifact_len);
+    /* The checksum is what a server verifies before swapping a model in, so
+     * it is computed here from the bytes actually stored, and a caller's
+     * value that disagrees means the artifact was damaged on its way. */
+    char sha[SHA256_HEX_LEN];
+    sha256_hex(v->artifact ? v->artifact : "", v->artifact_len, sha);
+    if (v->artifact_sha256 && *v->artifact_sha256 && strcasecmp(v->artifact_sha256, sha) != 0)
+        return err_set_field(e, ERR_CORRUPT, "artifact_sha256",
+                             "artifact sha256 is %s but the caller expected %s", sha,
+                             v->artifact_sha256);
+    struct store_model_version checked = *v;
+    checked.artifact_sha256 = sha;
+    lock(s);
+    int r = s->ops->model_add(s->conn, &checked, version, e);
+    unlock(s);
+    return r;
+}
+
+int store_model_artifact(struct store *s, const char *task, int64_t version, void **data,
+                         size_t *len, struct err *e)
+{
+    if (need_handle(s, e) || need(task, "task", e)) return -1;
+    if (!data || !len) return err_set(e, ERR_USAGE, "model_artifact: no output pointers");
+    lock(s);
+    int r = s->ops->model_artifact(s->conn, task, version, data, len, e);
+    unlock(s);
+    return r;
+}
+
+json_t *store_models_list(struct store *s, const char *task, struct err *e)
+{
+    if (need_handle(s, e)) return NULL;
+    lock(s);
+    json_t *r = s->ops->models_list(s->conn, task, e);
+    unlock(s);
+    return r;
+}
+
+int store_alias_set_reason(struct store *s, const char *task, const char *alias, int64_t version,
+                           const char *reason, struct err *e)
+{
+    if (need_handle(s, e) || need(task, "task", e) || need(alias, "alias", e)) return -1;
+    if (version < 1)
+        return err_set_field(e, ERR_INVALID, "version", "model version must be >= 1, not %lld",
+                             (long long)version);
+    lock(s);
+    int r = s->ops->alias_set(s->conn, task, alias, version, reason, e);
+    unlock(s);
+    return r;
+}
+
+int store_alias_set(struct store *s, const char *task, const char *alias, int64_t version,
+                    struct err *e)
+{
+    return store_alias_set_reason(s, task, alias, version, NULL, e);
+}
+
+int store_alias_get(struct store *s, const char *task, const char *alias, int64_t *version,
+                    struct err *e)
+{
+    if (need_handle(s, e) || need(task, "task", e) || need(alias, "alias", e)) return -1;
+    lock(s);
+    int r = s->ops->alias_get(s->conn, task, alias, version, e);
+    unlock(s);
+    return r;
+}
+
+json_t *store_alias_history(struct store *s, const char *task, struct err *e)
+{
+    if (need_handle(s, e)) return NULL;
+    lock(s);
+    json_t *r = s->ops->alias_history(s->conn, task, e);
+    unlock(s);
+    return r;
+}
+
+/* ---- predictions and feedback ---- */
+
+int store_predictions_add(struct store *s, const struct store_prediction *rows, size_t n,
+                          struct err *e)
+{
+    if (need_handle(s, e)) return -1;
+    if (n == 0) return 0;
+    if (!rows) return err_set(e, ERR_USAGE, "predictions_add: %zu rows but no array", n);
+    /* Cheap checks only: this is the log writer's path, and its records
+     * were built by the server itself. */
+    for (size_t i = 0; i < n; i++)
+        if (need(rows[i].id, "id", e) || need(rows[i].task, "task", e) ||
+            need(rows[i].input_json, "input", e))
+            return err_prefix(e, "prediction %zu of %zu", i + 1, n);
+    lock(s);
+    int r = s->ops->predictions_add(s->conn, rows, n, e);
+    unlock(s);
+    return r;
+}
+
+json_t *store_prediction_get(struct store *s, const char *id, struct err *e)
+{
+    if (need_handle(s, e) || need(id, "id", e)) return NULL;
+    lock(s);
+    json_t *r = s->ops->prediction_get(s->conn, id, e);
+    unlock(s);
+    return r;
+}
+
+int store_feedback_add(struct store *s, const struct store_feedback *f, struct err *e)
+{
+    if (need_handle(s, e)) return -1;
+    if (!f) return err_set(e, ERR_USAGE, "feedback_add: no feedback");
+    if (need(f->id, "id", e) || need(f->prediction_id, "prediction_id", e)) return -1;
+    if (f->score < -1 || f->score > 1)
+        return err_set_field(e, ERR_INVALID, "score", "score must be -1, 0 or 1, not %d", f->score);
+    lock(s);
+    int r = s->ops->feedback_add(s->conn, f, e);
+    unlock(s);
+    return r;
+}
+
+json_t *store_feedback_get(struct store *s, const char *id, struct err *e)
+{
+    if (need_handle(s, e) || need(id, "id", e)) return NULL;
+    lock(s);
+    json_t *r = s->ops->feedback_get(s->conn, id, e);
+    unlock(s);
+    return r;
+}
+
+json_t *store_feedback_stats(struct store *s, const char *task, struct err *e)
+{
+    if (need_handle(s, e) || need(task, "task", e)) return NULL;
+    lock(s);
+    json_t *r = s->ops->feedback_stats(s->conn, task, e);
+    unlock(s);
+    return r;
+}
