@@ -1,0 +1,59 @@
+/* The command line: `boucle [--config FILE] COMMAND [options]`. Exit codes:
+ * 0 ok, 1 a negative answer, 2 usage, 3 bad input data, 4 runtime failure. */
+#ifndef BOUCLE_CLI_CLI_H
+#define BOUCLE_CLI_CLI_H
+
+#include "base/config.h"
+#include "store/store.h"
+
+enum { EXIT_OK = 0, EXIT_NO = 1, EXIT_USAGE = 2, EXIT_DATA = 3, EXIT_RUNTIME = 4 };
+
+int cli_main(int argc, char **argv);
+
+/* ---- shared by the commands (cli.c, args.c) ---- */
+
+struct cli_option {
+    const char *name; /* "task" for --task */
+    int takes_value;
+    const char *help;
+    const char *value; /* filled: the value, or "1" for a flag given */
+};
+
+struct cli_command {
+    const char *name;
+    const char *summary;
+    const char *usage; /* after "boucle NAME " */
+    int (*run)(const struct cli_command *cmd, int argc, char **argv);
+};
+
+/* Parses argv (after the command name) into opts (terminated by a NULL name);
+ * positional arguments are collected in order. Unknown flags print usage on
+ * stderr and return -1. --help prints the command's help and returns 1. */
+int cli_parse(const struct cli_command *cmd, int argc, char **argv, struct cli_option *opts,
+              const char **positional, int max_positional, int *n_positional);
+const char *cli_opt(const struct cli_option *opts, const char *name);
+int cli_usage_error(const struct cli_command *cmd, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* Prints "boucle: <message>" and returns the exit code for e. */
+int cli_fail(const struct err *e);
+
+/* The config (from --config, $BOUCLE_CONFIG or ./boucle.yaml), loaded once. */
+const struct config *cli_config(struct err *e);
+/* Opens the configured store (caller closes). */
+struct store *cli_store(const struct config *cfg, struct err *e);
+/* Resolves --task: required when the config has several tasks. */
+const struct task_config *cli_task(const struct config *cfg, const char *name, struct err *e);
+/* Prints a JSON document on stdout, pretty. Steals the reference. */
+void cli_print_json(json_t *doc);
+
+/* the commands, one file each */
+int cmd_version(const struct cli_command *cmd, int argc, char **argv);
+int cmd_import(const struct cli_command *cmd, int argc, char **argv);
+int cmd_train(const struct cli_command *cmd, int argc, char **argv);
+int cmd_serve(const struct cli_command *cmd, int argc, char **argv);
+int cmd_predict(const struct cli_command *cmd, int argc, char **argv);
+int cmd_models(const struct cli_command *cmd, int argc, char **argv);
+int cmd_runs(const struct cli_command *cmd, int argc, char **argv);
+int cmd_datasets(const struct cli_command *cmd, int argc, char **argv);
+
+#endif

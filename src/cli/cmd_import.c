@@ -1,0 +1,64 @@
+/* boucle import --task T FILE [--split train|test] [--format csv|jsonl] [--json] */
+#include "cli/cli.h"
+
+#include "loop/import.h"
+
+#include <stdio.h>
+#include <string.h>
+
+int cmd_import(const struct cli_command *cmd, int argc, char **argv)
+{
+    struct cli_option opts[] = {
+        {"task", 1, "the task to import into (optional with one task)", NULL},
+        {"split", 1, "train or test (default: 20% stratified test on the first import)", NULL},
+        {"format", 1, "csv or jsonl (default: by extension)", NULL},
+        {"json", 0, "machine-readable output", NULL},
+        {0},
+    };
+    const char *pos[1];
+    int npos, rc = cli_parse(cmd, argc, argv, opts, pos, 1, &npos);
+    if (rc) return rc < 0 ? EXIT_USAGE : EXIT_OK;
+    if (npos != 1) return cli_usage_error(cmd, "import needs one FILE");
+    enum import_split split = IMPORT_SPLIT_AUTO;
+    const char *split_s = cli_opt(opts, "split");
+    if (split_s && strcmp(split_s, "train") == 0)
+        split = IMPORT_SPLIT_TRAIN;
+    else if (split_s && strcmp(split_s, "test") == 0)
+        split = IMPORT_SPLIT_TEST;
+    else if (split_s)
+        return cli_usage_error(cmd, "--split must be train or test, got '%s'", split_s);
+    enum table_format fmt = TABLE_AUTO;
+    const char *fmt_s = cli_opt(opts, "format");
+    if (fmt_s && table_parse_format(fmt_s, &fmt) != 0)
+        return cli_usage_error(cmd, "--format must be csv or jsonl, got '%s'", fmt_s);
+
+    struct err e;
+    err_clear(&e);
+    const struct config *cfg = cli_config(&e);
+    if (!cfg) return cli_fail(&e);
+    const struct task_config *task = cli_task(cfg, cli_opt(opts, "task"), &e);
+    if (!task) return cli_fail(&e);
+    struct store *st = cli_store(cfg, &e);
+    if (!st) return cli_fail(&e);
+    struct import_result res;
+    rc = import_file(st, cfg, task, pos[0], fmt, split, &res, &e);
+    store_close(st);
+    if (rc != 0) return cli_fail(&e);
+    if (cli_opt(opts, "json")) {
+        cli_print_json(json_pack("{s:s,s:I,s:s,s:b,s:I,s:I,s:I,s:f}", "task", task->name,
+                                 "dataset_id", (json_int_t)res.dataset_id, "hash", res.hash,
+                                 "already_imported", res.already_imported, "rows",
+                                 (json_int_t)res.rows, "train_rows", (json_int_t)res.train_rows,
+                                 "test_rows", (json_int_t)res.test_rows, "seconds", res.seconds));
+    } else if (res.already_imported) {
+        printf("%s: already imported into task '%s' as dataset %lld (sha256 %.12s): nothing to "
+               "do\n",
+               pos[0], task->name, (long long)res.dataset_id, res.hash);
+    } else {
+        printf("imported %zu rows into task '%s' as dataset %lld (sha256 %.12s): %zu train, %zu "
+               "test, in %.2f s\n",
+               res.rows, task->name, (long long)res.dataset_id, res.hash, res.train_rows,
+               res.test_rows, res.seconds);
+    }
+    return EXIT_OK;
+}

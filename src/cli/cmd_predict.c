@@ -1,0 +1,67 @@
+/* boucle predict --task T [--json] TEXT... — one-shot prediction with the
+ * task's champion, read from the store (no server needed). */
+#include "cli/cli.h"
+
+#include "base/mem.h"
+#include "ml/model.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int cmd_predict(const struct cli_command *cmd, int argc, char **argv)
+{
+    struct cli_option opts[] = {
+        {"task", 1, "the task (optional with one task)", NULL},
+        {"json", 0, "machine-readable output", NULL},
+        {0},
+    };
+    const char *pos[64];
+    int npos, rc = cli_parse(cmd, argc, argv, opts, pos, 64, &npos);
+    if (rc) return rc < 0 ? EXIT_USAGE : EXIT_OK;
+    if (npos == 0) return cli_usage_error(cmd, "predict needs at least one TEXT");
+    struct err e;
+    err_clear(&e);
+    const struct config *cfg = cli_config(&e);
+    if (!cfg) return cli_fail(&e);
+    const struct task_config *task = cli_task(cfg, cli_opt(opts, "task"), &e);
+    if (!task) return cli_fail(&e);
+    struct store *st = cli_store(cfg, &e);
+    if (!st) return cli_fail(&e);
+    int64_t version = 0;
+    int has = store_alias_get(st, task->name, "champion", &version, &e);
+    void *data = NULL;
+    size_t len = 0;
+    if (has == 0)
+        err_set(&e, ERR_NOT_FOUND, "task '%s' has no champion yet: run `boucle train --task %s`",
+                task->name, task->name);
+    if (has <= 0 || store_model_artifact(st, task->name, version, &data, &len, &e) != 0) {
+        store_close(st);
+        return cli_fail(&e);
+    }
+    store_close(st);
+    struct trained_model *m = model_load(data, len, &e);
+    free(data);
+    if (!m) return cli_fail(&e);
+    size_t nl = model_n_labels(m);
+    double *probs = xmalloc(nl * sizeof *probs);
+    json_t *all = json_array();
+    for (int i = 0; i < npos; i++) {
+        size_t best = model_predict(m, pos[i], strlen(pos[i]), probs);
+        json_t *p = json_object();
+        for (size_t k = 0; k < nl; k++)
+            json_object_set_new(p, model_label(m, k), json_real(probs[k]));
+        if (!cli_opt(opts, "json"))
+            printf("%s\t%.4f\t%s\n", model_label(m, best), probs[best], pos[i]);
+        json_array_append_new(all, json_pack("{s:s,s:s,s:I,s:o}", "text", pos[i], "label",
+                                             model_label(m, best), "model_version",
+                                             (json_int_t)version, "probabilities", p));
+    }
+    if (cli_opt(opts, "json"))
+        cli_print_json(all);
+    else
+        json_decref(all);
+    free(probs);
+    model_release(m);
+    return EXIT_OK;
+}

@@ -1,0 +1,101 @@
+/* boucle train --task T [--json] */
+#include "cli/cli.h"
+
+#include "loop/train.h"
+
+#include <stdio.h>
+
+static void print_report(const struct task_config *task, const struct train_result *r)
+{
+    printf("run        %s\n", r->run_id);
+    printf("task       %s (%s)\n", task->name, task_type_name(task->type));
+    printf("version    %lld%s\n", (long long)r->version, r->became_champion ? " (champion)" : "");
+    printf("data       %zu train, %zu test, %zu labels, %zu features (dataset sha256 %.12s)\n",
+           r->n_train, r->n_test, r->n_labels, r->n_features, r->dataset_hash);
+    printf("time       %.3f s training, %.3f s in all\n", r->train_seconds, r->total_seconds);
+    if (!r->metrics) {
+        printf("metrics    none: the task has no test examples\n");
+        return;
+    }
+    json_t *m = r->metrics;
+    printf("test       accuracy %.4f\n", json_real_value(json_object_get(m, "accuracy")));
+    printf("           macro     precision %.4f  recall %.4f  F1 %.4f\n",
+           json_real_value(json_object_get(m, "precision_macro")),
+           json_real_value(json_object_get(m, "recall_macro")),
+           json_real_value(json_object_get(m, "f1_macro")));
+    printf("           weighted  precision %.4f  recall %.4f  F1 %.4f\n",
+           json_real_value(json_object_get(m, "precision_weighted")),
+           json_real_value(json_object_get(m, "recall_weighted")),
+           json_real_value(json_object_get(m, "f1_weighted")));
+    json_t *auc = json_object_get(m, "roc_auc");
+    if (json_is_number(auc))
+        printf("           ROC-AUC %.4f  PR-AUC %.4f\n", json_number_value(auc),
+               json_number_value(json_object_get(m, "pr_auc")));
+    json_t *per = json_object_get(m, "per_class");
+    const char *label;
+    json_t *c;
+    printf("  %-20s %9s %9s %9s %8s\n", "class", "precision", "recall", "F1", "support");
+    json_object_foreach(per, label, c)
+    {
+        printf("  %-20.20s %9.4f %9.4f %9.4f %8lld\n", label,
+               json_number_value(json_object_get(c, "precision")),
+               json_number_value(json_object_get(c, "recall")),
+               json_number_value(json_object_get(c, "f1")),
+               (long long)json_integer_value(json_object_get(c, "support")));
+    }
+    json_t *cm = json_object_get(m, "confusion_matrix");
+    json_t *labels = json_object_get(cm, "labels"), *rows = json_object_get(cm, "matrix");
+    printf("confusion (rows = true, columns = predicted)\n  %-20s", "");
+    size_t i;
+    json_t *v;
+    json_array_foreach(labels, i, v) printf(" %9.9s", json_string_value(v));
+    printf("\n");
+    json_array_foreach(rows, i, v)
+    {
+        printf("  %-20.20s", json_string_value(json_array_get(labels, i)));
+        size_t j;
+        json_t *cell;
+        json_array_foreach(v, j, cell) printf(" %9lld", (long long)json_integer_value(cell));
+        printf("\n");
+    }
+}
+
+int cmd_train(const struct cli_command *cmd, int argc, char **argv)
+{
+    struct cli_option opts[] = {
+        {"task", 1, "the task to train (optional with one task)", NULL},
+        {"json", 0, "machine-readable output", NULL},
+        {0},
+    };
+    const char *pos[1];
+    int npos, rc = cli_parse(cmd, argc, argv, opts, pos, 0, &npos);
+    if (rc) return rc < 0 ? EXIT_USAGE : EXIT_OK;
+    struct err e;
+    err_clear(&e);
+    const struct config *cfg = cli_config(&e);
+    if (!cfg) return cli_fail(&e);
+    const struct task_config *task = cli_task(cfg, cli_opt(opts, "task"), &e);
+    if (!task) return cli_fail(&e);
+    struct store *st = cli_store(cfg, &e);
+    if (!st) return cli_fail(&e);
+    struct train_result r;
+    rc = train_task(st, cfg, task, &r, &e);
+    store_close(st);
+    if (rc != 0) {
+        train_result_free(&r);
+        return cli_fail(&e);
+    }
+    if (cli_opt(opts, "json"))
+        cli_print_json(json_pack(
+            "{s:s,s:s,s:I,s:b,s:I,s:I,s:I,s:I,s:f,s:f,s:s,s:s,s:I,s:O?}", "run_id", r.run_id,
+            "task", task->name, "model_version", (json_int_t)r.version, "champion",
+            r.became_champion, "n_train", (json_int_t)r.n_train, "n_test", (json_int_t)r.n_test,
+            "n_labels", (json_int_t)r.n_labels, "n_features", (json_int_t)r.n_features,
+            "train_seconds", r.train_seconds, "total_seconds", r.total_seconds, "dataset_hash",
+            r.dataset_hash, "artifact_sha256", r.artifact_sha256, "artifact_bytes",
+            (json_int_t)r.artifact_bytes, "metrics", r.metrics));
+    else
+        print_report(task, &r);
+    train_result_free(&r);
+    return EXIT_OK;
+}

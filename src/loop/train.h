@@ -1,0 +1,31 @@
+/* Training a task from its stored examples: fit on the train split, measure
+ * on the fixed test split, register the version with its lineage, and make
+ * the task's first version its champion. Every step is logged in a run. */
+#ifndef BOUCLE_LOOP_TRAIN_H
+#define BOUCLE_LOOP_TRAIN_H
+
+#include "base/config.h"
+#include "base/err.h"
+#include "store/store.h"
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct train_result {
+    char run_id[37];
+    int64_t version;
+    int became_champion;
+    size_t n_train, n_test, n_labels, n_features;
+    double train_seconds, total_seconds;
+    char dataset_hash[65];
+    char artifact_sha256[65];
+    size_t artifact_bytes;
+    json_t *metrics; /* owned; metrics on the test split, or NULL without one */
+};
+
+int train_task(struct store *st, const struct config *cfg, const struct task_config *task,
+               struct train_result *out, struct err *e);
+void train_result_free(struct train_result *r);
+
+#endif

@@ -1,0 +1,46 @@
+/* The HTTP glue between libmicrohttpd and boucle's handlers: one request
+ * (method, path, body, status, JSON response), and helpers to answer. */
+#ifndef BOUCLE_SERVE_HTTP_H
+#define BOUCLE_SERVE_HTTP_H
+
+#include "base/err.h"
+#include "base/mem.h"
+
+#include <jansson.h>
+#include <microhttpd.h>
+#include <stdint.h>
+
+struct server;
+
+struct http_request {
+    struct MHD_Connection *conn;
+    const char *method;
+    const char *path;
+    struct buf body;
+    int too_large; /* the body went past the limit: answer 413 */
+    int replied;   /* a response is queued */
+    int64_t start_ns;
+    /* the handler's answer */
+    unsigned int status;
+    struct buf out;
+    const char *content_type;
+    const char *allow; /* for 405 */
+};
+
+const char *http_query(struct http_request *r, const char *key);
+const char *http_header(struct http_request *r, const char *key);
+
+/* Answers with a JSON document (stolen reference). */
+void http_reply_json(struct http_request *r, unsigned int status, json_t *doc);
+/* {"error": {"code", "message", "field"?}} */
+void http_reply_error(struct http_request *r, unsigned int status, const char *code,
+                      const char *field, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+/* Maps an err code to its HTTP status and answers. */
+void http_reply_err(struct http_request *r, const struct err *e);
+unsigned int http_status_for(enum err_code code);
+
+/* Parses the body as a JSON object; on failure answers 400/415 and returns NULL. */
+json_t *http_body_object(struct http_request *r);
+
+#endif

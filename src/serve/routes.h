@@ -1,0 +1,26 @@
+/* The API's handlers, one file per group of routes. Each answers through
+ * serve/http.h and never fails silently. */
+#ifndef BOUCLE_SERVE_ROUTES_H
+#define BOUCLE_SERVE_ROUTES_H
+
+#include "serve/http.h"
+#include "serve/server.h"
+
+/* routes_predict.c: POST /v1/tasks/{task}/predict */
+void routes_predict(struct server *srv, struct http_request *r, struct served_task *task);
+/* routes_feedback.c: POST /v1/feedback, GET /v1/feedback/{id} */
+void routes_feedback_post(struct server *srv, struct http_request *r);
+void routes_feedback_get(struct server *srv, struct http_request *r, const char *id);
+/* routes_admin.c: health, readiness and read-only views of the store */
+void routes_healthz(struct server *srv, struct http_request *r);
+void routes_readyz(struct server *srv, struct http_request *r);
+void routes_tasks(struct server *srv, struct http_request *r);
+void routes_models(struct server *srv, struct http_request *r, struct served_task *task);
+void routes_datasets(struct server *srv, struct http_request *r);
+void routes_runs(struct server *srv, struct http_request *r, const char *id);
+void routes_prediction_get(struct server *srv, struct http_request *r, const char *id);
+
+/* Dispatches by method and path; unknown paths 404, wrong methods 405. */
+void routes_dispatch(struct server *srv, struct http_request *r);
+
+#endif

@@ -1,0 +1,201 @@
+/* POST /v1/tasks/{task}/predict — the hot path: parse, take a reference to
+ * the served model, featurise and score, hand the log record to the writer
+ * queue, answer. No SQL, no disk, no lock shared by requests. */
+#include "serve/routes.h"
+
+#include "base/ids.h"
+#include "base/timeutil.h"
+#include "data/input.h"
+
+#include <string.h>
+
+/* Builds the instance's input object from one of the accepted forms:
+ * {"text": "..."} or an object of input fields. Returns a new reference. */
+static json_t *instance_input(const struct task_config *task, json_t *item, const char *where,
+                              struct err *e)
+{
+    if (json_is_string(item)) {
+        if (task->n_text_fields != 1) {
+            err_set_field(e, ERR_INVALID, where,
+                          "%s: a bare string needs a task with one text field; task '%s' has %zu: "
+                          "send an object of fields",
+                          where, task->name, task->n_text_fields);
+            return NULL;
+        }
+        return json_pack("{s:O}", task->text_fields[0], item);
+    }
+    if (!json_is_object(item)) {
+        err_set_field(e, ERR_INVALID, where, "%s: must be an object of input fields", where);
+        return NULL;
+    }
+    return json_incref(item);
+}
+
+struct scored {
+    json_t *answer;
+    json_t *input;
+    const char *label;
+};
+
+static int score_one(struct server *srv, struct http_request *r, struct served_task *t,
+                     struct served_model *sm, json_t *input, struct buf *text, double *probs,
+                     struct scored *out, struct err *e)
+{
+    json_t *normalized = NULL;
+    buf_reset(text);
+    if (input_text_from_json(t->cfg, input, srv->cfg->limits.max_field_bytes, text, &normalized,
+                             e) != 0)
+        return -1;
+    size_t best = model_predict(sm->model, text->data ? text->data : "", text->len, probs);
+    char id[UUID_STR_LEN];
+    uuid_v4(id);
+    json_t *p = json_object();
+    size_t n_labels = model_n_labels(sm->model);
+    for (size_t i = 0; i < n_labels; i++)
+        json_object_set_new(p, model_label(sm->model, i), json_real(probs[i]));
+    out->label = model_label(sm->model, best);
+    out->answer = json_pack("{s:s,s:s,s:I,s:s,s:o}", "prediction_id", id, "task", t->cfg->name,
+                            "model_version", (json_int_t)sm->version, "label", out->label,
+                            "probabilities", p);
+    out->input = normalized;
+    (void)r;
+    return 0;
+}
+
+static void log_prediction(struct server *srv, struct served_task *t, struct served_model *sm,
+                           struct scored *s, int64_t latency_us)
+{
+    char *input_json = json_dumps(s->input, JSON_COMPACT);
+    char *output_json = json_dumps(s->answer, JSON_COMPACT);
+    struct store_prediction rec = {
+        .id = json_string_value(json_object_get(s->answer, "prediction_id")),
+        .task = t->cfg->name,
+        .model_version = sm->version,
+        .input_json = input_json,
+        .label = s->label,
+        .output_json = output_json,
+        .latency_us = latency_us,
+        .created_ms = time_now_ms(),
+    };
+    predlog_enqueue(srv->predlog, &rec);
+    free(input_json);
+    free(output_json);
+}
+
+static int check_keys(struct http_request *r, json_t *doc)
+{
+    const char *key;
+    json_t *v;
+    json_object_foreach(doc, key, v)
+    {
+        if (strcmp(key, "text") && strcmp(key, "input") && strcmp(key, "inputs") &&
+            strcmp(key, "instances")) {
+            http_reply_error(r, 422, "invalid", key,
+                             "unknown key '%.64s': send {\"text\": ...}, {\"input\": {...}} or "
+                             "{\"inputs\": [...]}",
+                             key);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+void routes_predict(struct server *srv, struct http_request *r, struct served_task *t)
+{
+    json_t *doc = http_body_object(r);
+    if (!doc) return;
+    if (check_keys(r, doc) != 0) {
+        json_decref(doc);
+        return;
+    }
+    json_t *batch = json_object_get(doc, "inputs");
+    if (!batch) batch = json_object_get(doc, "instances");
+    json_t *single = json_object_get(doc, "input");
+    json_t *text = json_object_get(doc, "text");
+    struct err e;
+    err_clear(&e);
+    int forms = (batch != NULL) + (single != NULL) + (text != NULL);
+    if (forms != 1) {
+        http_reply_error(r, 422, "invalid", NULL,
+                         "send exactly one of \"text\", \"input\" or \"inputs\"");
+        json_decref(doc);
+        return;
+    }
+    if (text && !json_is_string(text)) {
+        http_reply_error(r, 422, "invalid", "text", "text: must be a string");
+        json_decref(doc);
+        return;
+    }
+    if (batch && !json_is_array(batch)) {
+        http_reply_error(r, 422, "invalid", "inputs", "inputs: must be an array");
+        json_decref(doc);
+        return;
+    }
+    size_t n = batch ? json_array_size(batch) : 1;
+    if (batch && n == 0) {
+        http_reply_error(r, 422, "invalid", "inputs", "inputs: empty batch");
+        json_decref(doc);
+        return;
+    }
+    if (n > srv->cfg->limits.max_batch) {
+        http_reply_error(r, 422, "limit_exceeded", "inputs",
+                         "inputs: batch of %zu exceeds the limit of %zu (limits.max_batch)", n,
+                         srv->cfg->limits.max_batch);
+        json_decref(doc);
+        return;
+    }
+
+    struct served_model *sm = model_slot_acquire(&t->slot);
+    if (!sm) {
+        http_reply_error(r, 503, "not_ready", NULL,
+                         "task '%s' has no model yet: import data and run `boucle train --task %s`",
+                         t->cfg->name, t->cfg->name);
+        json_decref(doc);
+        return;
+    }
+    size_t n_labels = model_n_labels(sm->model);
+    double probs_stack[32];
+    double *probs = n_labels <= 32 ? probs_stack : xmalloc(n_labels * sizeof *probs);
+    struct buf textbuf;
+    buf_init(&textbuf);
+    struct scored *scored = xcalloc(n, sizeof *scored);
+    int failed = 0;
+    for (size_t i = 0; i < n && !failed; i++) {
+        char where[32];
+        json_t *item = batch ? json_array_get(batch, i) : single ? single : text;
+        if (batch)
+            snprintf(where, sizeof where, "inputs[%zu]", i);
+        else
+            snprintf(where, sizeof where, "%s", single ? "input" : "text");
+        json_t *input = instance_input(t->cfg, item, where, &e);
+        if (!input || score_one(srv, r, t, sm, input, &textbuf, probs, &scored[i], &e) != 0) {
+            if (batch && e.code != ERR_OK) err_prefix(&e, "%s", where);
+            failed = 1;
+        }
+        json_decref(input);
+    }
+    if (failed) {
+        http_reply_err(r, &e);
+    } else {
+        int64_t latency_us = (time_mono_ns() - r->start_ns) / 1000;
+        for (size_t i = 0; i < n; i++)
+            log_prediction(srv, t, sm, &scored[i], latency_us);
+        if (batch) {
+            json_t *arr = json_array();
+            for (size_t i = 0; i < n; i++)
+                json_array_append(arr, scored[i].answer);
+            http_reply_json(r, 200, json_pack("{s:o}", "predictions", arr));
+        } else {
+            http_reply_json(r, 200, json_incref(scored[0].answer));
+        }
+    }
+    for (size_t i = 0; i < n; i++) {
+        json_decref(scored[i].answer);
+        json_decref(scored[i].input);
+    }
+    free(scored);
+    buf_free(&textbuf);
+    if (probs != probs_stack) free(probs);
+    served_model_release(sm);
+    json_decref(doc);
+}

@@ -1,0 +1,299 @@
+/* The serve process: libmicrohttpd daemon, request lifecycle (body limits,
+ * dispatch, response), champion watcher and orderly shutdown. */
+#include "serve/server.h"
+
+#include "base/log.h"
+#include "base/mem.h"
+#include "base/timeutil.h"
+#include "serve/routes.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netdb.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+struct served_task *server_find_task(struct server *srv, const char *name, size_t len)
+{
+    for (size_t i = 0; i < srv->n_tasks; i++) {
+        const char *tn = srv->tasks[i].cfg->name;
+        if (strlen(tn) == len && memcmp(tn, name, len) == 0) return &srv->tasks[i];
+    }
+    return NULL;
+}
+
+/* ---- champion loading (start-up and the watcher) ---- */
+
+static void load_champion(struct served_task *t, struct store *st, int64_t version)
+{
+    struct err e;
+    err_clear(&e);
+    void *data = NULL;
+    size_t len = 0;
+    if (store_model_artifact(st, t->cfg->name, version, &data, &len, &e) != 0) {
+        log_error("task %s: cannot read model version %lld: %s", t->cfg->name, (long long)version,
+                  e.msg);
+        return;
+    }
+    struct trained_model *m = model_load(data, len, &e);
+    free(data);
+    if (!m) {
+        log_error("task %s: model version %lld refused, still serving version %lld: %s",
+                  t->cfg->name, (long long)version, (long long)model_slot_version(&t->slot), e.msg);
+        return;
+    }
+    int64_t old = model_slot_install(&t->slot, m, version, NULL);
+    if (old)
+        log_info("task %s: now serving model version %lld (was %lld)", t->cfg->name,
+                 (long long)version, (long long)old);
+    else
+        log_info("task %s: serving model version %lld", t->cfg->name, (long long)version);
+}
+
+void server_refresh_champions(struct server *srv, struct store *st)
+{
+    for (size_t i = 0; i < srv->n_tasks; i++) {
+        struct served_task *t = &srv->tasks[i];
+        struct err e;
+        err_clear(&e);
+        int64_t v = 0;
+        int found = store_alias_get(st, t->cfg->name, "champion", &v, &e);
+        if (found < 0) {
+            log_warn("task %s: cannot read the champion alias: %s", t->cfg->name, e.msg);
+            continue;
+        }
+        if (!found || v == atomic_load(&t->champion_seen)) continue;
+        /* act once per alias move: a model that fails to load is not retried
+         * every second, the old one keeps serving */
+        atomic_store(&t->champion_seen, v);
+        load_champion(t, st, v);
+    }
+}
+
+static void *watcher_main(void *arg)
+{
+    struct server *srv = arg;
+    pthread_mutex_lock(&srv->watch_mu);
+    while (!atomic_load(&srv->stopping)) {
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_nsec += 500 * 1000000L;
+        if (until.tv_nsec >= 1000000000L) {
+            until.tv_sec++;
+            until.tv_nsec -= 1000000000L;
+        }
+        pthread_cond_timedwait(&srv->watch_cv, &srv->watch_mu, &until);
+        if (atomic_load(&srv->stopping)) break;
+        pthread_mutex_unlock(&srv->watch_mu);
+        server_refresh_champions(srv, srv->watch_store);
+        pthread_mutex_lock(&srv->watch_mu);
+    }
+    pthread_mutex_unlock(&srv->watch_mu);
+    return NULL;
+}
+
+/* ---- the HTTP request lifecycle ---- */
+
+static enum MHD_Result send_reply(struct http_request *r)
+{
+    struct MHD_Response *resp =
+        MHD_create_response_from_buffer(r->out.len, r->out.data, MHD_RESPMEM_MUST_COPY);
+    if (!resp) return MHD_NO;
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
+                            r->content_type ? r->content_type : "application/json");
+    if (r->allow) MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, r->allow);
+    enum MHD_Result ret = MHD_queue_response(r->conn, r->status ? r->status : 500, resp);
+    MHD_destroy_response(resp);
+    return ret;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_data_size, void **con_cls)
+{
+    struct server *srv = cls;
+    (void)version;
+    struct http_request *r = *con_cls;
+    size_t limit = srv->cfg->limits.max_body_bytes;
+    if (!r) {
+        r = xcalloc(1, sizeof *r);
+        r->conn = conn;
+        r->method = method;
+        r->path = url;
+        r->start_ns = time_mono_ns();
+        buf_init(&r->body);
+        buf_init(&r->out);
+        *con_cls = r;
+        /* refuse a declared oversized body before reading any of it */
+        const char *cl =
+            MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+        if (cl && strtoull(cl, NULL, 10) > limit) r->too_large = 1;
+        if (!r->too_large) return MHD_YES;
+    }
+    if (r->replied) { /* the 413 is on its way; swallow the rest */
+        *upload_data_size = 0;
+        return MHD_YES;
+    }
+    if (r->too_large) {
+        *upload_data_size = 0;
+        r->replied = 1;
+        http_reply_error(r, 413, "payload_too_large", NULL,
+                         "request body exceeds the limit of %zu bytes (limits.max_body_bytes)",
+                         limit);
+        return send_reply(r);
+    }
+    if (*upload_data_size) {
+        if (r->body.len + *upload_data_size > limit) {
+            r->too_large = 1;
+            buf_free(&r->body);
+        } else {
+            buf_append(&r->body, upload_data, *upload_data_size);
+        }
+        *upload_data_size = 0;
+        return MHD_YES;
+    }
+    routes_dispatch(srv, r);
+    return send_reply(r);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    (void)cls;
+    (void)conn;
+    (void)toe;
+    struct http_request *r = *con_cls;
+    if (!r) return;
+    buf_free(&r->body);
+    buf_free(&r->out);
+    free(r);
+    *con_cls = NULL;
+}
+
+static int parse_listen(const char *listen, struct sockaddr_storage *ss, int *ipv6, struct err *e)
+{
+    char host[256];
+    const char *colon = strrchr(listen, ':');
+    if (!colon || colon == listen || !colon[1])
+        return err_set_field(e, ERR_INVALID, "listen",
+                             "listen: '%s' is not HOST:PORT (e.g. 127.0.0.1:8080)", listen);
+    size_t hl = (size_t)(colon - listen);
+    if (listen[0] == '[' && hl >= 2 && listen[hl - 1] == ']') {
+        listen++;
+        hl -= 2;
+    }
+    if (hl >= sizeof host) return err_set(e, ERR_INVALID, "listen: host too long");
+    memcpy(host, listen, hl);
+    host[hl] = '\0';
+    char *end;
+    long port = strtol(colon + 1, &end, 10);
+    if (*end || port < 0 || port > 65535)
+        return err_set_field(e, ERR_INVALID, "listen", "listen: bad port '%s'", colon + 1);
+    struct addrinfo hints = {
+        .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE};
+    struct addrinfo *res = NULL;
+    int rc = getaddrinfo(host, colon + 1, &hints, &res);
+    if (rc != 0 || !res)
+        return err_set_field(e, ERR_INVALID, "listen", "listen: cannot resolve '%s': %s", host,
+                             gai_strerror(rc));
+    memcpy(ss, res->ai_addr, res->ai_addrlen);
+    *ipv6 = res->ai_family == AF_INET6;
+    freeaddrinfo(res);
+    return 0;
+}
+
+static int wait_for_signal(void)
+{
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    int sig = 0;
+    sigwait(&set, &sig);
+    return sig;
+}
+
+int serve_run(const struct config *cfg, const struct serve_options *opt, struct err *e)
+{
+    const char *listen = opt && opt->listen ? opt->listen : cfg->listen;
+    int threads = opt && opt->threads > 0 ? opt->threads : cfg->threads;
+    if (threads <= 0) threads = (int)sysconf(_SC_NPROCESSORS_ONLN);
+    if (threads <= 0) threads = 2;
+    struct sockaddr_storage addr;
+    int ipv6 = 0;
+    if (parse_listen(listen, &addr, &ipv6, e) != 0) return -1;
+
+    /* signals are taken by sigwait in this thread only */
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    struct server srv = {.cfg = cfg};
+    srv.store = store_open(cfg->store_url, e);
+    if (!srv.store) return -1;
+    srv.watch_store = store_open(cfg->store_url, e);
+    if (!srv.watch_store) {
+        store_close(srv.store);
+        return -1;
+    }
+    srv.predlog = predlog_start(cfg->store_url, 0, e);
+    if (!srv.predlog) {
+        store_close(srv.watch_store);
+        store_close(srv.store);
+        return -1;
+    }
+    srv.n_tasks = cfg->n_tasks;
+    srv.tasks = xcalloc(cfg->n_tasks ? cfg->n_tasks : 1, sizeof *srv.tasks);
+    for (size_t i = 0; i < cfg->n_tasks; i++) {
+        srv.tasks[i].cfg = &cfg->tasks[i];
+        model_slot_init(&srv.tasks[i].slot);
+        atomic_init(&srv.tasks[i].champion_seen, 0);
+    }
+    server_refresh_champions(&srv, srv.watch_store);
+    pthread_mutex_init(&srv.watch_mu, NULL);
+    pthread_cond_init(&srv.watch_cv, NULL);
+    pthread_create(&srv.watcher, NULL, watcher_main, &srv);
+
+    unsigned int flags =
+        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC | MHD_USE_ERROR_LOG;
+    if (ipv6) flags |= MHD_USE_IPv6;
+    struct MHD_Daemon *d = MHD_start_daemon(
+        flags, 0, NULL, NULL, on_request, &srv, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
+        MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)threads, MHD_OPTION_CONNECTION_TIMEOUT,
+        (unsigned int)30, MHD_OPTION_NOTIFY_COMPLETED, on_completed, &srv, MHD_OPTION_END);
+    int rc = 0;
+    if (!d) {
+        rc = err_set(e, ERR_IO, "cannot listen on %s: %s (is another server using the port?)",
+                     listen, strerror(errno ? errno : EADDRINUSE));
+    } else {
+        log_info("boucle %s serving %zu task(s) on http://%s with %d threads", BOUCLE_VERSION,
+                 cfg->n_tasks, listen, threads);
+        int sig = wait_for_signal();
+        log_info("received %s: finishing in-flight requests", sig == SIGINT ? "SIGINT" : "SIGTERM");
+        MHD_quiesce_daemon(d);
+        MHD_stop_daemon(d);
+    }
+    atomic_store(&srv.stopping, 1);
+    pthread_mutex_lock(&srv.watch_mu);
+    pthread_cond_signal(&srv.watch_cv);
+    pthread_mutex_unlock(&srv.watch_mu);
+    pthread_join(srv.watcher, NULL);
+    predlog_stop(srv.predlog);
+    for (size_t i = 0; i < srv.n_tasks; i++)
+        model_slot_clear(&srv.tasks[i].slot);
+    free(srv.tasks);
+    store_close(srv.watch_store);
+    store_close(srv.store);
+    pthread_mutex_destroy(&srv.watch_mu);
+    pthread_cond_destroy(&srv.watch_cv);
+    if (rc == 0) log_info("stopped cleanly");
+    return rc;
+}

@@ -1,0 +1,49 @@
+/* `boucle serve`: the HTTP API over libmicrohttpd (thread pool sized to the
+ * cores), the prediction log writer, and the champion watcher that hot-swaps
+ * a task's model when its `champion` alias moves. */
+#ifndef BOUCLE_SERVE_SERVER_H
+#define BOUCLE_SERVE_SERVER_H
+
+#include "base/config.h"
+#include "base/err.h"
+#include "serve/model_slot.h"
+#include "serve/predlog.h"
+#include "store/store.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+
+struct served_task {
+    const struct task_config *cfg;
+    struct model_slot slot;
+    _Atomic int64_t champion_seen; /* the alias value last acted upon */
+};
+
+struct server {
+    const struct config *cfg;
+    struct store *store; /* feedback and admin reads; the handle serialises */
+    struct predlog *predlog;
+    struct served_task *tasks;
+    size_t n_tasks;
+
+    pthread_t watcher;
+    struct store *watch_store; /* the watcher's own connection */
+    _Atomic int stopping;
+    pthread_mutex_t watch_mu;
+    pthread_cond_t watch_cv;
+};
+
+struct serve_options {
+    const char *listen; /* overrides the config's when set */
+    int threads;        /* overrides when > 0 */
+};
+
+/* Runs until SIGTERM or SIGINT, then stops accepting, finishes in-flight
+ * requests, flushes the prediction log and returns 0. */
+int serve_run(const struct config *cfg, const struct serve_options *opt, struct err *e);
+
+struct served_task *server_find_task(struct server *srv, const char *name, size_t len);
+/* Loads each task's champion if its alias moved; called at start and by the watcher. */
+void server_refresh_champions(struct server *srv, struct store *st);
+
+#endif
