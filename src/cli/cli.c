@@ -142,11 +142,6 @@ const struct config *cli_config(struct err *e)
     return &loaded_config;
 }
 
-struct store *cli_store(const struct config *cfg, struct err *e)
-{
-    return store_open(cfg->store_url, e);
-}
-
 const struct task_config *cli_task(const struct config *cfg, const char *name, struct err *e)
 {
     if (!name) {
@@ -166,6 +161,28 @@ const struct task_config *cli_task(const struct config *cfg, const char *name, s
         buf_free(&known);
     }
     return t;
+}
+
+int cli_open(const char *task_name, int task_mode, struct cli_env *env)
+{
+    struct err e;
+    err_clear(&e);
+    memset(env, 0, sizeof *env);
+    env->cfg = cli_config(&e);
+    if (!env->cfg) return cli_fail(&e);
+    if (task_mode == CLI_NEED_TASK || (task_mode == CLI_TASK_IF_GIVEN && task_name)) {
+        env->task = cli_task(env->cfg, task_name, &e);
+        if (!env->task) return cli_fail(&e);
+    }
+    env->st = store_open(env->cfg->store_url, &e);
+    if (!env->st) return cli_fail(&e);
+    return 0;
+}
+
+void cli_close(struct cli_env *env)
+{
+    store_close(env->st);
+    env->st = NULL;
 }
 
 void cli_print_json(json_t *doc)

@@ -39,10 +39,19 @@ int cli_fail(const struct err *e);
 
 /* The config (from --config, $BOUCLE_CONFIG or ./boucle.yaml), loaded once. */
 const struct config *cli_config(struct err *e);
-/* Opens the configured store (caller closes). */
-struct store *cli_store(const struct config *cfg, struct err *e);
 /* Resolves --task: required when the config has several tasks. */
 const struct task_config *cli_task(const struct config *cfg, const char *name, struct err *e);
+/* What most commands start from: the config, the task named by --task
+ * (NULL when not asked for) and an open store. */
+struct cli_env {
+    const struct config *cfg;
+    const struct task_config *task;
+    struct store *st;
+};
+enum { CLI_NO_TASK = 0, CLI_NEED_TASK = 1, CLI_TASK_IF_GIVEN = 2 };
+/* Returns 0, or the exit code after printing why (nothing is left open). */
+int cli_open(const char *task_name, int task_mode, struct cli_env *env);
+void cli_close(struct cli_env *env);
 /* Prints a JSON document on stdout, pretty. Steals the reference. */
 void cli_print_json(json_t *doc);
 

@@ -32,17 +32,14 @@ int cmd_import(const struct cli_command *cmd, int argc, char **argv)
     if (fmt_s && table_parse_format(fmt_s, &fmt) != 0)
         return cli_usage_error(cmd, "--format must be csv or jsonl, got '%s'", fmt_s);
 
+    struct cli_env env;
+    if ((rc = cli_open(cli_opt(opts, "task"), CLI_NEED_TASK, &env)) != 0) return rc;
+    const struct task_config *task = env.task;
     struct err e;
     err_clear(&e);
-    const struct config *cfg = cli_config(&e);
-    if (!cfg) return cli_fail(&e);
-    const struct task_config *task = cli_task(cfg, cli_opt(opts, "task"), &e);
-    if (!task) return cli_fail(&e);
-    struct store *st = cli_store(cfg, &e);
-    if (!st) return cli_fail(&e);
     struct import_result res;
-    rc = import_file(st, cfg, task, pos[0], fmt, split, &res, &e);
-    store_close(st);
+    rc = import_file(env.st, env.cfg, task, pos[0], fmt, split, &res, &e);
+    cli_close(&env);
     if (rc != 0) return cli_fail(&e);
     if (cli_opt(opts, "json")) {
         cli_print_json(json_pack("{s:s,s:I,s:s,s:b,s:I,s:I,s:I,s:f}", "task", task->name,

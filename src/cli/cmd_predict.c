@@ -20,14 +20,12 @@ int cmd_predict(const struct cli_command *cmd, int argc, char **argv)
     int npos, rc = cli_parse(cmd, argc, argv, opts, pos, 64, &npos);
     if (rc) return rc < 0 ? EXIT_USAGE : EXIT_OK;
     if (npos == 0) return cli_usage_error(cmd, "predict needs at least one TEXT");
+    struct cli_env env;
+    if ((rc = cli_open(cli_opt(opts, "task"), CLI_NEED_TASK, &env)) != 0) return rc;
+    const struct task_config *task = env.task;
+    struct store *st = env.st;
     struct err e;
     err_clear(&e);
-    const struct config *cfg = cli_config(&e);
-    if (!cfg) return cli_fail(&e);
-    const struct task_config *task = cli_task(cfg, cli_opt(opts, "task"), &e);
-    if (!task) return cli_fail(&e);
-    struct store *st = cli_store(cfg, &e);
-    if (!st) return cli_fail(&e);
     int64_t version = 0;
     int has = store_alias_get(st, task->name, "champion", &version, &e);
     void *data = NULL;

@@ -70,17 +70,14 @@ int cmd_train(const struct cli_command *cmd, int argc, char **argv)
     const char *pos[1];
     int npos, rc = cli_parse(cmd, argc, argv, opts, pos, 0, &npos);
     if (rc) return rc < 0 ? EXIT_USAGE : EXIT_OK;
+    struct cli_env env;
+    if ((rc = cli_open(cli_opt(opts, "task"), CLI_NEED_TASK, &env)) != 0) return rc;
+    const struct task_config *task = env.task;
     struct err e;
     err_clear(&e);
-    const struct config *cfg = cli_config(&e);
-    if (!cfg) return cli_fail(&e);
-    const struct task_config *task = cli_task(cfg, cli_opt(opts, "task"), &e);
-    if (!task) return cli_fail(&e);
-    struct store *st = cli_store(cfg, &e);
-    if (!st) return cli_fail(&e);
     struct train_result r;
-    rc = train_task(st, cfg, task, &r, &e);
-    store_close(st);
+    rc = train_task(env.st, env.cfg, task, &r, &e);
+    cli_close(&env);
     if (rc != 0) {
         train_result_free(&r);
         return cli_fail(&e);

@@ -100,12 +100,13 @@ static json_t *config_json(const struct task_config *task, const struct model_co
     json_t *fields = json_array();
     for (size_t i = 0; i < task->n_text_fields; i++)
         json_array_append_new(fields, json_string(task->text_fields[i]));
-    return json_pack(
-        "{s:s,s:s,s:o,s:s,s:{s:s,s:i,s:i,s:i,s:f,s:b,s:I,s:f,s:f,s:b}}", "task", task->name, "type",
-        task_type_name(task->type), "text", fields, "label", task->label, "model", "kind", mc->kind,
-        "ngram_min", mc->ngram_min, "ngram_max", mc->ngram_max, "min_df", mc->min_df, "max_df",
-        mc->max_df, "sublinear_tf", mc->sublinear_tf, "max_features", (json_int_t)mc->max_features,
-        "C", mc->C, "eps", mc->eps, "class_weight_balanced", mc->class_weight_balanced);
+    return json_pack("{s:s,s:s,s:o,s:s,s:{s:s,s:i,s:i,s:i,s:f,s:b,s:I,s:f,s:f,s:b}}", "task",
+                     task->name, "type", task_type_name(task->type), "text", fields, "label",
+                     task->label, "model", "kind", mc->kind, "ngram_min", mc->text.ngram_min,
+                     "ngram_max", mc->text.ngram_max, "min_df", mc->text.min_df, "max_df",
+                     mc->text.max_df, "sublinear_tf", mc->text.sublinear_tf, "max_features",
+                     (json_int_t)mc->text.max_features, "C", mc->C, "eps", mc->eps,
+                     "class_weight_balanced", mc->class_weight_balanced);
 }
 
 static json_t *evaluate(struct trained_model *m, const struct corpus *c, const char **names,

@@ -46,12 +46,7 @@ void model_config_defaults(struct model_config *c)
 {
     memset(c, 0, sizeof *c);
     snprintf(c->kind, sizeof c->kind, "linear");
-    c->ngram_min = 1;
-    c->ngram_max = 2;
-    c->min_df = 2;
-    c->max_df = 1.0;
-    c->sublinear_tf = 1;
-    c->max_features = 0;
+    tfidf_config_defaults(&c->text);
     c->C = 1.0;
     c->eps = 0.01;
     c->class_weight_balanced = 0;
@@ -136,28 +131,29 @@ int model_config_parse(struct model_config *c, const char *kind, const struct co
         long l;
         double d;
         if (!strcmp(k, "ngram_range")) {
-            if (parse_range(v, &c->ngram_min, &c->ngram_max))
+            if (parse_range(v, &c->text.ngram_min, &c->text.ngram_max))
                 return bad_param(e, p, "expected two n-gram sizes like \"1,2\" (from 1 to 8)");
             ngram_line = p->line;
         } else if (!strcmp(k, "ngram_min") || !strcmp(k, "ngram_max")) {
             if (parse_long(v, 1, TFIDF_MAX_NGRAM, &l))
                 return bad_param(e, p, "expected an integer from 1 to 8");
-            *(!strcmp(k, "ngram_min") ? &c->ngram_min : &c->ngram_max) = (int)l;
+            *(!strcmp(k, "ngram_min") ? &c->text.ngram_min : &c->text.ngram_max) = (int)l;
             ngram_line = p->line;
         } else if (!strcmp(k, "min_df")) {
             if (parse_long(v, 1, 1000000000L, &l))
                 return bad_param(e, p, "expected a positive integer");
-            c->min_df = (int)l;
+            c->text.min_df = (int)l;
         } else if (!strcmp(k, "max_df")) {
             if (parse_double(v, &d) || !(d > 0 && d <= 1))
                 return bad_param(e, p, "expected a share of texts in (0, 1]");
-            c->max_df = d;
+            c->text.max_df = d;
         } else if (!strcmp(k, "sublinear_tf")) {
-            if (parse_bool(v, &c->sublinear_tf)) return bad_param(e, p, "expected true or false");
+            if (parse_bool(v, &c->text.sublinear_tf))
+                return bad_param(e, p, "expected true or false");
         } else if (!strcmp(k, "max_features")) {
             if (parse_long(v, 0, 1000000000L, &l))
                 return bad_param(e, p, "expected a non-negative integer (0 = no limit)");
-            c->max_features = (size_t)l;
+            c->text.max_features = (size_t)l;
         } else if (!strcmp(k, "C")) {
             if (parse_double(v, &d) || !(d > 0))
                 return bad_param(e, p, "expected a positive number");
@@ -183,21 +179,11 @@ int model_config_parse(struct model_config *c, const char *kind, const struct co
                                  k, p->line);
         }
     }
-    if (c->ngram_max < c->ngram_min)
+    if (c->text.ngram_max < c->text.ngram_min)
         return err_set_field(e, ERR_INVALID, "model.ngram_max",
                              "model.ngram_max (line %d): must not be below ngram_min (%d < %d)",
-                             ngram_line, c->ngram_max, c->ngram_min);
+                             ngram_line, c->text.ngram_max, c->text.ngram_min);
     return 0;
-}
-
-static void to_tfidf_config(const struct model_config *c, struct tfidf_config *t)
-{
-    t->ngram_min = c->ngram_min;
-    t->ngram_max = c->ngram_max;
-    t->min_df = c->min_df;
-    t->max_df = c->max_df;
-    t->sublinear_tf = c->sublinear_tf;
-    t->max_features = c->max_features;
 }
 
 /* ---- lifecycle -------------------------------------------------------- */
@@ -287,8 +273,7 @@ struct trained_model *model_train(const struct model_config *cfg, enum task_type
             return NULL;
         }
     }
-    struct tfidf_config tc;
-    to_tfidf_config(cfg, &tc);
+    const struct tfidf_config tc = cfg->text;
     struct trained_model *m = model_new(type, label_names, n_labels);
     struct tfidf_matrix x;
     if (tfidf_fit(&m->feat, &tc, texts, NULL, n, &x, e)) {

@@ -8,17 +8,15 @@
 #include "base/config.h"
 #include "base/err.h"
 #include "base/mem.h"
+#include "text/tfidf.h"
 
 #include <stddef.h>
 
 struct model_config {
     char kind[16]; /* "linear" */
-    /* featuriser: TF-IDF over word n-grams */
-    int ngram_min, ngram_max; /* default 1, 2 */
-    int min_df;               /* default 2: a term must appear in this many training texts */
-    double max_df;            /* default 1.0: drop terms in more than this share of texts */
-    int sublinear_tf;         /* default 1: tf = 1 + log(tf) */
-    size_t max_features;      /* 0 = no limit; else keep the most frequent */
+    /* featuriser: TF-IDF over word n-grams (defaults 1-2-grams, min_df 2,
+     * max_df 1.0, sublinear tf, no feature cap) */
+    struct tfidf_config text;
     /* linear: liblinear L2-regularised logistic regression */
     double C;                  /* default 1.0 */
     double eps;                /* stopping tolerance, default 0.01 as liblinear */

@@ -22,10 +22,10 @@ static void test_config_defaults_and_parse(void **state)
     struct err e;
     assert_int_equal(model_config_parse(&c, "linear", NULL, 0, &e), 0);
     assert_string_equal(c.kind, "linear");
-    assert_int_equal(c.ngram_min, 1);
-    assert_int_equal(c.ngram_max, 2);
-    assert_int_equal(c.min_df, 2);
-    assert_int_equal(c.sublinear_tf, 1);
+    assert_int_equal(c.text.ngram_min, 1);
+    assert_int_equal(c.text.ngram_max, 2);
+    assert_int_equal(c.text.min_df, 2);
+    assert_int_equal(c.text.sublinear_tf, 1);
     assert_float_equal(c.C, 1.0, 0);
     assert_float_equal(c.eps, 0.01, 0);
 
@@ -34,13 +34,13 @@ static void test_config_defaults_and_parse(void **state)
         {"sublinear_tf", "false", 6}, {"C", "10", 7},     {"class_weight", "balanced", 8},
         {"max_features", "5000", 9},  {"eps", "1e-4", 10}};
     assert_int_equal(model_config_parse(&c, NULL, p, 8, &e), 0);
-    assert_int_equal(c.ngram_max, 3);
-    assert_int_equal(c.min_df, 1);
-    assert_float_equal(c.max_df, 0.9, 0);
-    assert_int_equal(c.sublinear_tf, 0);
+    assert_int_equal(c.text.ngram_max, 3);
+    assert_int_equal(c.text.min_df, 1);
+    assert_float_equal(c.text.max_df, 0.9, 0);
+    assert_int_equal(c.text.sublinear_tf, 0);
     assert_float_equal(c.C, 10, 0);
     assert_int_equal(c.class_weight_balanced, 1);
-    assert_int_equal(c.max_features, 5000);
+    assert_int_equal(c.text.max_features, 5000);
     assert_float_equal(c.eps, 1e-4, 0);
 }
 
@@ -95,7 +95,7 @@ static struct trained_model *train_binary(void)
 {
     struct model_config c;
     model_config_defaults(&c);
-    c.min_df = 1;
+    c.text.min_df = 1;
     c.C = 10;
     struct err e;
     struct trained_model *m =
@@ -143,7 +143,7 @@ static void test_multiclass_learns_and_absent_class(void **state)
     (void)state;
     struct model_config c;
     model_config_defaults(&c);
-    c.min_df = 1;
+    c.text.min_df = 1;
     c.C = 10;
     c.class_weight_balanced = 1;
     struct err e;
@@ -165,7 +165,7 @@ static void test_train_errors(void **state)
     (void)state;
     struct model_config c;
     model_config_defaults(&c);
-    c.min_df = 1;
+    c.text.min_df = 1;
     struct err e;
     int one[] = {1, 1, 1};
     assert_null(model_train(&c, TASK_BINARY, bin_texts, one, 3, bin_names, 2, &e));
@@ -178,7 +178,7 @@ static void test_train_errors(void **state)
     assert_non_null(strstr(e.msg, "out of range"));
     assert_null(model_train(&c, TASK_MULTILABEL, bin_texts, bin_labels, 10, bin_names, 2, &e));
     assert_int_equal(e.code, ERR_USAGE);
-    c.min_df = 50; /* nothing survives pruning */
+    c.text.min_df = 50; /* nothing survives pruning */
     assert_null(model_train(&c, TASK_BINARY, bin_texts, bin_labels, 10, bin_names, 2, &e));
     assert_non_null(strstr(e.msg, "featurising"));
 }
