@@ -67,7 +67,7 @@ run: deps all
 	scripts/demo.sh
 
 bench: all
-	bench/run.sh
+	bench/train_vs_sklearn.sh
 
 format:
 	clang-format -i src/*/*.c src/*/*.h tests/unit/*.c
