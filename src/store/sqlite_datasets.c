@@ -7,30 +7,14 @@
 int sqlite_store_dataset_find(void *conn, const char *task, const char *hash, int64_t *id,
                               struct err *e)
 {
-    struct sqlite_store *s = conn;
-    const char *what = "finding dataset";
-    sqlite3_stmt *st =
-        sqlite_store_prepare(s, "SELECT id FROM datasets WHERE task = ?1 AND hash = ?2", what, e);
-    if (!st) return -1;
-    sqlite_store_bind_text(st, 1, task);
-    sqlite_store_bind_text(st, 2, hash);
-    int r = sqlite_store_next(s, st, what, e);
-    if (r == 1 && id) *id = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-    return r;
+    return sqlite_store_query_int(conn, "SELECT id FROM datasets WHERE task = ?1 AND hash = ?2",
+                                  "finding dataset", task, hash, id, e);
 }
 
 int sqlite_store_example_count(void *conn, const char *task, int64_t *count, struct err *e)
 {
-    struct sqlite_store *s = conn;
-    const char *what = "counting examples";
-    sqlite3_stmt *st =
-        sqlite_store_prepare(s, "SELECT count(*) FROM examples WHERE task = ?1", what, e);
-    if (!st) return -1;
-    sqlite_store_bind_text(st, 1, task);
-    int r = sqlite_store_next(s, st, what, e);
-    if (r == 1 && count) *count = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
+    int r = sqlite_store_query_int(conn, "SELECT count(*) FROM examples WHERE task = ?1",
+                                   "counting examples", task, NULL, count, e);
     return r < 0 ? -1 : 0;
 }
 
@@ -81,12 +65,8 @@ int sqlite_store_dataset_add(void *conn, const char *task, const char *hash, con
     sqlite3_bind_int64(st, 5, (int64_t)n - n_test);
     sqlite3_bind_int64(st, 6, n_test);
     sqlite3_bind_int64(st, 7, time_now_ms());
-    if (sqlite3_step(st) != SQLITE_DONE) {
-        if (sqlite_store_violated(s, SQLITE_CONSTRAINT_UNIQUE))
-            err_set_field(e, ERR_CONFLICT, "hash", "task '%s' already has a dataset with hash %s",
-                          task, hash);
-        else
-            sqlite_store_fail(s, e, what);
+    if (sqlite_store_write(s, st, what, SQLITE_CONSTRAINT_UNIQUE, ERR_CONFLICT, "hash", e,
+                           "task '%s' already has a dataset with hash %s", task, hash)) {
         sqlite3_finalize(st);
         goto fail;
     }
@@ -102,35 +82,16 @@ fail:
 
 json_t *sqlite_store_datasets_list(void *conn, const char *task, struct err *e)
 {
-    struct sqlite_store *s = conn;
-    const char *what = "listing datasets";
-    sqlite3_stmt *st = sqlite_store_prepare(
-        s,
+    static const struct sqlite_col cols[] = {
+        {"id", COL_INT},        {"task", COL_TEXT},       {"hash", COL_TEXT},
+        {"source", COL_TEXT},   {"rows", COL_INT},        {"train_rows", COL_INT},
+        {"test_rows", COL_INT}, {"created_at", COL_TIME},
+    };
+    return sqlite_store_query_list(
+        conn,
         "SELECT id, task, hash, source, n_rows, n_train, n_test, created_ms FROM datasets"
         " WHERE ?1 IS NULL OR task = ?1 ORDER BY created_ms DESC, id DESC",
-        what, e);
-    if (!st) return NULL;
-    sqlite_store_bind_text(st, 1, task);
-    json_t *list = json_array();
-    int r;
-    while ((r = sqlite_store_next(s, st, what, e)) == 1) {
-        json_t *d = json_object();
-        json_object_set_new(d, "id", sqlite_store_col_int(st, 0));
-        json_object_set_new(d, "task", sqlite_store_col_text(st, 1));
-        json_object_set_new(d, "hash", sqlite_store_col_text(st, 2));
-        json_object_set_new(d, "source", sqlite_store_col_text(st, 3));
-        json_object_set_new(d, "rows", sqlite_store_col_int(st, 4));
-        json_object_set_new(d, "train_rows", sqlite_store_col_int(st, 5));
-        json_object_set_new(d, "test_rows", sqlite_store_col_int(st, 6));
-        json_object_set_new(d, "created_at", sqlite_store_col_time(st, 7));
-        json_array_append_new(list, d);
-    }
-    sqlite3_finalize(st);
-    if (r < 0) {
-        json_decref(list);
-        return NULL;
-    }
-    return list;
+        "listing datasets", task, SQLITE_COLS(cols), e);
 }
 
 int sqlite_store_examples_foreach(void *conn, const char *task, store_example_cb cb, void *ctx,

@@ -25,11 +25,8 @@ int sqlite_store_predictions_add(void *conn, const struct store_prediction *rows
         sqlite_store_bind_text(st, 6, p->output_json);
         sqlite3_bind_int64(st, 7, p->latency_us);
         sqlite3_bind_int64(st, 8, p->created_ms > 0 ? p->created_ms : now);
-        if (sqlite3_step(st) != SQLITE_DONE) {
-            if (sqlite_store_violated(s, SQLITE_CONSTRAINT_PRIMARYKEY))
-                err_set_field(e, ERR_CONFLICT, "id", "prediction '%s' already exists", p->id);
-            else
-                sqlite_store_fail(s, e, what);
+        if (sqlite_store_write(s, st, what, SQLITE_CONSTRAINT_PRIMARYKEY, ERR_CONFLICT, "id", e,
+                               "prediction '%s' already exists", p->id)) {
             sqlite_store_release(st);
             sqlite_store_rollback(s);
             return -1;
@@ -42,32 +39,17 @@ int sqlite_store_predictions_add(void *conn, const struct store_prediction *rows
 
 json_t *sqlite_store_prediction_get(void *conn, const char *id, struct err *e)
 {
-    struct sqlite_store *s = conn;
-    const char *what = "reading prediction";
-    sqlite3_stmt *st = sqlite_store_prepare(s,
-                                            "SELECT id, task, model_version, input_json, label,"
-                                            " output_json, latency_us, created_ms"
-                                            " FROM predictions WHERE id = ?1",
-                                            what, e);
-    if (!st) return NULL;
-    sqlite_store_bind_text(st, 1, id);
-    json_t *p = NULL;
-    int r = sqlite_store_next(s, st, what, e);
-    if (r == 1) {
-        p = json_object();
-        json_object_set_new(p, "id", sqlite_store_col_text(st, 0));
-        json_object_set_new(p, "task", sqlite_store_col_text(st, 1));
-        json_object_set_new(p, "model_version", sqlite_store_col_int(st, 2));
-        json_object_set_new(p, "input", sqlite_store_col_json(st, 3));
-        json_object_set_new(p, "label", sqlite_store_col_text(st, 4));
-        json_object_set_new(p, "output", sqlite_store_col_json(st, 5));
-        json_object_set_new(p, "latency_us", sqlite_store_col_int(st, 6));
-        json_object_set_new(p, "created_at", sqlite_store_col_time(st, 7));
-    } else if (r == 0) {
-        err_set_field(e, ERR_NOT_FOUND, "id", "prediction '%s' not found", id);
-    }
-    sqlite3_finalize(st);
-    return p;
+    static const struct sqlite_col cols[] = {
+        {"id", COL_TEXT},        {"task", COL_TEXT},       {"model_version", COL_INT},
+        {"input", COL_JSON},     {"label", COL_TEXT},      {"output", COL_JSON},
+        {"latency_us", COL_INT}, {"created_at", COL_TIME},
+    };
+    return sqlite_store_query_one(conn,
+                                  "SELECT id, task, model_version, input_json, label,"
+                                  " output_json, latency_us, created_ms"
+                                  " FROM predictions WHERE id = ?1",
+                                  "reading prediction", id, SQLITE_COLS(cols), "id", "prediction",
+                                  e);
 }
 
 /* The transaction proper: look the prediction up, insert with its task. */
@@ -96,13 +78,8 @@ static int insert_feedback(struct sqlite_store *s, const struct store_feedback *
     sqlite_store_bind_text(st, 5, f->label);
     sqlite_store_bind_text(st, 6, f->comment);
     sqlite3_bind_int64(st, 7, f->created_ms > 0 ? f->created_ms : time_now_ms());
-    int r = 0;
-    if (sqlite3_step(st) != SQLITE_DONE) {
-        if (sqlite_store_violated(s, SQLITE_CONSTRAINT_PRIMARYKEY))
-            r = err_set_field(e, ERR_CONFLICT, "id", "feedback '%s' already exists", f->id);
-        else
-            r = sqlite_store_fail(s, e, what);
-    }
+    int r = sqlite_store_write(s, st, what, SQLITE_CONSTRAINT_PRIMARYKEY, ERR_CONFLICT, "id", e,
+                               "feedback '%s' already exists", f->id);
     sqlite_store_release(st);
     if (r) {
         sqlite_store_rollback(s);
@@ -127,58 +104,39 @@ int sqlite_store_feedback_add(void *conn, const struct store_feedback *f, struct
 
 json_t *sqlite_store_feedback_get(void *conn, const char *id, struct err *e)
 {
-    struct sqlite_store *s = conn;
-    const char *what = "reading feedback";
-    sqlite3_stmt *st = sqlite_store_prepare(s,
-                                            "SELECT id, prediction_id, task, score, label, comment,"
-                                            " used_for_training_run, created_ms"
-                                            " FROM feedback WHERE id = ?1",
-                                            what, e);
-    if (!st) return NULL;
-    sqlite_store_bind_text(st, 1, id);
-    json_t *f = NULL;
-    int r = sqlite_store_next(s, st, what, e);
-    if (r == 1) {
-        f = json_object();
-        json_object_set_new(f, "id", sqlite_store_col_text(st, 0));
-        json_object_set_new(f, "prediction_id", sqlite_store_col_text(st, 1));
-        json_object_set_new(f, "task", sqlite_store_col_text(st, 2));
-        json_object_set_new(f, "score", sqlite_store_col_int(st, 3));
-        json_object_set_new(f, "label", sqlite_store_col_text(st, 4));
-        json_object_set_new(f, "comment", sqlite_store_col_text(st, 5));
-        json_object_set_new(f, "used_for_training_run", sqlite_store_col_text(st, 6));
-        json_object_set_new(f, "created_at", sqlite_store_col_time(st, 7));
-    } else if (r == 0) {
-        err_set_field(e, ERR_NOT_FOUND, "id", "feedback '%s' not found", id);
-    }
-    sqlite3_finalize(st);
-    return f;
+    static const struct sqlite_col cols[] = {
+        {"id", COL_TEXT},
+        {"prediction_id", COL_TEXT},
+        {"task", COL_TEXT},
+        {"score", COL_INT},
+        {"label", COL_TEXT},
+        {"comment", COL_TEXT},
+        {"used_for_training_run", COL_TEXT},
+        {"created_at", COL_TIME},
+    };
+    return sqlite_store_query_one(conn,
+                                  "SELECT id, prediction_id, task, score, label, comment,"
+                                  " used_for_training_run, created_ms"
+                                  " FROM feedback WHERE id = ?1",
+                                  "reading feedback", id, SQLITE_COLS(cols), "id", "feedback", e);
 }
 
 json_t *sqlite_store_feedback_stats(void *conn, const char *task, struct err *e)
 {
-    struct sqlite_store *s = conn;
-    const char *what = "counting feedback";
-    /* count() and a filtered count() never return NULL, unlike sum(). */
-    sqlite3_stmt *st = sqlite_store_prepare(s,
-                                            "SELECT count(*),"
-                                            " count(*) FILTER (WHERE score = 1),"
-                                            " count(*) FILTER (WHERE score = -1),"
-                                            " count(*) FILTER (WHERE score = 0),"
-                                            " count(label)"
-                                            " FROM feedback WHERE task = ?1",
-                                            what, e);
-    if (!st) return NULL;
-    sqlite_store_bind_text(st, 1, task);
-    json_t *stats = NULL;
-    if (sqlite_store_next(s, st, what, e) == 1) {
-        stats = json_object();
-        json_object_set_new(stats, "total", sqlite_store_col_int(st, 0));
-        json_object_set_new(stats, "positive", sqlite_store_col_int(st, 1));
-        json_object_set_new(stats, "negative", sqlite_store_col_int(st, 2));
-        json_object_set_new(stats, "neutral", sqlite_store_col_int(st, 3));
-        json_object_set_new(stats, "corrected", sqlite_store_col_int(st, 4));
-    }
-    sqlite3_finalize(st);
-    return stats;
+    static const struct sqlite_col cols[] = {
+        {"total", COL_INT},   {"positive", COL_INT},  {"negative", COL_INT},
+        {"neutral", COL_INT}, {"corrected", COL_INT},
+    };
+    /* count() and a filtered count() never return NULL, unlike sum(); and an
+     * aggregate without GROUP BY always yields its one row, so the
+     * not-found case cannot happen. */
+    return sqlite_store_query_one(conn,
+                                  "SELECT count(*),"
+                                  " count(*) FILTER (WHERE score = 1),"
+                                  " count(*) FILTER (WHERE score = -1),"
+                                  " count(*) FILTER (WHERE score = 0),"
+                                  " count(label)"
+                                  " FROM feedback WHERE task = ?1",
+                                  "counting feedback", task, SQLITE_COLS(cols), "task",
+                                  "feedback for task", e);
 }

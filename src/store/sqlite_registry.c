@@ -98,22 +98,25 @@ int sqlite_store_model_artifact(void *conn, const char *task, int64_t version, v
 static json_t *aliases_of(struct sqlite_store *s, sqlite3_stmt *st, const char *task,
                           int64_t version, struct err *e)
 {
+    static const struct sqlite_col name_col[] = {{NULL, COL_TEXT}};
     sqlite_store_bind_text(st, 1, task);
     sqlite3_bind_int64(st, 2, version);
-    json_t *names = json_array();
-    int r;
-    while ((r = sqlite_store_next(s, st, "reading aliases", e)) == 1)
-        json_array_append_new(names, sqlite_store_col_text(st, 0));
+    json_t *names = sqlite_store_rows_json(s, st, "reading aliases", SQLITE_COLS(name_col), e);
     sqlite3_reset(st);
-    if (r < 0) {
-        json_decref(names);
-        return NULL;
-    }
     return names;
 }
 
 json_t *sqlite_store_models_list(void *conn, const char *task, struct err *e)
 {
+    /* "aliases" comes from a second query per row, yet sits between
+     * "metrics" and "created_at": the SELECT carries a NULL placeholder for
+     * it, and replacing an object member keeps its place. */
+    static const struct sqlite_col cols[] = {
+        {"task", COL_TEXT},         {"version", COL_INT},      {"run_id", COL_TEXT},
+        {"dataset_hash", COL_TEXT}, {"config_hash", COL_TEXT}, {"kind", COL_TEXT},
+        {"sha256", COL_TEXT},       {"size", COL_INT},         {"metrics", COL_JSON},
+        {"aliases", COL_TEXT},      {"created_at", COL_TIME},
+    };
     struct sqlite_store *s = conn;
     const char *what = "listing model versions";
     json_t *list = NULL;
@@ -122,7 +125,8 @@ json_t *sqlite_store_models_list(void *conn, const char *task, struct err *e)
     sqlite3_stmt *st = sqlite_store_prepare(
         s,
         "SELECT task, version, run_id, dataset_hash, config_hash, kind, artifact_sha256, size,"
-        " metrics_json, created_ms FROM model_versions WHERE ?1 IS NULL OR task = ?1"
+        " metrics_json, NULL AS aliases, created_ms FROM model_versions WHERE ?1 IS NULL OR task = "
+        "?1"
         " ORDER BY created_ms DESC, version DESC",
         what, e);
     if (!names || !st) goto done;
@@ -136,18 +140,8 @@ json_t *sqlite_store_models_list(void *conn, const char *task, struct err *e)
             r = -1;
             break;
         }
-        json_t *m = json_object();
-        json_object_set_new(m, "task", sqlite_store_col_text(st, 0));
-        json_object_set_new(m, "version", sqlite_store_col_int(st, 1));
-        json_object_set_new(m, "run_id", sqlite_store_col_text(st, 2));
-        json_object_set_new(m, "dataset_hash", sqlite_store_col_text(st, 3));
-        json_object_set_new(m, "config_hash", sqlite_store_col_text(st, 4));
-        json_object_set_new(m, "kind", sqlite_store_col_text(st, 5));
-        json_object_set_new(m, "sha256", sqlite_store_col_text(st, 6));
-        json_object_set_new(m, "size", sqlite_store_col_int(st, 7));
-        json_object_set_new(m, "metrics", sqlite_store_col_json(st, 8));
+        json_t *m = sqlite_store_row_json(st, SQLITE_COLS(cols));
         json_object_set_new(m, "aliases", aliases);
-        json_object_set_new(m, "created_at", sqlite_store_col_time(st, 9));
         json_array_append_new(list, m);
     }
     if (r < 0) {
@@ -164,16 +158,8 @@ done:
 static int alias_lookup(struct sqlite_store *s, const char *task, const char *alias,
                         int64_t *version, struct err *e)
 {
-    const char *what = "reading alias";
-    sqlite3_stmt *st = sqlite_store_prepare(
-        s, "SELECT version FROM aliases WHERE task = ?1 AND alias = ?2", what, e);
-    if (!st) return -1;
-    sqlite_store_bind_text(st, 1, task);
-    sqlite_store_bind_text(st, 2, alias);
-    int r = sqlite_store_next(s, st, what, e);
-    if (r == 1 && version) *version = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-    return r;
+    return sqlite_store_query_int(s, "SELECT version FROM aliases WHERE task = ?1 AND alias = ?2",
+                                  "reading alias", task, alias, version, e);
 }
 
 static int version_exists(struct sqlite_store *s, const char *task, int64_t version, struct err *e)
@@ -256,32 +242,14 @@ int sqlite_store_alias_get(void *conn, const char *task, const char *alias, int6
 
 json_t *sqlite_store_alias_history(void *conn, const char *task, struct err *e)
 {
-    struct sqlite_store *s = conn;
-    const char *what = "reading alias history";
-    sqlite3_stmt *st = sqlite_store_prepare(
-        s,
+    static const struct sqlite_col cols[] = {
+        {"id", COL_INT},           {"task", COL_TEXT},      {"alias", COL_TEXT},
+        {"from_version", COL_INT}, {"to_version", COL_INT}, {"reason", COL_TEXT},
+        {"changed_at", COL_TIME},
+    };
+    return sqlite_store_query_list(
+        conn,
         "SELECT id, task, alias, from_version, to_version, reason, ts_ms FROM alias_history"
         " WHERE ?1 IS NULL OR task = ?1 ORDER BY id DESC",
-        what, e);
-    if (!st) return NULL;
-    sqlite_store_bind_text(st, 1, task);
-    json_t *list = json_array();
-    int r;
-    while ((r = sqlite_store_next(s, st, what, e)) == 1) {
-        json_t *h = json_object();
-        json_object_set_new(h, "id", sqlite_store_col_int(st, 0));
-        json_object_set_new(h, "task", sqlite_store_col_text(st, 1));
-        json_object_set_new(h, "alias", sqlite_store_col_text(st, 2));
-        json_object_set_new(h, "from_version", sqlite_store_col_int(st, 3));
-        json_object_set_new(h, "to_version", sqlite_store_col_int(st, 4));
-        json_object_set_new(h, "reason", sqlite_store_col_text(st, 5));
-        json_object_set_new(h, "changed_at", sqlite_store_col_time(st, 6));
-        json_array_append_new(list, h);
-    }
-    sqlite3_finalize(st);
-    if (r < 0) {
-        json_decref(list);
-        return NULL;
-    }
-    return list;
+        "reading alias history", task, SQLITE_COLS(cols), e);
 }

@@ -22,13 +22,8 @@ int sqlite_store_run_create(void *conn, const char *run_id, const char *task, co
     sqlite_store_bind_text(st, 3, kind);
     sqlite_store_bind_text(st, 4, params_json);
     sqlite3_bind_int64(st, 5, time_now_ms());
-    int r = 0;
-    if (sqlite3_step(st) != SQLITE_DONE) {
-        if (sqlite_store_violated(s, SQLITE_CONSTRAINT_PRIMARYKEY))
-            r = err_set_field(e, ERR_CONFLICT, "run_id", "run '%s' already exists", run_id);
-        else
-            r = sqlite_store_fail(s, e, what);
-    }
+    int r = sqlite_store_write(s, st, what, SQLITE_CONSTRAINT_PRIMARYKEY, ERR_CONFLICT, "run_id", e,
+                               "run '%s' already exists", run_id);
     sqlite3_finalize(st);
     return r;
 }
@@ -96,66 +91,29 @@ int sqlite_store_run_log(void *conn, const char *run_id, const char *line, struc
     sqlite_store_bind_text(st, 1, run_id);
     sqlite3_bind_int64(st, 2, time_now_ms());
     sqlite_store_bind_text(st, 3, line);
-    int r = 0;
-    if (sqlite3_step(st) != SQLITE_DONE) {
-        if (sqlite_store_violated(s, SQLITE_CONSTRAINT_FOREIGNKEY))
-            r = err_set_field(e, ERR_NOT_FOUND, "run_id", "run '%s' not found", run_id);
-        else
-            r = sqlite_store_fail(s, e, what);
-    }
+    int r = sqlite_store_write(s, st, what, SQLITE_CONSTRAINT_FOREIGNKEY, ERR_NOT_FOUND, "run_id",
+                               e, "run '%s' not found", run_id);
     sqlite3_finalize(st);
     return r;
 }
 
+/* A run as runs_list and run_get show it; run_get adds its "logs". */
 #define RUN_COLUMNS "id, task, kind, status, params_json, metrics_json, started_ms, ended_ms"
-
-static json_t *run_row(sqlite3_stmt *st)
-{
-    json_t *run = json_object();
-    json_object_set_new(run, "id", sqlite_store_col_text(st, 0));
-    json_object_set_new(run, "task", sqlite_store_col_text(st, 1));
-    json_object_set_new(run, "kind", sqlite_store_col_text(st, 2));
-    json_object_set_new(run, "status", sqlite_store_col_text(st, 3));
-    json_object_set_new(run, "params", sqlite_store_col_json(st, 4));
-    json_object_set_new(run, "metrics", sqlite_store_col_json(st, 5));
-    json_object_set_new(run, "started_at", sqlite_store_col_time(st, 6));
-    json_object_set_new(run, "ended_at", sqlite_store_col_time(st, 7));
-    return run;
-}
-
-static json_t *run_logs(struct sqlite_store *s, const char *run_id, struct err *e)
-{
-    const char *what = "reading run logs";
-    sqlite3_stmt *st =
-        sqlite_store_prepare(s, "SELECT line FROM run_logs WHERE run_id = ?1 ORDER BY id", what, e);
-    if (!st) return NULL;
-    sqlite_store_bind_text(st, 1, run_id);
-    json_t *lines = json_array();
-    int r;
-    while ((r = sqlite_store_next(s, st, what, e)) == 1)
-        json_array_append_new(lines, sqlite_store_col_text(st, 0));
-    sqlite3_finalize(st);
-    if (r < 0) {
-        json_decref(lines);
-        return NULL;
-    }
-    return lines;
-}
+static const struct sqlite_col run_cols[] = {
+    {"id", COL_TEXT},     {"task", COL_TEXT},    {"kind", COL_TEXT},       {"status", COL_TEXT},
+    {"params", COL_JSON}, {"metrics", COL_JSON}, {"started_at", COL_TIME}, {"ended_at", COL_TIME},
+};
 
 json_t *sqlite_store_run_get(void *conn, const char *run_id, struct err *e)
 {
-    struct sqlite_store *s = conn;
-    const char *what = "reading run";
-    sqlite3_stmt *st =
-        sqlite_store_prepare(s, "SELECT " RUN_COLUMNS " FROM runs WHERE id = ?1", what, e);
-    if (!st) return NULL;
-    sqlite_store_bind_text(st, 1, run_id);
-    int r = sqlite_store_next(s, st, what, e);
-    json_t *run = r == 1 ? run_row(st) : NULL;
-    sqlite3_finalize(st);
-    if (r == 0) err_set_field(e, ERR_NOT_FOUND, "run_id", "run '%s' not found", run_id);
+    static const struct sqlite_col line_col[] = {{NULL, COL_TEXT}};
+    json_t *run =
+        sqlite_store_query_one(conn, "SELECT " RUN_COLUMNS " FROM runs WHERE id = ?1",
+                               "reading run", run_id, SQLITE_COLS(run_cols), "run_id", "run", e);
     if (!run) return NULL;
-    json_t *logs = run_logs(s, run_id, e);
+    json_t *logs =
+        sqlite_store_query_list(conn, "SELECT line FROM run_logs WHERE run_id = ?1 ORDER BY id",
+                                "reading run logs", run_id, SQLITE_COLS(line_col), e);
     if (!logs) {
         json_decref(run);
         return NULL;
@@ -177,14 +135,7 @@ json_t *sqlite_store_runs_list(void *conn, const char *task, size_t limit, struc
     sqlite_store_bind_text(st, 1, task);
     /* limit 0 means no limit (SQLite reads a negative LIMIT that way). */
     sqlite3_bind_int64(st, 2, limit ? (int64_t)limit : -1);
-    json_t *list = json_array();
-    int r;
-    while ((r = sqlite_store_next(s, st, what, e)) == 1)
-        json_array_append_new(list, run_row(st));
+    json_t *list = sqlite_store_rows_json(s, st, what, SQLITE_COLS(run_cols), e);
     sqlite3_finalize(st);
-    if (r < 0) {
-        json_decref(list);
-        return NULL;
-    }
     return list;
 }

@@ -6,6 +6,8 @@
 #include "base/mem.h"
 #include "base/timeutil.h"
 
+#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 
 #define SQLITE_BUSY_TIMEOUT_MS 5000
@@ -102,6 +104,19 @@ int sqlite_store_next(struct sqlite_store *s, sqlite3_stmt *st, const char *what
     return sqlite_store_fail(s, e, what);
 }
 
+int sqlite_store_write(struct sqlite_store *s, sqlite3_stmt *st, const char *what, int violated,
+                       enum err_code code, const char *field, struct err *e, const char *fmt, ...)
+{
+    if (sqlite3_step(st) == SQLITE_DONE) return 0;
+    if (!sqlite_store_violated(s, violated)) return sqlite_store_fail(s, e, what);
+    char msg[sizeof e->msg];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    return err_set_field(e, code, field, "%s", msg);
+}
+
 json_t *sqlite_store_col_text(sqlite3_stmt *st, int col)
 {
     if (sqlite3_column_type(st, col) == SQLITE_NULL) return json_null();
@@ -134,6 +149,74 @@ json_t *sqlite_store_col_time(sqlite3_stmt *st, int col)
     char iso[40];
     time_format_iso8601(sqlite3_column_int64(st, col), iso, sizeof iso);
     return json_string(iso);
+}
+
+int sqlite_store_query_int(struct sqlite_store *s, const char *sql, const char *what,
+                           const char *bind1, const char *bind2, int64_t *out, struct err *e)
+{
+    sqlite3_stmt *st = sqlite_store_prepare(s, sql, what, e);
+    if (!st) return -1;
+    sqlite_store_bind_text(st, 1, bind1);
+    if (bind2) sqlite_store_bind_text(st, 2, bind2);
+    int r = sqlite_store_next(s, st, what, e);
+    if (r == 1 && out) *out = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return r;
+}
+
+json_t *sqlite_store_row_json(sqlite3_stmt *st, const struct sqlite_col *cols, size_t n)
+{
+    static json_t *(*const read[])(sqlite3_stmt *, int) = {
+        [COL_TEXT] = sqlite_store_col_text,
+        [COL_INT] = sqlite_store_col_int,
+        [COL_JSON] = sqlite_store_col_json,
+        [COL_TIME] = sqlite_store_col_time,
+    };
+    if (n == 1 && !cols[0].name) return read[cols[0].kind](st, 0);
+    json_t *row = json_object();
+    for (size_t i = 0; i < n; i++)
+        json_object_set_new(row, cols[i].name, read[cols[i].kind](st, (int)i));
+    return row;
+}
+
+json_t *sqlite_store_rows_json(struct sqlite_store *s, sqlite3_stmt *st, const char *what,
+                               const struct sqlite_col *cols, size_t n, struct err *e)
+{
+    json_t *list = json_array();
+    int r;
+    while ((r = sqlite_store_next(s, st, what, e)) == 1)
+        json_array_append_new(list, sqlite_store_row_json(st, cols, n));
+    if (r < 0) {
+        json_decref(list);
+        return NULL;
+    }
+    return list;
+}
+
+json_t *sqlite_store_query_list(struct sqlite_store *s, const char *sql, const char *what,
+                                const char *bind1, const struct sqlite_col *cols, size_t n,
+                                struct err *e)
+{
+    sqlite3_stmt *st = sqlite_store_prepare(s, sql, what, e);
+    if (!st) return NULL;
+    sqlite_store_bind_text(st, 1, bind1);
+    json_t *list = sqlite_store_rows_json(s, st, what, cols, n, e);
+    sqlite3_finalize(st);
+    return list;
+}
+
+json_t *sqlite_store_query_one(struct sqlite_store *s, const char *sql, const char *what,
+                               const char *bind1, const struct sqlite_col *cols, size_t n,
+                               const char *field, const char *noun, struct err *e)
+{
+    sqlite3_stmt *st = sqlite_store_prepare(s, sql, what, e);
+    if (!st) return NULL;
+    sqlite_store_bind_text(st, 1, bind1);
+    int r = sqlite_store_next(s, st, what, e);
+    json_t *row = r == 1 ? sqlite_store_row_json(st, cols, n) : NULL;
+    sqlite3_finalize(st);
+    if (r == 0) err_set_field(e, ERR_NOT_FOUND, field, "%s '%s' not found", noun, bind1);
+    return row;
 }
 
 /* ---- open and close ---- */

@@ -54,6 +54,15 @@ int sqlite_store_bind_text(sqlite3_stmt *st, int idx, const char *text);
  * (SQLITE_CONSTRAINT_PRIMARYKEY, _UNIQUE, _FOREIGNKEY...). */
 int sqlite_store_violated(struct sqlite_store *s, int extended_code);
 
+/* Steps a write (INSERT, UPDATE) once; 0 when done, else -1 with e filled.
+ * When the failure is the constraint `violated` (an extended code such as
+ * SQLITE_CONSTRAINT_PRIMARYKEY), e gets `code`, `field` and the caller's
+ * message, which says what the user did wrong; any other failure gets the
+ * SQLite message in `what`. Neither resets nor finalizes st. */
+int sqlite_store_write(struct sqlite_store *s, sqlite3_stmt *st, const char *what, int violated,
+                       enum err_code code, const char *field, struct err *e, const char *fmt, ...)
+    __attribute__((format(printf, 8, 9)));
+
 /* Column readers for JSON answers. */
 json_t *sqlite_store_col_text(sqlite3_stmt *st, int col); /* string or null */
 json_t *sqlite_store_col_int(sqlite3_stmt *st, int col);  /* integer or null */
@@ -61,6 +70,47 @@ json_t *sqlite_store_col_json(sqlite3_stmt *st, int col); /* parsed value or nul
 json_t *sqlite_store_col_time(sqlite3_stmt *st, int col); /* ISO-8601 string or null */
 /* Stepping a read query: 1 on a row, 0 when done, -1 with e filled. */
 int sqlite_store_next(struct sqlite_store *s, sqlite3_stmt *st, const char *what, struct err *e);
+
+/* A one-value look-up: binds bind1 to ?1 and, unless NULL, bind2 to ?2, and
+ * reads column 0 of the first row into *out (when out is not NULL). 1 on a
+ * row, 0 when there is none, -1 with e filled. */
+int sqlite_store_query_int(struct sqlite_store *s, const char *sql, const char *what,
+                           const char *bind1, const char *bind2, int64_t *out, struct err *e);
+
+/* Reading rows into JSON, declaratively: spec entry i names result column i
+ * and says how to read it, so a query's SELECT list and its JSON keys sit
+ * side by side and stay in the same order. Keys come out in spec order (the
+ * HTTP API and the tests see that order). */
+enum sqlite_col_kind {
+    COL_TEXT, /* sqlite_store_col_text */
+    COL_INT,  /* sqlite_store_col_int */
+    COL_JSON, /* sqlite_store_col_json */
+    COL_TIME, /* sqlite_store_col_time: stored as Unix ms */
+};
+struct sqlite_col {
+    const char *name; /* JSON key; NULL in a one-column spec: the bare value */
+    enum sqlite_col_kind kind;
+};
+/* A spec array and its length, for the functions below. */
+#define SQLITE_COLS(spec) (spec), (sizeof(spec) / sizeof((spec)[0]))
+
+/* The current row as an object, or as the bare value of a one-column spec
+ * without a name (for lists of strings). */
+json_t *sqlite_store_row_json(sqlite3_stmt *st, const struct sqlite_col *cols, size_t n);
+/* Steps a prepared and bound statement to its end: an array of rows, or NULL
+ * with e filled. Neither resets nor finalizes st (a caller may re-bind it). */
+json_t *sqlite_store_rows_json(struct sqlite_store *s, sqlite3_stmt *st, const char *what,
+                               const struct sqlite_col *cols, size_t n, struct err *e);
+/* Prepares `sql`, binds `bind1` (text, or SQL NULL when NULL) to ?1 and
+ * returns every row as an array; NULL with e filled on error. */
+json_t *sqlite_store_query_list(struct sqlite_store *s, const char *sql, const char *what,
+                                const char *bind1, const struct sqlite_col *cols, size_t n,
+                                struct err *e);
+/* The same for the first row only. No row is ERR_NOT_FOUND on `field`:
+ * "<noun> '<bind1>' not found". */
+json_t *sqlite_store_query_one(struct sqlite_store *s, const char *sql, const char *what,
+                               const char *bind1, const struct sqlite_col *cols, size_t n,
+                               const char *field, const char *noun, struct err *e);
 
 /* sqlite_schema.c */
 int sqlite_store_migrate(struct sqlite_store *s, struct err *e);

@@ -32,6 +32,19 @@ static void unlock(struct store *s)
     pthread_mutex_unlock(&s->lock);
 }
 
+/* The tail of every entry point below, once its arguments are checked:
+ * calls the backend's `op` with the connection and the remaining arguments
+ * while holding the handle's lock, and returns what it returned. A macro
+ * because the operations differ in argument and result types; `type` is the
+ * result type. */
+#define RETURN_LOCKED(type, s, op, ...)                                                            \
+    do {                                                                                           \
+        lock(s);                                                                                   \
+        type locked_result_ = (s)->ops->op((s)->conn, __VA_ARGS__);                                \
+        unlock(s);                                                                                 \
+        return locked_result_;                                                                     \
+    } while (0)
+
 /* A required text argument: present and non-empty. */
 static int need(const char *value, const char *field, struct err *e)
 {
@@ -113,19 +126,13 @@ int store_dataset_find(struct store *s, const char *task, const char *hash, int6
                        struct err *e)
 {
     if (need_handle(s, e) || need(task, "task", e) || need(hash, "hash", e)) return -1;
-    lock(s);
-    int r = s->ops->dataset_find(s->conn, task, hash, id, e);
-    unlock(s);
-    return r;
+    RETURN_LOCKED(int, s, dataset_find, task, hash, id, e);
 }
 
 int store_example_count(struct store *s, const char *task, int64_t *count, struct err *e)
 {
     if (need_handle(s, e) || need(task, "task", e)) return -1;
-    lock(s);
-    int r = s->ops->example_count(s->conn, task, count, e);
-    unlock(s);
-    return r;
+    RETURN_LOCKED(int, s, example_count, task, count, e);
 }
 
 int store_dataset_add(struct store *s, const char *task, const char *hash, const char *source,
@@ -142,19 +149,13 @@ int store_dataset_add(struct store *s, const char *task, const char *hash, const
                                  "example %zu (line %lld): split must be 0 (train) or 1 (test)", i,
                                  (long long)rows[i].line);
     }
-    lock(s);
-    int r = s->ops->dataset_add(s->conn, task, hash, source, rows, n, id, e);
-    unlock(s);
-    return r;
+    RETURN_LOCKED(int, s, dataset_add, task, hash, source, rows, n, id, e);
 }
 
 json_t *store_datasets_list(struct store *s, const char *task, struct err *e)
 {
     if (need_handle(s, e)) return NULL;
-    lock(s);
-    json_t *r = s->ops->datasets_list(s->conn, task, e);
-    unlock(s);
-    return r;
+    RETURN_LOCKED(json_t *, s, datasets_list, task, e);
 }
 
 int store_examples_foreach(struct store *s, const char *task, store_example_cb cb, void *ctx,
@@ -162,10 +163,7 @@ int store_examples_foreach(struct store *s, const char *task, store_example_cb c
 {
     if (need_handle(s, e) || need(task, "task", e)) return -1;
     if (!cb) return err_set(e, ERR_USAGE, "examples_foreach: no callback");
-    lock(s);
-    int r = s->ops->examples_foreach(s->conn, task, cb, ctx, e);
-    unlock(s);
-    return r;
+    RETURN_LOCKED(int, s, examples_foreach, task, cb, ctx, e);
 }
 
 /* ---- runs ---- */
@@ -176,10 +174,7 @@ int store_run_create(struct store *s, const char *run_id, const char *task, cons
     if (need_handle(s, e) || need(run_id, "run_id", e) || need(task, "task", e) ||
         need(kind, "kind", e) || need_json(params_json, "params", e))
         return -1;
-    lock(s);
-    int r = s->ops->run_create(s->conn, run_id, task, kind, params_json, e);
-    unlock(s);
-    return r;
+    RETURN_LOCKED(int, s, run_create, run_id, task, kind, params_json, e);
 }
 
 int store_run_finish(struct store *s, const char *run_id, const char *status,
@@ -191,38 +186,26 @@ int store_run_finish(struct store *s, const char *run_id, const char *status,
     if (!str_eq(status, "completed") && !str_eq(status, "failed") && !str_eq(status, "cancelled"))
         return err_set_field(e, ERR_INVALID, "status",
                              "run status '%s' is not one of completed, failed, cancelled", status);
-    lock(s);
-    int r = s->ops->run_finish(s->conn, run_id, status, metrics_json, e);
-    unlock(s);
-    return r;
+    RETURN_LOCKED(int, s, run_finish, run_id, status, metrics_json, e);
 }
 
 int store_run_log(struct store *s, const char *run_id, const char *line, struct err *e)
 {
     if (need_handle(s, e) || need(run_id, "run_id", e)) return -1;
     if (!line) return err_set_field(e, ERR_INVALID, "line", "line is required");
-    lock(s);
-    int r = s->ops->run_log(s->conn, run_id, line, e);
-    unlock(s);
-    return r;
+    RETURN_LOCKED(int, s, run_log, run_id, line, e);
 }
 
 json_t *store_run_get(struct store *s, const char *run_id, struct err *e)
 {
     if (need_handle(s, e) || need(run_id, "run_id", e)) return NULL;
-    lock(s);
-    json_t *r = s->ops->run_get(s->conn, run_id, e);
-    unlock(s);
-    return r;
+    RETURN_LOCKED(json_t *, s, run_get, run_id, e);
 }
 
 json_t *store_runs_list(struct store *s, const char *task, size_t limit, struct err *e)
 {
     if (need_handle(s, e)) return NULL;
-    lock(s);
-    json_t *r = s->ops->runs_list(s->conn, task, limit, e);
-    unlock(s);
-    return r;
+    RETURN_LOCKED(json_t *, s, runs_list, task, limit, e);
 }
 
 /* ---- model registry ---- */
@@ -249,10 +232,7 @@ int store_model_add(struct store *s, const struct store_model_version *v, int64_
                              v->artifact_sha256);
     struct store_model_version checked = *v;
     checked.artifact_sha256 = sha;
-    lock(s);
-    int r = s->ops->model_add(s->conn, &checked, version, e);
-    unlock(s);
-    return r;
+    RETURN_LOCKED(int, s, model_add, &checked, version, e);
 }
 
 int store_model_artifact(struct store *s, const char *task, int64_t version, void **data,
@@ -260,19 +240,13 @@ int store_model_artifact(struct store *s, const char *task, int64_t version, voi
 {
     if (need_handle(s, e) || need(task, "task", e)) return -1;
     if (!data || !len) return err_set(e, ERR_USAGE, "model_artifact: no output pointers");
-    lock(s);
-    int r = s->ops->model_artifact(s->conn, task, version, data, len, e);
-    unlock(s);
-    return r;
+    RETURN_LOCKED(int, s, model_artifact, task, version, data, len, e);
 }
 
 json_t *store_models_list(struct store *s, const char *task, struct err *e)
 {
     if (need_handle(s, e)) return NULL;
-    lock(s);
-    json_t *r = s->ops->models_list(s->conn, task, e);
-    unlock(s);
-    return r;
+    RETURN_LOCKED(json_t *, s, models_list, task, e);
 }
 
 int store_alias_set_reason(struct store *s, const char *task, const char *alias, int64_t version,
@@ -282,10 +256,7 @@ int store_alias_set_reason(struct store *s, const char *task, const char *alias,
     if (version < 1)
         return err_set_field(e, ERR_INVALID, "version", "model version must be >= 1, not %lld",
                              (long long)version);
-    lock(s);
-    int r = s->ops->alias_set(s->conn, task, alias, version, reason, e);
-    unlock(s);
-    return r;
+    RETURN_LOCKED(int, s, alias_set, task, alias, version, reason, e);
 }
 
 int store_alias_set(struct store *s, const char *task, const char *alias, int64_t version,
@@ -298,19 +269,13 @@ int store_alias_get(struct store *s, const char *task, const char *alias, int64_
                     struct err *e)
 {
     if (need_handle(s, e) || need(task, "task", e) || need(alias, "alias", e)) return -1;
-    lock(s);
-    int r = s->ops->alias_get(s->conn, task, alias, version, e);
-    unlock(s);
-    return r;
+    RETURN_LOCKED(int, s, alias_get, task, alias, version, e);
 }
 
 json_t *store_alias_history(struct store *s, const char *task, struct err *e)
 {
     if (need_handle(s, e)) return NULL;
-    lock(s);
-    json_t *r = s->ops->alias_history(s->conn, task, e);
-    unlock(s);
-    return r;
+    RETURN_LOCKED(json_t *, s, alias_history, task, e);
 }
 
 /* ---- predictions and feedback ---- */
@@ -327,19 +292,13 @@ int store_predictions_add(struct store *s, const struct store_prediction *rows, 
         if (need(rows[i].id, "id", e) || need(rows[i].task, "task", e) ||
             need(rows[i].input_json, "input", e))
             return err_prefix(e, "prediction %zu of %zu", i + 1, n);
-    lock(s);
-    int r = s->ops->predictions_add(s->conn, rows, n, e);
-    unlock(s);
-    return r;
+    RETURN_LOCKED(int, s, predictions_add, rows, n, e);
 }
 
 json_t *store_prediction_get(struct store *s, const char *id, struct err *e)
 {
     if (need_handle(s, e) || need(id, "id", e)) return NULL;
-    lock(s);
-    json_t *r = s->ops->prediction_get(s->conn, id, e);
-    unlock(s);
-    return r;
+    RETURN_LOCKED(json_t *, s, prediction_get, id, e);
 }
 
 int store_feedback_add(struct store *s, const struct store_feedback *f, struct err *e)
@@ -349,26 +308,17 @@ int store_feedback_add(struct store *s, const struct store_feedback *f, struct e
     if (need(f->id, "id", e) || need(f->prediction_id, "prediction_id", e)) return -1;
     if (f->score < -1 || f->score > 1)
         return err_set_field(e, ERR_INVALID, "score", "score must be -1, 0 or 1, not %d", f->score);
-    lock(s);
-    int r = s->ops->feedback_add(s->conn, f, e);
-    unlock(s);
-    return r;
+    RETURN_LOCKED(int, s, feedback_add, f, e);
 }
 
 json_t *store_feedback_get(struct store *s, const char *id, struct err *e)
 {
     if (need_handle(s, e) || need(id, "id", e)) return NULL;
-    lock(s);
-    json_t *r = s->ops->feedback_get(s->conn, id, e);
-    unlock(s);
-    return r;
+    RETURN_LOCKED(json_t *, s, feedback_get, id, e);
 }
 
 json_t *store_feedback_stats(struct store *s, const char *task, struct err *e)
 {
     if (need_handle(s, e) || need(task, "task", e)) return NULL;
-    lock(s);
-    json_t *r = s->ops->feedback_stats(s->conn, task, e);
-    unlock(s);
-    return r;
+    RETURN_LOCKED(json_t *, s, feedback_stats, task, e);
 }
