@@ -1,6 +1,6 @@
 # boucle — see README.md. `make run` and `make test` are the two commands.
 CC      ?= cc
-PKGS    := libmicrohttpd jansson yaml-0.1 libutf8proc libsodium sqlite3 libpcre2-8
+PKGS    := libmicrohttpd jansson yaml-0.1 libutf8proc libsodium sqlite3 libpcre2-8 libcurl
 CFLAGS  ?= -O2 -g
 # the flags every build needs; CFLAGS (optimisation, sanitizers) may be overridden
 BASEFLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Isrc -pthread \

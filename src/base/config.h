@@ -7,6 +7,7 @@
 #include "base/err.h"
 
 #include <stddef.h>
+#include <stdint.h>
 
 enum task_type { TASK_BINARY, TASK_MULTICLASS, TASK_MULTILABEL };
 const char *task_type_name(enum task_type t);
@@ -17,6 +18,67 @@ struct config_param {
     char *key;
     char *value;
     int line;
+};
+
+/* ---- the automatic loop (issue 3) ---- */
+
+enum trigger_kind { TRIGGER_FEEDBACK_COUNT, TRIGGER_SATISFACTION, TRIGGER_SCHEDULE, TRIGGER_NEW_DATA };
+const char *trigger_kind_name(enum trigger_kind k); /* "feedback_count", ... */
+
+struct trigger_config {
+    enum trigger_kind kind;
+    int line;
+    long feedback_count;           /* feedback_count: N — new usable (gold) feedback */
+    double satisfaction_below;     /* satisfaction: {below: 0.8, window: 7d, min_samples: 50} */
+    int64_t satisfaction_window_ms;
+    long satisfaction_min_samples;
+    char *schedule;                /* schedule: "0 2 * * 0" (5-field cron, config timezone) */
+};
+
+enum run_if { RUN_IF_SUCCESS, RUN_IF_ALWAYS, RUN_IF_FAILURE };
+const char *run_if_name(enum run_if r);
+
+struct step_options {
+    int retries;         /* extra attempts after a failure; default 0 */
+    int64_t retry_delay_ms; /* default 5 s */
+    int64_t timeout_ms;  /* default 30 min; 0 = none */
+    enum run_if run_if;  /* default success (notify: always) */
+};
+
+enum step_kind { STEP_CHECK, STEP_PREPARE, STEP_TRAIN, STEP_EVALUATE, STEP_DEPLOY, STEP_NOTIFY,
+                 STEP_COMMAND };
+const char *step_kind_name(enum step_kind k);
+
+struct step_config {
+    enum step_kind kind;
+    int line;
+    struct step_options opt;
+    char **argv; /* command: argv (a string is run with /bin/sh -c) */
+    size_t argc;
+};
+
+struct pipeline_config {
+    struct step_options defaults;
+    struct step_config *steps; /* default: check, prepare, train, evaluate, deploy, notify */
+    size_t n_steps;
+};
+
+struct gate_config {
+    char *primary;         /* metric name, default "f1_macro" (also accuracy, f1_weighted...) */
+    double min_delta;      /* the challenger must gain at least this much; default 0.0 */
+    double confidence;     /* of the paired test; default 0.95 */
+    char *test;            /* "bootstrap" (default) or "mcnemar" */
+    int bootstrap_samples; /* default 1000 */
+    double max_recall_drop; /* guard: no class's recall may drop more than this; default 0.05 */
+};
+
+struct notify_config {
+    char *webhook_url; /* JSON POST */
+    char *smtp_url;    /* smtp://127.0.0.1:25 */
+    char *email_from;
+    char **email_to;
+    size_t n_email_to;
+    int64_t timeout_ms; /* per notification; default 10 s */
 };
 
 struct task_config {
@@ -30,6 +92,19 @@ struct task_config {
     struct config_param *model_params; /* the other keys of `model:` */
     size_t n_model_params;
     double test_fraction; /* share held out by the first import; default 0.2 */
+
+    /* the loop */
+    struct trigger_config *triggers;
+    size_t n_triggers;
+    struct pipeline_config pipeline;
+    struct gate_config gate;
+    struct notify_config notify;
+    double feedback_holdout;   /* share of new gold feedback held out for evaluation; 0.2 */
+    int64_t retrain_cooldown_ms; /* no automatic retrain sooner after the last; default 10 min */
+    /* knobs for experiments and tests: train on a fraction of the train
+     * split (default 1.0), or with its labels shuffled (default false) */
+    double train_fraction;
+    int shuffle_labels;
 };
 
 struct config_limits {
@@ -47,6 +122,11 @@ struct config {
     char *log_level;  /* debug|info|warn|error, default info */
     char *log_format; /* text|json, default text */
     struct config_limits limits;
+    char *timezone;            /* for schedules; default: the TZ environment, else UTC */
+    int64_t scheduler_interval_ms; /* how often serve checks triggers; default 10 s */
+    int worker_enabled;        /* serve spawns and supervises a worker; default true */
+    int64_t worker_lease_ms;   /* a job whose worker stops heartbeating is retried after; 60 s */
+    char *public_url;          /* given to command steps as BOUCLE_URL; default http://LISTEN */
     struct task_config *tasks;
     size_t n_tasks;
 };
@@ -57,5 +137,20 @@ int config_load_string(const char *yaml, size_t len, const char *name, const cha
                        struct config *out, struct err *e);
 void config_free(struct config *c);
 const struct task_config *config_task(const struct config *c, const char *name);
+
+/* "500ms", "10s", "30m", "2h", "7d" (or a bare number of seconds) -> milliseconds. */
+int config_parse_duration(const char *text, int64_t *ms);
+
+/* A standalone pipeline file for `boucle run FILE`:
+ *   task: sentiment
+ *   defaults: {retries: 1, timeout: 10m}
+ *   steps: [evaluate, {notify: {run_if: always}}, {command: {argv: [python3, x.py]}}]  */
+struct pipeline_file {
+    char *task;
+    struct pipeline_config pipeline;
+};
+int config_load_pipeline(const char *path, const struct config *cfg, struct pipeline_file *out,
+                         struct err *e);
+void pipeline_file_free(struct pipeline_file *p);
 
 #endif

@@ -125,4 +125,83 @@ json_t *store_feedback_get(struct store *s, const char *id, struct err *e);
 /* counts for a task: {"total","positive","negative","neutral","corrected"} */
 json_t *store_feedback_stats(struct store *s, const char *task, struct err *e);
 
+/* ---- the automatic loop (issue 3) ---- */
+
+/* Run state: a JSON object the pipeline's steps share (challenger version,
+ * dataset, decision...), and the per-step status list. */
+/* Merges `patch` (an object) into the run's state. */
+int store_run_state_merge(struct store *s, const char *run_id, json_t *patch, struct err *e);
+/* Replaces the run's steps: [{"name","status","attempts","started_at","ended_at","error"}]. */
+int store_run_steps_set(struct store *s, const char *run_id, json_t *steps, struct err *e);
+/* Sets status without ending the run ("pending" -> "running"). */
+int store_run_status_set(struct store *s, const char *run_id, const char *status, struct err *e);
+/* Marks runs still "running"/"pending" whose job is finished or gone as failed
+ * (called at worker start and by the scheduler); returns how many. */
+int store_runs_reap(struct store *s, int64_t *n_reaped, struct err *e);
+/* store_run_get also returns "state" and "steps"; store_runs_list "trigger". */
+
+/* Jobs: a queue with leases. One queued-or-running job of a kind per task. */
+struct store_job {
+    int64_t id;
+    char task[72];
+    char kind[32];   /* "retrain" */
+    char run_id[40]; /* the run this job executes */
+    char *payload_json; /* owned by the struct: free with store_job_clear */
+    int attempts;    /* including the current one */
+    int64_t lease_until_ms;
+};
+void store_job_clear(struct store_job *j);
+/* Creates the run (status "pending", kind = job kind, params = payload) and
+ * the job in one transaction. ERR_CONFLICT when the task already has a
+ * queued or running job of this kind (the message names its run). */
+int store_job_enqueue(struct store *s, const char *task, const char *kind, const char *trigger,
+                      const char *payload_json, char run_id_out[40], struct err *e);
+/* Claims the oldest queued job, or a running one whose lease expired
+ * (its worker died), for `worker`; attempts is incremented. 1 claimed, 0 none. */
+int store_job_claim(struct store *s, const char *worker, int64_t lease_ms, struct store_job *out,
+                    struct err *e);
+/* Extends the lease; ERR_CONFLICT when the job is no longer this worker's
+ * (lease lost, or cancelled: then the worker must stop). */
+int store_job_heartbeat(struct store *s, int64_t job_id, const char *worker, int64_t lease_ms,
+                        struct err *e);
+/* status: "completed" | "failed" | "cancelled". */
+int store_job_finish(struct store *s, int64_t job_id, const char *status, struct err *e);
+/* Cancels the task's queued or running job of that kind (and its run); 1 if one was. */
+int store_job_cancel(struct store *s, const char *task, const char *kind, struct err *e);
+/* [{"id","task","kind","run_id","status","attempts","worker","lease_until","created_at"}] */
+json_t *store_jobs_list(struct store *s, const char *task, struct err *e);
+
+/* Feedback as training signal. Gold = a corrected label, or score 1 without
+ * a label (confirms the predicted label). Only the latest feedback of a
+ * prediction counts. */
+/* [{"feedback_id","prediction_id","input","label","created_at"}] for gold
+ * feedback of the task not yet used by any run, oldest first. */
+json_t *store_feedback_gold_unused(struct store *s, const char *task, struct err *e);
+int store_feedback_gold_unused_count(struct store *s, const char *task, int64_t *n, struct err *e);
+/* Marks feedback as used by a run (role "train" or "holdout"). */
+int store_feedback_mark_used(struct store *s, const char *const *feedback_ids, size_t n,
+                             const char *run_id, const char *role, struct err *e);
+/* Scored feedback (score != 0) of the task since since_ms: how many, how many +1. */
+int store_feedback_satisfaction(struct store *s, const char *task, int64_t since_ms,
+                                int64_t *n_scored, int64_t *n_positive, struct err *e);
+/* Predictions with a -1 and no corrected label (latest feedback), newest first:
+ * [{"prediction_id","input","label","score","comment","created_at"}] */
+json_t *store_review_queue(struct store *s, const char *task, size_t limit, struct err *e);
+/* For `boucle export --what preferences`: every feedback of the task joined to
+ * its prediction: [{"input","predicted","label"|null,"score","created_at"}]. */
+json_t *store_feedback_export(struct store *s, const char *task, struct err *e);
+
+/* Loop bookkeeping: times of the task's last retrain run start and last
+ * champion change (0 when none). */
+int store_task_times(struct store *s, const char *task, int64_t *last_retrain_ms,
+                     int64_t *last_deploy_ms, int64_t *last_import_ms, struct err *e);
+
+/* Deploy: previous <- current champion, champion <- version, in one
+ * transaction with history (reason). Rollback: champion <- previous and
+ * previous <- the old champion. ERR_NOT_FOUND when there is no previous. */
+int store_alias_deploy(struct store *s, const char *task, int64_t version, const char *reason,
+                       struct err *e);
+int store_alias_rollback(struct store *s, const char *task, const char *reason,
+                         int64_t *now_serving, struct err *e);
+
 #endif
