@@ -46,7 +46,7 @@ $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libboucle.a
 	$(CC) $(CFLAGS) $(BASEFLAGS) -Itests/unit $< $(BUILD)/libboucle.a $(LDLIBS) -lcmocka -o $@
 
 unit: $(UNITBIN)
-	@set -e; for t in $(UNITBIN); do echo "== $$t"; (cd tests/unit && ../../$$t); done
+	@set -e; for t in $(abspath $(UNITBIN)); do echo "== $$t"; (cd tests/unit && $$t); done
 
 integration: $(BUILD)/boucle
 	BOUCLE_BIN=$(abspath $(BUILD)/boucle) $(PYTEST) -q tests/integration

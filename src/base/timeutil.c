@@ -2,6 +2,7 @@
 #include "base/timeutil.h"
 
 #include <stdio.h>
+#include <string.h>
 #include <time.h>
 
 int64_t time_now_ms(void)
@@ -37,4 +38,27 @@ void time_sleep_ms(int64_t ms)
     struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
     while (nanosleep(&ts, &ts) != 0) {
     }
+}
+
+int64_t time_parse_iso8601(const char *text)
+{
+    int y, mo, d, h, mi, sec, ms = 0, used = 0;
+    if (!text || sscanf(text, "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &sec, &used) != 6)
+        return -1;
+    const char *rest = text + used;
+    if (*rest == '.') {
+        int digits = 0;
+        for (rest++; *rest >= '0' && *rest <= '9'; rest++, digits++)
+            if (digits < 3) ms = ms * 10 + (*rest - '0');
+        for (; digits < 3; digits++)
+            ms *= 10;
+    }
+    if (strcmp(rest, "Z") != 0 && *rest != '\0') return -1;
+    struct tm tm = {.tm_year = y - 1900,
+                    .tm_mon = mo - 1,
+                    .tm_mday = d,
+                    .tm_hour = h,
+                    .tm_min = mi,
+                    .tm_sec = sec};
+    return (int64_t)timegm(&tm) * 1000 + ms;
 }

@@ -11,5 +11,7 @@ double time_elapsed_s(int64_t start_mono_ns);
 /* "2026-11-23T10:04:05.123Z" */
 void time_format_iso8601(int64_t ms, char *out, size_t size);
 void time_sleep_ms(int64_t ms);
+/* Parses what time_format_iso8601 writes (UTC, optional milliseconds); -1 if malformed. */
+int64_t time_parse_iso8601(const char *text);
 
 #endif

@@ -159,7 +159,7 @@ static int record(struct csv *p, struct table_ptrs *into, size_t *n_fields)
     size_t col = 0;
     int last = 0;
     while (!last) {
-        char *cell;
+        char *cell = NULL;
         if (field(p, col, &cell, &last)) return -1;
         table_ptrs_push(into, cell);
         col++;

@@ -37,6 +37,7 @@ struct predlog {
     size_t max_pending;
     _Atomic int stopping;
     _Atomic uint64_t enqueued, written, dropped, failed_batches;
+    _Atomic uint64_t pending; /* accepted and not yet written or lost */
     _Atomic uint64_t last_flush_ns;
 
     /* flush requests: only feedback and shutdown wait here, never predict */
@@ -127,6 +128,7 @@ static size_t drain(struct predlog *p)
         } else {
             atomic_fetch_add(&p->written, n);
         }
+        atomic_fetch_sub(&p->pending, n);
         atomic_store(&p->last_flush_ns, (uint64_t)(time_mono_ns() - t0));
         for (size_t i = 0; i < n; i++)
             free_record(batch[i]);
@@ -195,11 +197,11 @@ static char *dup_or_null(const char *s)
 
 void predlog_enqueue(struct predlog *p, const struct store_prediction *rec)
 {
-    uint64_t pending =
-        atomic_load(&p->enqueued) - atomic_load(&p->written) - atomic_load(&p->dropped);
-    if (pending >= p->max_pending) {
+    atomic_fetch_add(&p->enqueued, 1);
+    /* one counter, so the check cannot see a wrapped difference of three */
+    if (atomic_fetch_add(&p->pending, 1) >= p->max_pending) {
+        atomic_fetch_sub(&p->pending, 1);
         atomic_fetch_add(&p->dropped, 1);
-        atomic_fetch_add(&p->enqueued, 1);
         return;
     }
     struct record *r = xmalloc(sizeof *r);
@@ -214,7 +216,6 @@ void predlog_enqueue(struct predlog *p, const struct store_prediction *rec)
     r->row.input_json = r->input_json;
     r->row.label = r->label;
     r->row.output_json = r->output_json;
-    atomic_fetch_add(&p->enqueued, 1);
     push(p, &r->link);
 }
 
@@ -234,8 +235,7 @@ void predlog_get_stats(struct predlog *p, struct predlog_stats *out)
     out->written = atomic_load(&p->written);
     out->dropped = atomic_load(&p->dropped);
     out->failed_batches = atomic_load(&p->failed_batches);
-    uint64_t done = out->written + out->dropped;
-    out->pending = out->enqueued > done ? out->enqueued - done : 0;
+    out->pending = atomic_load(&p->pending);
     out->last_flush_seconds = (double)atomic_load(&p->last_flush_ns) / 1e9;
 }
 
