@@ -4,8 +4,10 @@
  * warnings: a typo in a config should never silently fall back to a default. */
 #include "base/config.h"
 
+#include "base/config_internal.h"
 #include "base/mem.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
@@ -16,15 +18,6 @@
 #include <string.h>
 #include <unistd.h>
 #include <yaml.h>
-
-#define PATH_MAX_KEY 192 /* key paths in messages ("tasks.sentiment.model.C") */
-
-struct ctx {
-    const char *name; /* file name used in messages */
-    const char *dir;  /* absolute folder relative paths are resolved against */
-    yaml_document_t *doc;
-    struct err *e;
-};
 
 const char *task_type_name(enum task_type t)
 {
@@ -39,26 +32,23 @@ const char *task_type_name(enum task_type t)
     return "unknown";
 }
 
-static int node_line(const yaml_node_t *n)
+int cfg_line(const yaml_node_t *n)
 {
     return n ? (int)n->start_mark.line + 1 : 1;
 }
 
-/* Every validation error has the same shape: "file:line: key.path: what". */
-static int fail(struct ctx *c, const yaml_node_t *n, const char *path, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-static int fail(struct ctx *c, const yaml_node_t *n, const char *path, const char *fmt, ...)
+int cfg_fail(struct cfg_ctx *c, const yaml_node_t *n, const char *path, const char *fmt, ...)
 {
     char what[384];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(what, sizeof what, fmt, ap);
     va_end(ap);
-    return err_set_field(c->e, ERR_INVALID, path, "%s:%d: %s: %s", c->name, node_line(n), path,
+    return err_set_field(c->e, ERR_INVALID, path, "%s:%d: %s: %s", c->name, cfg_line(n), path,
                          what);
 }
 
-static const char *kind_name(const yaml_node_t *n)
+const char *cfg_kind_name(const yaml_node_t *n)
 {
     switch (n->type) {
     case YAML_MAPPING_NODE:
@@ -70,61 +60,60 @@ static const char *kind_name(const yaml_node_t *n)
     }
 }
 
-static const char *scalar_text(const yaml_node_t *n)
+const char *cfg_text(const yaml_node_t *n)
 {
     return (const char *)n->data.scalar.value;
 }
 
-/* An empty value (`key:`), `~` or `null`, written without quotes. */
-static int is_null(const yaml_node_t *n)
+int cfg_is_null(const yaml_node_t *n)
 {
     if (n->type != YAML_SCALAR_NODE || n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE) return 0;
-    const char *s = scalar_text(n);
+    const char *s = cfg_text(n);
     return !*s || str_eq(s, "~") || str_eq(s, "null") || str_eq(s, "Null") || str_eq(s, "NULL");
 }
 
-static yaml_node_t *node_at(struct ctx *c, int id)
+yaml_node_t *cfg_node(struct cfg_ctx *c, int id)
 {
     return yaml_document_get_node(c->doc, id);
 }
 
-static int want_kind(struct ctx *c, const yaml_node_t *n, yaml_node_type_t type, const char *path)
+int cfg_want(struct cfg_ctx *c, const yaml_node_t *n, yaml_node_type_t type, const char *path)
 {
     if (n->type == type) return 0;
     const char *want = type == YAML_MAPPING_NODE    ? "a mapping"
                        : type == YAML_SEQUENCE_NODE ? "a list"
                                                     : "a scalar";
-    return fail(c, n, path, "expected %s, got %s", want, kind_name(n));
+    return cfg_fail(c, n, path, "expected %s, got %s", want, cfg_kind_name(n));
 }
 
-static int get_string(struct ctx *c, const yaml_node_t *n, const char *path, const char **out)
+int cfg_string(struct cfg_ctx *c, const yaml_node_t *n, const char *path, const char **out)
 {
-    if (want_kind(c, n, YAML_SCALAR_NODE, path)) return -1;
-    if (is_null(n) || !*scalar_text(n)) return fail(c, n, path, "expected a non-empty string");
-    *out = scalar_text(n);
+    if (cfg_want(c, n, YAML_SCALAR_NODE, path)) return -1;
+    if (cfg_is_null(n) || !*cfg_text(n)) return cfg_fail(c, n, path, "expected a non-empty string");
+    *out = cfg_text(n);
     return 0;
 }
 
-static int get_uint(struct ctx *c, const yaml_node_t *n, const char *path, unsigned long long min,
-                    unsigned long long max, unsigned long long *out)
+int cfg_uint(struct cfg_ctx *c, const yaml_node_t *n, const char *path, unsigned long long min,
+             unsigned long long max, unsigned long long *out)
 {
-    if (want_kind(c, n, YAML_SCALAR_NODE, path)) return -1;
-    const char *s = scalar_text(n);
+    if (cfg_want(c, n, YAML_SCALAR_NODE, path)) return -1;
+    const char *s = cfg_text(n);
     char *end;
     errno = 0;
     unsigned long long v = strtoull(s, &end, 10);
     /* strtoull accepts "-1" (wrapping around): only digits are integers here */
     if (*s < '0' || *s > '9' || *end || errno || v < min || v > max)
-        return fail(c, n, path, "expected an integer >= %llu, got '%s'", min, s);
+        return cfg_fail(c, n, path, "expected an integer >= %llu, got '%s'", min, s);
     *out = v;
     return 0;
 }
 
-static int get_choice(struct ctx *c, const yaml_node_t *n, const char *path,
-                      const char *const *choices, size_t n_choices, size_t *out)
+int cfg_choice(struct cfg_ctx *c, const yaml_node_t *n, const char *path,
+               const char *const *choices, size_t n_choices, size_t *out)
 {
-    if (want_kind(c, n, YAML_SCALAR_NODE, path)) return -1;
-    const char *s = scalar_text(n);
+    if (cfg_want(c, n, YAML_SCALAR_NODE, path)) return -1;
+    const char *s = cfg_text(n);
     for (size_t i = 0; i < n_choices; i++) {
         if (str_eq(s, choices[i])) {
             *out = i;
@@ -136,45 +125,131 @@ static int get_choice(struct ctx *c, const yaml_node_t *n, const char *path,
         size_t used = strlen(list);
         snprintf(list + used, sizeof list - used, "%s%s", i ? ", " : "", choices[i]);
     }
-    return fail(c, n, path, "expected one of %s, got '%s'", list, s);
+    return cfg_fail(c, n, path, "expected one of %s, got '%s'", list, s);
 }
 
-/* Walks a mapping's pairs after checking keys are scalars and not repeated.
- * `visit` gets the key text, both nodes and the key path. */
-typedef int (*pair_fn)(struct ctx *c, const char *key, yaml_node_t *k, yaml_node_t *v,
-                       const char *path, void *user);
-
-static int each_pair(struct ctx *c, yaml_node_t *map, const char *path, pair_fn visit, void *user)
+/* Interval notation for range messages: "(0, 1]", "[0, 0.9]". */
+static void range_text(char *out, size_t size, double lo, int lo_open, double hi, int hi_open)
 {
-    if (want_kind(c, map, YAML_MAPPING_NODE, path)) return -1;
+    snprintf(out, size, "%c%g, %g%c", lo_open ? '(' : '[', lo, hi, hi_open ? ')' : ']');
+}
+
+int cfg_number(struct cfg_ctx *c, const yaml_node_t *n, const char *path, double lo, int lo_open,
+               double hi, int hi_open, double *out)
+{
+    if (cfg_want(c, n, YAML_SCALAR_NODE, path)) return -1;
+    const char *s = cfg_text(n);
+    char *end;
+    errno = 0;
+    double x = strtod(s, &end);
+    int ok = *s && !isspace((unsigned char)*s) && !*end && !errno && isfinite(x) &&
+             (lo_open ? x > lo : x >= lo) && (hi_open ? x < hi : x <= hi);
+    if (!ok) {
+        char range[64];
+        range_text(range, sizeof range, lo, lo_open, hi, hi_open);
+        return cfg_fail(c, n, path, "expected a number in %s, got '%s'", range, s);
+    }
+    *out = x;
+    return 0;
+}
+
+int cfg_bool(struct cfg_ctx *c, const yaml_node_t *n, const char *path, int *out)
+{
+    /* YAML 1.1 booleans, as libyaml's users write them */
+    static const char *const yes[] = {"true", "True", "TRUE", "yes", "Yes",
+                                      "YES",  "on",   "On",   "ON"};
+    static const char *const no[] = {"false", "False", "FALSE", "no", "No",
+                                     "NO",    "off",   "Off",   "OFF"};
+    if (cfg_want(c, n, YAML_SCALAR_NODE, path)) return -1;
+    const char *s = cfg_text(n);
+    for (size_t i = 0; i < sizeof yes / sizeof yes[0]; i++) {
+        if (str_eq(s, yes[i])) {
+            *out = 1;
+            return 0;
+        }
+        if (str_eq(s, no[i])) {
+            *out = 0;
+            return 0;
+        }
+    }
+    return cfg_fail(c, n, path, "expected true or false, got '%s'", s);
+}
+
+int config_parse_duration(const char *text, int64_t *ms)
+{
+    static const struct {
+        const char *suffix;
+        int64_t ms;
+    } units[] = {{"", 1000},       {"ms", 1},          {"s", 1000},
+                 {"m", 60 * 1000}, {"h", 3600 * 1000}, {"d", 86400 * 1000}};
+    if (!text || text[0] < '0' || text[0] > '9') return -1; /* no sign, no space, not empty */
+    const char *p = text;
+    int64_t n = 0;
+    for (; *p >= '0' && *p <= '9'; p++) {
+        if (n > (INT64_MAX - (*p - '0')) / 10) return -1;
+        n = n * 10 + (*p - '0');
+    }
+    for (size_t i = 0; i < sizeof units / sizeof units[0]; i++) {
+        if (!str_eq(p, units[i].suffix)) continue;
+        if (n > INT64_MAX / units[i].ms) return -1;
+        *ms = n * units[i].ms;
+        return 0;
+    }
+    return -1;
+}
+
+int cfg_duration(struct cfg_ctx *c, const yaml_node_t *n, const char *path, int64_t min_ms,
+                 int64_t *out)
+{
+    if (cfg_want(c, n, YAML_SCALAR_NODE, path)) return -1;
+    const char *s = cfg_text(n);
+    int64_t ms;
+    if (config_parse_duration(s, &ms))
+        return cfg_fail(c, n, path,
+                        "expected a duration like 500ms, 10s, 30m, 2h, 7d or a number of "
+                        "seconds, got '%s'",
+                        s);
+    if (ms < min_ms) {
+        if (min_ms == 1) return cfg_fail(c, n, path, "expected a duration > 0, got '%s'", s);
+        return cfg_fail(c, n, path, "expected a duration of at least %lldms, got '%s'",
+                        (long long)min_ms, s);
+    }
+    *out = ms;
+    return 0;
+}
+
+int cfg_each_pair(struct cfg_ctx *c, yaml_node_t *map, const char *path, cfg_pair_fn visit,
+                  void *user)
+{
+    if (cfg_want(c, map, YAML_MAPPING_NODE, path)) return -1;
     yaml_node_pair_t *start = map->data.mapping.pairs.start;
     yaml_node_pair_t *top = map->data.mapping.pairs.top;
     for (yaml_node_pair_t *p = start; p < top; p++) {
-        yaml_node_t *k = node_at(c, p->key), *v = node_at(c, p->value);
-        if (!k || !v) return fail(c, map, path, "malformed mapping");
+        yaml_node_t *k = cfg_node(c, p->key), *v = cfg_node(c, p->value);
+        if (!k || !v) return cfg_fail(c, map, path, "malformed mapping");
         char kpath[PATH_MAX_KEY];
         if (k->type != YAML_SCALAR_NODE)
-            return fail(c, k, path[0] ? path : "(top)", "keys must be scalars, got %s",
-                        kind_name(k));
-        snprintf(kpath, sizeof kpath, "%s%s%.64s", path, path[0] ? "." : "", scalar_text(k));
+            return cfg_fail(c, k, path[0] ? path : "(top)", "keys must be scalars, got %s",
+                            cfg_kind_name(k));
+        snprintf(kpath, sizeof kpath, "%s%s%.64s", path, path[0] ? "." : "", cfg_text(k));
         for (yaml_node_pair_t *q = start; q < p; q++) {
-            yaml_node_t *k2 = node_at(c, q->key);
-            if (k2 && k2->type == YAML_SCALAR_NODE && str_eq(scalar_text(k2), scalar_text(k)))
-                return fail(c, k, kpath, "duplicate key");
+            yaml_node_t *k2 = cfg_node(c, q->key);
+            if (k2 && k2->type == YAML_SCALAR_NODE && str_eq(cfg_text(k2), cfg_text(k)))
+                return cfg_fail(c, k, kpath, "duplicate key");
         }
-        if (visit(c, scalar_text(k), k, v, kpath, user)) return -1;
+        if (visit(c, cfg_text(k), k, v, kpath, user)) return -1;
     }
     return 0;
 }
 
-static int unknown_key(struct ctx *c, yaml_node_t *k, const char *path)
+int cfg_unknown_key(struct cfg_ctx *c, yaml_node_t *k, const char *path)
 {
-    return fail(c, k, path, "unknown key");
+    return cfg_fail(c, k, path, "unknown key");
 }
 
 /* ---- store and listen ---------------------------------------------------- */
 
-static int set_store(struct ctx *c, struct config *cfg, const yaml_node_t *n, const char *url)
+static int set_store(struct cfg_ctx *c, struct config *cfg, const yaml_node_t *n, const char *url)
 {
     free(cfg->store_url);
     cfg->store_url = NULL;
@@ -183,7 +258,7 @@ static int set_store(struct ctx *c, struct config *cfg, const yaml_node_t *n, co
         return 0;
     }
     if (!str_starts_with(url, "sqlite:") || !url[7])
-        return fail(c, n, "store", "expected 'sqlite:PATH' or 'postgres://...', got '%s'", url);
+        return cfg_fail(c, n, "store", "expected 'sqlite:PATH' or 'postgres://...', got '%s'", url);
     const char *p = url + 7;
     if (p[0] == '/' || str_eq(p, ":memory:"))
         cfg->store_url = xstrdup(url);
@@ -192,7 +267,7 @@ static int set_store(struct ctx *c, struct config *cfg, const yaml_node_t *n, co
     return 0;
 }
 
-static int check_listen(struct ctx *c, const yaml_node_t *n, const char *s)
+static int check_listen(struct cfg_ctx *c, const yaml_node_t *n, const char *s)
 {
     const char *colon = strrchr(s, ':');
     char *end;
@@ -202,12 +277,12 @@ static int check_listen(struct ctx *c, const yaml_node_t *n, const char *s)
     if (*end || errno || port < 0 || port > 65535 || colon[1] < '0' || colon[1] > '9') goto bad;
     return 0;
 bad:
-    return fail(c, n, "listen", "expected HOST:PORT, got '%s'", s);
+    return cfg_fail(c, n, "listen", "expected HOST:PORT, got '%s'", s);
 }
 
 /* ---- log and limits ------------------------------------------------------ */
 
-static int log_pair(struct ctx *c, const char *key, yaml_node_t *k, yaml_node_t *v,
+static int log_pair(struct cfg_ctx *c, const char *key, yaml_node_t *k, yaml_node_t *v,
                     const char *path, void *user)
 {
     static const char *const levels[] = {"debug", "info", "warn", "error"};
@@ -215,20 +290,20 @@ static int log_pair(struct ctx *c, const char *key, yaml_node_t *k, yaml_node_t 
     struct config *cfg = user;
     size_t i;
     if (str_eq(key, "level")) {
-        if (get_choice(c, v, path, levels, 4, &i)) return -1;
+        if (cfg_choice(c, v, path, levels, 4, &i)) return -1;
         free(cfg->log_level);
         cfg->log_level = xstrdup(levels[i]);
     } else if (str_eq(key, "format")) {
-        if (get_choice(c, v, path, formats, 2, &i)) return -1;
+        if (cfg_choice(c, v, path, formats, 2, &i)) return -1;
         free(cfg->log_format);
         cfg->log_format = xstrdup(formats[i]);
     } else {
-        return unknown_key(c, k, path);
+        return cfg_unknown_key(c, k, path);
     }
     return 0;
 }
 
-static int limits_pair(struct ctx *c, const char *key, yaml_node_t *k, yaml_node_t *v,
+static int limits_pair(struct cfg_ctx *c, const char *key, yaml_node_t *k, yaml_node_t *v,
                        const char *path, void *user)
 {
     struct config_limits *l = user;
@@ -236,9 +311,9 @@ static int limits_pair(struct ctx *c, const char *key, yaml_node_t *k, yaml_node
                    : str_eq(key, "max_batch")       ? &l->max_batch
                    : str_eq(key, "max_field_bytes") ? &l->max_field_bytes
                                                     : NULL;
-    if (!slot) return unknown_key(c, k, path);
+    if (!slot) return cfg_unknown_key(c, k, path);
     unsigned long long n;
-    if (get_uint(c, v, path, 1, SIZE_MAX, &n)) return -1;
+    if (cfg_uint(c, v, path, 1, SIZE_MAX, &n)) return -1;
     *slot = (size_t)n;
     return 0;
 }
@@ -258,49 +333,49 @@ static int task_name_ok(const char *s)
     return 1;
 }
 
-static int add_text_field(struct ctx *c, struct task_config *t, const yaml_node_t *n,
+static int add_text_field(struct cfg_ctx *c, struct task_config *t, const yaml_node_t *n,
                           const char *path)
 {
     const char *s;
-    if (get_string(c, n, path, &s)) return -1;
+    if (cfg_string(c, n, path, &s)) return -1;
     for (size_t i = 0; i < t->n_text_fields; i++)
-        if (str_eq(t->text_fields[i], s)) return fail(c, n, path, "field '%s' listed twice", s);
+        if (str_eq(t->text_fields[i], s)) return cfg_fail(c, n, path, "field '%s' listed twice", s);
     t->text_fields = xrealloc(t->text_fields, (t->n_text_fields + 1) * sizeof *t->text_fields);
     t->text_fields[t->n_text_fields++] = xstrdup(s);
     return 0;
 }
 
-static int parse_text(struct ctx *c, struct task_config *t, yaml_node_t *v, const char *path)
+static int parse_text(struct cfg_ctx *c, struct task_config *t, yaml_node_t *v, const char *path)
 {
     if (v->type == YAML_SCALAR_NODE) return add_text_field(c, t, v, path);
-    if (want_kind(c, v, YAML_SEQUENCE_NODE, path)) return -1;
+    if (cfg_want(c, v, YAML_SEQUENCE_NODE, path)) return -1;
     for (yaml_node_item_t *it = v->data.sequence.items.start; it < v->data.sequence.items.top;
          it++) {
-        yaml_node_t *item = node_at(c, *it);
+        yaml_node_t *item = cfg_node(c, *it);
         if (item && add_text_field(c, t, item, path)) return -1;
     }
-    if (!t->n_text_fields) return fail(c, v, path, "expected at least one field name");
+    if (!t->n_text_fields) return cfg_fail(c, v, path, "expected at least one field name");
     return 0;
 }
 
-static int model_pair(struct ctx *c, const char *key, yaml_node_t *k, yaml_node_t *v,
+static int model_pair(struct cfg_ctx *c, const char *key, yaml_node_t *k, yaml_node_t *v,
                       const char *path, void *user)
 {
     (void)k;
     struct task_config *t = user;
     if (v->type != YAML_SCALAR_NODE)
-        return fail(c, v, path, "expected a scalar value, got %s", kind_name(v));
+        return cfg_fail(c, v, path, "expected a scalar value, got %s", cfg_kind_name(v));
     if (str_eq(key, "kind")) {
         const char *s;
-        if (get_string(c, v, path, &s)) return -1;
+        if (cfg_string(c, v, path, &s)) return -1;
         t->model_kind = xstrdup(s);
         return 0;
     }
     t->model_params = xrealloc(t->model_params, (t->n_model_params + 1) * sizeof *t->model_params);
     struct config_param *p = &t->model_params[t->n_model_params++];
     p->key = xstrdup(key);
-    p->value = xstrdup(is_null(v) ? "" : scalar_text(v));
-    p->line = node_line(v);
+    p->value = xstrdup(cfg_is_null(v) ? "" : cfg_text(v));
+    p->line = cfg_line(v);
     return 0;
 }
 
@@ -309,7 +384,7 @@ struct task_seen {
     int type, text, label, model;
 };
 
-static int task_pair(struct ctx *c, const char *key, yaml_node_t *k, yaml_node_t *v,
+static int task_pair(struct cfg_ctx *c, const char *key, yaml_node_t *k, yaml_node_t *v,
                      const char *path, void *user)
 {
     static const char *const types[] = {"binary", "multiclass", "multilabel"};
@@ -317,7 +392,7 @@ static int task_pair(struct ctx *c, const char *key, yaml_node_t *k, yaml_node_t
     struct task_config *t = seen->t;
     if (str_eq(key, "type")) {
         size_t i;
-        if (get_choice(c, v, path, types, 3, &i)) return -1;
+        if (cfg_choice(c, v, path, types, 3, &i)) return -1;
         t->type = (enum task_type)i;
         seen->type = 1;
     } else if (str_eq(key, "text")) {
@@ -325,41 +400,43 @@ static int task_pair(struct ctx *c, const char *key, yaml_node_t *k, yaml_node_t
         seen->text = 1;
     } else if (str_eq(key, "label")) {
         const char *s;
-        if (get_string(c, v, path, &s)) return -1;
+        if (cfg_string(c, v, path, &s)) return -1;
         t->label = xstrdup(s);
         seen->label = 1;
     } else if (str_eq(key, "test_fraction")) {
-        if (want_kind(c, v, YAML_SCALAR_NODE, path)) return -1;
+        if (cfg_want(c, v, YAML_SCALAR_NODE, path)) return -1;
         char *end;
-        double x = strtod(scalar_text(v), &end);
-        if (!*scalar_text(v) || *end || !isfinite(x) || x <= 0 || x >= 1)
-            return fail(c, v, path, "expected a number between 0 and 1 (exclusive), got '%s'",
-                        scalar_text(v));
+        double x = strtod(cfg_text(v), &end);
+        if (!*cfg_text(v) || *end || !isfinite(x) || x <= 0 || x >= 1)
+            return cfg_fail(c, v, path, "expected a number between 0 and 1 (exclusive), got '%s'",
+                            cfg_text(v));
         t->test_fraction = x;
     } else if (str_eq(key, "model")) {
-        if (each_pair(c, v, path, model_pair, t)) return -1;
-        if (!t->model_kind) return fail(c, v, path, "missing required key 'kind'");
+        if (cfg_each_pair(c, v, path, model_pair, t)) return -1;
+        if (!t->model_kind) return cfg_fail(c, v, path, "missing required key 'kind'");
         seen->model = 1;
     } else {
-        return unknown_key(c, k, path);
+        int rc = cfg_loop_task_pair(c, key, v, path, t);
+        return rc == 1 ? cfg_unknown_key(c, k, path) : rc;
     }
     return 0;
 }
 
-static int tasks_pair(struct ctx *c, const char *key, yaml_node_t *k, yaml_node_t *v,
+static int tasks_pair(struct cfg_ctx *c, const char *key, yaml_node_t *k, yaml_node_t *v,
                       const char *path, void *user)
 {
     struct config *cfg = user;
     if (!task_name_ok(key))
-        return fail(c, k, path, "invalid task name; use 1 to 64 letters, digits, '_' or '-'");
+        return cfg_fail(c, k, path, "invalid task name; use 1 to 64 letters, digits, '_' or '-'");
     cfg->tasks = xrealloc(cfg->tasks, (cfg->n_tasks + 1) * sizeof *cfg->tasks);
     struct task_config *t = &cfg->tasks[cfg->n_tasks++];
     memset(t, 0, sizeof *t);
     t->name = xstrdup(key);
-    t->line = node_line(k);
+    t->line = cfg_line(k);
     t->test_fraction = 0.2;
+    cfg_loop_task_defaults(t);
     struct task_seen seen = {.t = t};
-    if (each_pair(c, v, path, task_pair, &seen)) return -1;
+    if (cfg_each_pair(c, v, path, task_pair, &seen)) return -1;
     const char *missing = !seen.type ? "type" : !seen.text ? "text" : !seen.label ? "label" : NULL;
     if (missing) {
         char fpath[PATH_MAX_KEY];
@@ -371,42 +448,44 @@ static int tasks_pair(struct ctx *c, const char *key, yaml_node_t *k, yaml_node_
     if (!t->model_kind) t->model_kind = xstrdup("linear");
     for (size_t i = 0; i < t->n_text_fields; i++)
         if (str_eq(t->text_fields[i], t->label))
-            return fail(c, k, path, "column '%s' is both a text field and the label", t->label);
+            return cfg_fail(c, k, path, "column '%s' is both a text field and the label", t->label);
+    cfg_loop_task_finish(t);
     return 0;
 }
 
 /* ---- top level ----------------------------------------------------------- */
 
-static int top_pair(struct ctx *c, const char *key, yaml_node_t *k, yaml_node_t *v,
+static int top_pair(struct cfg_ctx *c, const char *key, yaml_node_t *k, yaml_node_t *v,
                     const char *path, void *user)
 {
     struct config *cfg = user;
     const char *s;
     unsigned long long n;
     if (str_eq(key, "store")) {
-        if (get_string(c, v, path, &s) || set_store(c, cfg, v, s)) return -1;
+        if (cfg_string(c, v, path, &s) || set_store(c, cfg, v, s)) return -1;
     } else if (str_eq(key, "listen")) {
-        if (get_string(c, v, path, &s) || check_listen(c, v, s)) return -1;
+        if (cfg_string(c, v, path, &s) || check_listen(c, v, s)) return -1;
         free(cfg->listen);
         cfg->listen = xstrdup(s);
     } else if (str_eq(key, "threads")) {
-        if (get_uint(c, v, path, 0, INT_MAX, &n)) return -1;
+        if (cfg_uint(c, v, path, 0, INT_MAX, &n)) return -1;
         cfg->threads = (int)n;
     } else if (str_eq(key, "log")) {
-        return each_pair(c, v, path, log_pair, cfg);
+        return cfg_each_pair(c, v, path, log_pair, cfg);
     } else if (str_eq(key, "limits")) {
-        return each_pair(c, v, path, limits_pair, &cfg->limits);
+        return cfg_each_pair(c, v, path, limits_pair, &cfg->limits);
     } else if (str_eq(key, "tasks")) {
-        if (is_null(v)) return fail(c, v, path, "at least one task required");
-        if (each_pair(c, v, path, tasks_pair, cfg)) return -1;
-        if (!cfg->n_tasks) return fail(c, v, path, "at least one task required");
+        if (cfg_is_null(v)) return cfg_fail(c, v, path, "at least one task required");
+        if (cfg_each_pair(c, v, path, tasks_pair, cfg)) return -1;
+        if (!cfg->n_tasks) return cfg_fail(c, v, path, "at least one task required");
     } else {
-        return unknown_key(c, k, path);
+        int rc = cfg_loop_top_pair(c, key, v, path, cfg);
+        return rc == 1 ? cfg_unknown_key(c, k, path) : rc;
     }
     return 0;
 }
 
-static int yaml_fail(struct ctx *c, const yaml_parser_t *p)
+static int cfg_yaml_fail(struct cfg_ctx *c, const yaml_parser_t *p)
 {
     int line = (int)p->problem_mark.line + 1;
     if (p->error == YAML_READER_ERROR)
@@ -428,33 +507,58 @@ static void set_defaults(struct config *cfg)
     cfg->limits.max_body_bytes = 1024 * 1024;
     cfg->limits.max_batch = 256;
     cfg->limits.max_field_bytes = 64 * 1024;
+    cfg_loop_defaults(cfg);
 }
 
-static int load_document(struct ctx *c, yaml_parser_t *parser, struct config *cfg)
+static int load_document(struct cfg_ctx *c, yaml_node_t *root, void *user)
 {
-    yaml_node_t *root = yaml_document_get_root_node(c->doc);
-    if (!root || is_null(root))
+    struct config *cfg = user;
+    if (!root || cfg_is_null(root))
         return err_set(c->e, ERR_INVALID, "%s: empty configuration; at least one task required",
                        c->name);
     if (root->type != YAML_MAPPING_NODE)
         return err_set(c->e, ERR_INVALID, "%s:%d: expected a mapping at the top, got %s", c->name,
-                       node_line(root), kind_name(root));
-    if (each_pair(c, root, "", top_pair, cfg)) return -1;
+                       cfg_line(root), cfg_kind_name(root));
+    if (cfg_each_pair(c, root, "", top_pair, cfg)) return -1;
     if (!cfg->n_tasks)
         return err_set_field(c->e, ERR_INVALID, "tasks",
                              "%s: tasks: missing; at least one task required", c->name);
     if (!cfg->store_url && set_store(c, cfg, root, "sqlite:boucle.db")) return -1;
-
-    /* a second document would be silently ignored: say so instead */
-    yaml_document_t next;
-    if (!yaml_parser_load(parser, &next)) return yaml_fail(c, parser);
-    int more = yaml_document_get_root_node(&next) != NULL;
-    int line = more ? node_line(yaml_document_get_root_node(&next)) : 0;
-    yaml_document_delete(&next);
-    if (more)
-        return err_set(c->e, ERR_INVALID, "%s:%d: only one YAML document is allowed", c->name,
-                       line);
+    cfg_loop_finish(cfg);
     return 0;
+}
+
+int cfg_parse(struct cfg_ctx *c, const char *text, size_t len, cfg_doc_fn fn, void *user)
+{
+    yaml_parser_t parser;
+    yaml_document_t doc;
+    if (!yaml_parser_initialize(&parser))
+        return err_set(c->e, ERR_INTERNAL, "cannot initialise the YAML parser");
+    yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
+    int rc;
+    if (!yaml_parser_load(&parser, &doc)) {
+        rc = cfg_yaml_fail(c, &parser);
+    } else {
+        c->doc = &doc;
+        rc = fn(c, yaml_document_get_root_node(&doc), user);
+        c->doc = NULL;
+        yaml_document_delete(&doc);
+    }
+    if (!rc) {
+        /* a second document would be silently ignored: say so instead */
+        yaml_document_t next;
+        if (!yaml_parser_load(&parser, &next)) {
+            rc = cfg_yaml_fail(c, &parser);
+        } else {
+            yaml_node_t *root = yaml_document_get_root_node(&next);
+            if (root)
+                rc = err_set(c->e, ERR_INVALID, "%s:%d: only one YAML document is allowed", c->name,
+                             cfg_line(root));
+            yaml_document_delete(&next);
+        }
+    }
+    yaml_parser_delete(&parser);
+    return rc;
 }
 
 /* An absolute form of `dir` (which may be relative to the working folder). */
@@ -479,33 +583,17 @@ int config_load_string(const char *yaml, size_t len, const char *name, const cha
     out->path = xstrdup(name ? name : "config");
     out->dir = absolute_dir(base_dir);
     set_defaults(out);
-    struct ctx c = {.name = out->path, .dir = out->dir, .e = e};
-
-    yaml_parser_t parser;
-    yaml_document_t doc;
-    if (!yaml_parser_initialize(&parser)) {
-        config_free(out);
-        return err_set(e, ERR_INTERNAL, "cannot initialise the YAML parser");
-    }
-    yaml_parser_set_input_string(&parser, (const unsigned char *)yaml, len);
-    int rc;
-    if (!yaml_parser_load(&parser, &doc)) {
-        rc = yaml_fail(&c, &parser);
-    } else {
-        c.doc = &doc;
-        rc = load_document(&c, &parser, out);
-        yaml_document_delete(&doc);
-    }
-    yaml_parser_delete(&parser);
+    struct cfg_ctx c = {.name = out->path, .dir = out->dir, .e = e};
+    int rc = cfg_parse(&c, yaml, len, load_document, out);
     if (rc) config_free(out);
     return rc;
 }
 
-static char *read_whole(const char *path, size_t *len, struct err *e)
+char *cfg_read_file(const char *path, const char *what, size_t *len, struct err *e)
 {
     FILE *f = fopen(path, "rb");
     if (!f) {
-        err_set(e, ERR_IO, "cannot read config '%s': %s", path, strerror(errno));
+        err_set(e, ERR_IO, "cannot read %s '%s': %s", what, path, strerror(errno));
         return NULL;
     }
     struct buf b;
@@ -519,7 +607,7 @@ static char *read_whole(const char *path, size_t *len, struct err *e)
     fclose(f);
     if (failed) {
         buf_free(&b);
-        err_set(e, ERR_IO, "cannot read config '%s': %s", path, strerror(saved));
+        err_set(e, ERR_IO, "cannot read %s '%s': %s", what, path, strerror(saved));
         return NULL;
     }
     *len = b.len;
@@ -527,13 +615,8 @@ static char *read_whole(const char *path, size_t *len, struct err *e)
     return buf_detach(&b);
 }
 
-int config_load(const char *path, struct config *out, struct err *e)
+char *cfg_dirname(const char *path)
 {
-    memset(out, 0, sizeof *out);
-    size_t len;
-    char *text = read_whole(path, &len, e);
-    if (!text) return -1;
-    /* relative paths in the file are relative to the file, not to the caller's cwd */
     char *dir = xstrdup(path);
     char *slash = strrchr(dir, '/');
     if (!slash)
@@ -542,6 +625,17 @@ int config_load(const char *path, struct config *out, struct err *e)
         dir[1] = '\0';
     else
         *slash = '\0';
+    return dir;
+}
+
+int config_load(const char *path, struct config *out, struct err *e)
+{
+    memset(out, 0, sizeof *out);
+    size_t len;
+    char *text = cfg_read_file(path, "config", &len, e);
+    if (!text) return -1;
+    /* relative paths in the file are relative to the file, not to the caller's cwd */
+    char *dir = cfg_dirname(path);
     int rc = config_load_string(text, len, path, dir, out, e);
     free(dir);
     free(text);
@@ -564,6 +658,7 @@ void config_free(struct config *c)
             free(t->model_params[j].value);
         }
         free(t->model_params);
+        cfg_loop_task_free(t);
     }
     free(c->tasks);
     free(c->path);
@@ -572,6 +667,7 @@ void config_free(struct config *c)
     free(c->listen);
     free(c->log_level);
     free(c->log_format);
+    cfg_loop_free(c);
     memset(c, 0, sizeof *c);
 }
 

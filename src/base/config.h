@@ -22,31 +22,43 @@ struct config_param {
 
 /* ---- the automatic loop (issue 3) ---- */
 
-enum trigger_kind { TRIGGER_FEEDBACK_COUNT, TRIGGER_SATISFACTION, TRIGGER_SCHEDULE, TRIGGER_NEW_DATA };
+enum trigger_kind {
+    TRIGGER_FEEDBACK_COUNT,
+    TRIGGER_SATISFACTION,
+    TRIGGER_SCHEDULE,
+    TRIGGER_NEW_DATA
+};
 const char *trigger_kind_name(enum trigger_kind k); /* "feedback_count", ... */
 
 struct trigger_config {
     enum trigger_kind kind;
     int line;
-    long feedback_count;           /* feedback_count: N — new usable (gold) feedback */
-    double satisfaction_below;     /* satisfaction: {below: 0.8, window: 7d, min_samples: 50} */
+    long feedback_count;       /* feedback_count: N — new usable (gold) feedback */
+    double satisfaction_below; /* satisfaction: {below: 0.8, window: 7d, min_samples: 50} */
     int64_t satisfaction_window_ms;
     long satisfaction_min_samples;
-    char *schedule;                /* schedule: "0 2 * * 0" (5-field cron, config timezone) */
+    char *schedule; /* schedule: "0 2 * * 0" (5-field cron, config timezone) */
 };
 
 enum run_if { RUN_IF_SUCCESS, RUN_IF_ALWAYS, RUN_IF_FAILURE };
 const char *run_if_name(enum run_if r);
 
 struct step_options {
-    int retries;         /* extra attempts after a failure; default 0 */
+    int retries;            /* extra attempts after a failure; default 0 */
     int64_t retry_delay_ms; /* default 5 s */
-    int64_t timeout_ms;  /* default 30 min; 0 = none */
-    enum run_if run_if;  /* default success (notify: always) */
+    int64_t timeout_ms;     /* default 30 min; 0 = none */
+    enum run_if run_if;     /* default success (notify: always) */
 };
 
-enum step_kind { STEP_CHECK, STEP_PREPARE, STEP_TRAIN, STEP_EVALUATE, STEP_DEPLOY, STEP_NOTIFY,
-                 STEP_COMMAND };
+enum step_kind {
+    STEP_CHECK,
+    STEP_PREPARE,
+    STEP_TRAIN,
+    STEP_EVALUATE,
+    STEP_DEPLOY,
+    STEP_NOTIFY,
+    STEP_COMMAND
+};
 const char *step_kind_name(enum step_kind k);
 
 struct step_config {
@@ -64,11 +76,11 @@ struct pipeline_config {
 };
 
 struct gate_config {
-    char *primary;         /* metric name, default "f1_macro" (also accuracy, f1_weighted...) */
-    double min_delta;      /* the challenger must gain at least this much; default 0.0 */
-    double confidence;     /* of the paired test; default 0.95 */
-    char *test;            /* "bootstrap" (default) or "mcnemar" */
-    int bootstrap_samples; /* default 1000 */
+    char *primary;          /* metric name, default "f1_macro" (also accuracy, f1_weighted...) */
+    double min_delta;       /* the challenger must gain at least this much; default 0.0 */
+    double confidence;      /* of the paired test; default 0.95 */
+    char *test;             /* "bootstrap" (default) or "mcnemar" */
+    int bootstrap_samples;  /* default 1000 */
     double max_recall_drop; /* guard: no class's recall may drop more than this; default 0.05 */
 };
 
@@ -99,7 +111,7 @@ struct task_config {
     struct pipeline_config pipeline;
     struct gate_config gate;
     struct notify_config notify;
-    double feedback_holdout;   /* share of new gold feedback held out for evaluation; 0.2 */
+    double feedback_holdout;     /* share of new gold feedback held out for evaluation; 0.2 */
     int64_t retrain_cooldown_ms; /* no automatic retrain sooner after the last; default 10 min */
     /* knobs for experiments and tests: train on a fraction of the train
      * split (default 1.0), or with its labels shuffled (default false) */
@@ -122,11 +134,11 @@ struct config {
     char *log_level;  /* debug|info|warn|error, default info */
     char *log_format; /* text|json, default text */
     struct config_limits limits;
-    char *timezone;            /* for schedules; default: the TZ environment, else UTC */
+    char *timezone;                /* for schedules; default: the TZ environment, else UTC */
     int64_t scheduler_interval_ms; /* how often serve checks triggers; default 10 s */
-    int worker_enabled;        /* serve spawns and supervises a worker; default true */
-    int64_t worker_lease_ms;   /* a job whose worker stops heartbeating is retried after; 60 s */
-    char *public_url;          /* given to command steps as BOUCLE_URL; default http://LISTEN */
+    int worker_enabled;            /* serve spawns and supervises a worker; default true */
+    int64_t worker_lease_ms; /* a job whose worker stops heartbeating is retried after; 60 s */
+    char *public_url;        /* given to command steps as BOUCLE_URL; default http://LISTEN */
     struct task_config *tasks;
     size_t n_tasks;
 };

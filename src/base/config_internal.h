@@ -1,0 +1,81 @@
+/* Shared between config.c (the YAML walk and the core keys) and config_loop.c
+ * (the automatic loop's keys and standalone pipeline files). Not for other
+ * modules: they see only base/config.h. */
+#ifndef BOUCLE_BASE_CONFIG_INTERNAL_H
+#define BOUCLE_BASE_CONFIG_INTERNAL_H
+
+#include "base/config.h"
+
+#include <yaml.h>
+
+#define PATH_MAX_KEY 192 /* key paths in messages ("tasks.sentiment.model.C") */
+
+struct cfg_ctx {
+    const char *name; /* file name used in messages */
+    const char *dir;  /* absolute folder relative paths are resolved against */
+    yaml_document_t *doc;
+    struct err *e;
+};
+
+/* ---- node helpers (config.c) ---- */
+
+int cfg_line(const yaml_node_t *n);
+/* Every validation error has the same shape: "file:line: key.path: what"; returns -1. */
+int cfg_fail(struct cfg_ctx *c, const yaml_node_t *n, const char *path, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+const char *cfg_kind_name(const yaml_node_t *n); /* "a mapping", "a list", "a scalar" */
+const char *cfg_text(const yaml_node_t *n);      /* a scalar's text */
+int cfg_is_null(const yaml_node_t *n);           /* `key:`, `~`, `null` unquoted */
+yaml_node_t *cfg_node(struct cfg_ctx *c, int id);
+int cfg_want(struct cfg_ctx *c, const yaml_node_t *n, yaml_node_type_t type, const char *path);
+int cfg_unknown_key(struct cfg_ctx *c, yaml_node_t *k, const char *path);
+
+/* Value readers: each checks the node and fails with the key path on a bad value. */
+int cfg_string(struct cfg_ctx *c, const yaml_node_t *n, const char *path, const char **out);
+int cfg_uint(struct cfg_ctx *c, const yaml_node_t *n, const char *path, unsigned long long min,
+             unsigned long long max, unsigned long long *out);
+int cfg_choice(struct cfg_ctx *c, const yaml_node_t *n, const char *path,
+               const char *const *choices, size_t n_choices, size_t *out);
+/* A number in a range; lo_open/hi_open make that bound exclusive. The message
+ * shows the range in interval notation: "expected a number in (0, 1], got 'x'". */
+int cfg_number(struct cfg_ctx *c, const yaml_node_t *n, const char *path, double lo, int lo_open,
+               double hi, int hi_open, double *out);
+int cfg_bool(struct cfg_ctx *c, const yaml_node_t *n, const char *path, int *out);
+/* A duration (config_parse_duration) of at least min_ms milliseconds. */
+int cfg_duration(struct cfg_ctx *c, const yaml_node_t *n, const char *path, int64_t min_ms,
+                 int64_t *out);
+
+/* Walks a mapping's pairs after checking keys are scalars and not repeated.
+ * `visit` gets the key text, both nodes and the key path. */
+typedef int (*cfg_pair_fn)(struct cfg_ctx *c, const char *key, yaml_node_t *k, yaml_node_t *v,
+                           const char *path, void *user);
+int cfg_each_pair(struct cfg_ctx *c, yaml_node_t *map, const char *path, cfg_pair_fn visit,
+                  void *user);
+
+/* Parses one YAML document from memory and hands its root (NULL when empty)
+ * to `fn`; a second document in the text is an error. */
+typedef int (*cfg_doc_fn)(struct cfg_ctx *c, yaml_node_t *root, void *user);
+int cfg_parse(struct cfg_ctx *c, const char *text, size_t len, cfg_doc_fn fn, void *user);
+/* The whole file, NUL-terminated; `what` names it in messages ("config"). */
+char *cfg_read_file(const char *path, const char *what, size_t *len, struct err *e);
+char *cfg_dirname(const char *path);
+
+/* ---- the automatic loop's keys (config_loop.c) ---- */
+
+void cfg_loop_defaults(struct config *cfg);
+/* A top-level key: 0 = parsed, -1 = error, 1 = not a loop key. */
+int cfg_loop_top_pair(struct cfg_ctx *c, const char *key, yaml_node_t *v, const char *path,
+                      struct config *cfg);
+/* After the whole file: public_url from listen, timezone from TZ. */
+void cfg_loop_finish(struct config *cfg);
+void cfg_loop_free(struct config *cfg);
+
+void cfg_loop_task_defaults(struct task_config *t);
+/* A key of a task: 0 = parsed, -1 = error, 1 = not a loop key. */
+int cfg_loop_task_pair(struct cfg_ctx *c, const char *key, yaml_node_t *v, const char *path,
+                       struct task_config *t);
+/* After the task's keys: the default pipeline when `pipeline:` was left out. */
+void cfg_loop_task_finish(struct task_config *t);
+void cfg_loop_task_free(struct task_config *t);
+
+#endif
