@@ -215,23 +215,86 @@ static int write_alias(struct sqlite_store *s, const char *task, const char *ali
     return r;
 }
 
+/* Points `alias` at `version`, recording where it pointed before; the caller
+ * holds the transaction. */
+static int move_alias(struct sqlite_store *s, const char *task, const char *alias, int64_t version,
+                      const char *reason, struct err *e)
+{
+    int64_t from = 0;
+    int has_from = alias_lookup(s, task, alias, &from, e);
+    if (has_from < 0) return -1;
+    return write_alias(s, task, alias, version, has_from, from, reason, e);
+}
+
+/* 0 when the task has that version, else -1 with ERR_NOT_FOUND on "version". */
+static int need_version_row(struct sqlite_store *s, const char *task, int64_t version,
+                            struct err *e)
+{
+    int exists = version_exists(s, task, version, e);
+    if (exists == 0) return no_version(task, version, e);
+    return exists == 1 ? 0 : -1;
+}
+
 int sqlite_store_alias_set(void *conn, const char *task, const char *alias, int64_t version,
                            const char *reason, struct err *e)
 {
     struct sqlite_store *s = conn;
     if (sqlite_store_begin(s, e)) return -1;
-    int64_t from = 0;
-    int exists = version_exists(s, task, version, e);
-    if (exists == 0) no_version(task, version, e);
-    if (exists != 1) goto fail;
-    int has_from = alias_lookup(s, task, alias, &from, e);
-    if (has_from < 0 || write_alias(s, task, alias, version, has_from, from, reason, e) ||
-        sqlite_store_commit(s, e))
-        goto fail;
+    int r =
+        need_version_row(s, task, version, e) ? -1 : move_alias(s, task, alias, version, reason, e);
+    return sqlite_store_end(s, r, e);
+}
+
+/* Deploy inside the caller's transaction: previous <- champion <- version. */
+static int deploy(struct sqlite_store *s, const char *task, int64_t version, const char *reason,
+                  struct err *e)
+{
+    int64_t champion = 0;
+    if (need_version_row(s, task, version, e)) return -1;
+    int has_champion = alias_lookup(s, task, "champion", &champion, e);
+    if (has_champion < 0) return -1;
+    /* Deploying the champion again would point `previous` at it too and
+     * lose the version a rollback goes back to. */
+    if (has_champion && champion == version)
+        return err_set_field(e, ERR_CONFLICT, "version",
+                             "version %lld is already the champion of task '%s'",
+                             (long long)version, task);
+    if (has_champion && move_alias(s, task, "previous", champion, reason, e)) return -1;
+    return write_alias(s, task, "champion", version, has_champion, champion, reason, e);
+}
+
+int sqlite_store_alias_deploy(void *conn, const char *task, int64_t version, const char *reason,
+                              struct err *e)
+{
+    struct sqlite_store *s = conn;
+    if (sqlite_store_begin(s, e)) return -1;
+    return sqlite_store_end(s, deploy(s, task, version, reason, e), e);
+}
+
+/* Rollback inside the caller's transaction: champion <-> previous. */
+static int roll_back(struct sqlite_store *s, const char *task, const char *reason,
+                     int64_t *now_serving, struct err *e)
+{
+    int64_t previous = 0, champion = 0;
+    int has_previous = alias_lookup(s, task, "previous", &previous, e);
+    if (has_previous == 0)
+        return err_set_field(e, ERR_NOT_FOUND, "alias",
+                             "task '%s' has no previous version to roll back to", task);
+    int has_champion = has_previous < 0 ? -1 : alias_lookup(s, task, "champion", &champion, e);
+    if (has_champion < 0 ||
+        write_alias(s, task, "champion", previous, has_champion, champion, reason, e) ||
+        (has_champion && write_alias(s, task, "previous", champion, 1, previous, reason, e)))
+        return -1;
+    *now_serving = previous;
     return 0;
-fail:
-    sqlite_store_rollback(s);
-    return -1;
+}
+
+int sqlite_store_alias_rollback(void *conn, const char *task, const char *reason,
+                                int64_t *now_serving, struct err *e)
+{
+    struct sqlite_store *s = conn;
+    if (sqlite_store_begin(s, e)) return -1;
+    return sqlite_store_end(s, roll_back(s, task, reason, now_serving, e), e);
 }
 
 int sqlite_store_alias_get(void *conn, const char *task, const char *alias, int64_t *version,

@@ -136,8 +136,29 @@ static const char migration_1[] =
     "CREATE INDEX jobs_status ON jobs(status, created_ms);"
     "CREATE INDEX jobs_task ON jobs(task, status);";
 
+/* The automatic loop (issue 3). Only additions, so a database written by
+ * migration 1 keeps every row; added columns are NULL on existing rows. */
+static const char migration_2[] =
+    /* A run the loop executes: the state its steps share (a JSON object),
+     * its per-step status list (a JSON array) and what triggered it. */
+    "ALTER TABLE runs ADD COLUMN state_json TEXT;"
+    "ALTER TABLE runs ADD COLUMN steps_json TEXT;"
+    "ALTER TABLE runs ADD COLUMN triggered_by TEXT;"
+    /* The reaper's and the scheduler's question: which runs are still open. */
+    "CREATE INDEX runs_open ON runs(status) WHERE status IN ('pending', 'running');"
+    /* The run a job executes. */
+    "ALTER TABLE jobs ADD COLUMN run_id TEXT REFERENCES runs(id);"
+    "CREATE INDEX jobs_run ON jobs(run_id);"
+    /* One queued-or-running job of a kind per task, whichever process
+     * enqueues (store_job_enqueue checks first, to name the running one). */
+    "CREATE UNIQUE INDEX jobs_one_active ON jobs(task, kind)"
+    "  WHERE status IN ('queued', 'running');"
+    /* Which side of a training run a used feedback went to. */
+    "ALTER TABLE feedback ADD COLUMN used_role TEXT CHECK (used_role IN ('train', 'holdout'));";
+
 static const struct migration migrations[] = {
     {1, "datasets, examples, runs, metrics, registry, predictions, feedback, jobs", migration_1},
+    {2, "loop: run state, steps and trigger; job runs; feedback used_role", migration_2},
 };
 
 #define MIGRATION_COUNT ((int)(sizeof migrations / sizeof migrations[0]))

@@ -85,6 +85,13 @@ void sqlite_store_rollback(struct sqlite_store *s)
     sqlite3_reset(s->rollback);
 }
 
+int sqlite_store_end(struct sqlite_store *s, int r, struct err *e)
+{
+    if (r >= 0 && sqlite_store_commit(s, e) == 0) return r;
+    sqlite_store_rollback(s);
+    return -1;
+}
+
 int sqlite_store_bind_text(sqlite3_stmt *st, int idx, const char *text)
 {
     if (!text) return sqlite3_bind_null(st, idx);
@@ -151,16 +158,62 @@ json_t *sqlite_store_col_time(sqlite3_stmt *st, int col)
     return json_string(iso);
 }
 
+sqlite3_stmt *sqlite_store_prepare_args(struct sqlite_store *s, const char *sql, const char *what,
+                                        const struct sqlite_arg *args, size_t n, struct err *e)
+{
+    sqlite3_stmt *st = sqlite_store_prepare(s, sql, what, e);
+    if (!st) return NULL;
+    for (size_t i = 0; i < n; i++) {
+        int idx = (int)i + 1;
+        int rc = args[i].is_num ? sqlite3_bind_int64(st, idx, args[i].num)
+                                : sqlite_store_bind_text(st, idx, args[i].text);
+        if (rc != SQLITE_OK) {
+            sqlite_store_fail(s, e, what);
+            sqlite3_finalize(st);
+            return NULL;
+        }
+    }
+    return st;
+}
+
+int sqlite_store_update(struct sqlite_store *s, const char *sql, const char *what,
+                        const struct sqlite_arg *args, size_t n, int64_t *changed, struct err *e)
+{
+    sqlite3_stmt *st = sqlite_store_prepare_args(s, sql, what, args, n, e);
+    if (!st) return -1;
+    int r = sqlite_store_step_done(s, st, what, e);
+    if (r == 0 && changed) *changed = sqlite3_changes64(s->db);
+    sqlite3_finalize(st);
+    return r;
+}
+
+int sqlite_store_query_ints(struct sqlite_store *s, const char *sql, const char *what,
+                            const struct sqlite_arg *args, size_t n, int64_t *out, size_t n_out,
+                            struct err *e)
+{
+    sqlite3_stmt *st = sqlite_store_prepare_args(s, sql, what, args, n, e);
+    if (!st) return -1;
+    int r = sqlite_store_next(s, st, what, e);
+    for (size_t i = 0; r == 1 && i < n_out; i++)
+        out[i] = sqlite3_column_int64(st, (int)i);
+    sqlite3_finalize(st);
+    return r;
+}
+
+void sqlite_store_col_copy(sqlite3_stmt *st, int col, char *out, size_t size)
+{
+    const char *text = (const char *)sqlite3_column_text(st, col);
+    snprintf(out, size, "%s", text ? text : "");
+}
+
 int sqlite_store_query_int(struct sqlite_store *s, const char *sql, const char *what,
                            const char *bind1, const char *bind2, int64_t *out, struct err *e)
 {
-    sqlite3_stmt *st = sqlite_store_prepare(s, sql, what, e);
-    if (!st) return -1;
-    sqlite_store_bind_text(st, 1, bind1);
-    if (bind2) sqlite_store_bind_text(st, 2, bind2);
-    int r = sqlite_store_next(s, st, what, e);
-    if (r == 1 && out) *out = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
+    /* ?2 is bound only when given: binding a parameter the SQL lacks fails. */
+    const struct sqlite_arg args[] = {SQL_TEXT(bind1), SQL_TEXT(bind2)};
+    int64_t value = 0;
+    int r = sqlite_store_query_ints(s, sql, what, args, bind2 ? 2 : 1, &value, 1, e);
+    if (r == 1 && out) *out = value;
     return r;
 }
 
@@ -193,16 +246,22 @@ json_t *sqlite_store_rows_json(struct sqlite_store *s, sqlite3_stmt *st, const c
     return list;
 }
 
+json_t *sqlite_store_query_rows(struct sqlite_store *s, const char *sql, const char *what,
+                                const struct sqlite_arg *args, size_t n,
+                                const struct sqlite_col *cols, size_t n_cols, struct err *e)
+{
+    sqlite3_stmt *st = sqlite_store_prepare_args(s, sql, what, args, n, e);
+    if (!st) return NULL;
+    json_t *list = sqlite_store_rows_json(s, st, what, cols, n_cols, e);
+    sqlite3_finalize(st);
+    return list;
+}
+
 json_t *sqlite_store_query_list(struct sqlite_store *s, const char *sql, const char *what,
                                 const char *bind1, const struct sqlite_col *cols, size_t n,
                                 struct err *e)
 {
-    sqlite3_stmt *st = sqlite_store_prepare(s, sql, what, e);
-    if (!st) return NULL;
-    sqlite_store_bind_text(st, 1, bind1);
-    json_t *list = sqlite_store_rows_json(s, st, what, cols, n, e);
-    sqlite3_finalize(st);
-    return list;
+    return sqlite_store_query_rows(s, sql, what, SQLITE_ARGS(SQL_TEXT(bind1)), cols, n, e);
 }
 
 json_t *sqlite_store_query_one(struct sqlite_store *s, const char *sql, const char *what,
@@ -368,4 +427,23 @@ const struct store_backend sqlite_store_backend = {
     .feedback_add = sqlite_store_feedback_add,
     .feedback_get = sqlite_store_feedback_get,
     .feedback_stats = sqlite_store_feedback_stats,
+    .run_state_merge = sqlite_store_run_state_merge,
+    .run_steps_set = sqlite_store_run_steps_set,
+    .run_status_set = sqlite_store_run_status_set,
+    .runs_reap = sqlite_store_runs_reap,
+    .job_enqueue = sqlite_store_job_enqueue,
+    .job_claim = sqlite_store_job_claim,
+    .job_heartbeat = sqlite_store_job_heartbeat,
+    .job_finish = sqlite_store_job_finish,
+    .job_cancel = sqlite_store_job_cancel,
+    .jobs_list = sqlite_store_jobs_list,
+    .feedback_gold_unused = sqlite_store_feedback_gold_unused,
+    .feedback_gold_unused_count = sqlite_store_feedback_gold_unused_count,
+    .feedback_mark_used = sqlite_store_feedback_mark_used,
+    .feedback_satisfaction = sqlite_store_feedback_satisfaction,
+    .review_queue = sqlite_store_review_queue,
+    .feedback_export = sqlite_store_feedback_export,
+    .task_times = sqlite_store_task_times,
+    .alias_deploy = sqlite_store_alias_deploy,
+    .alias_rollback = sqlite_store_alias_rollback,
 };

@@ -46,6 +46,10 @@ int sqlite_store_begin(struct sqlite_store *s, struct err *e);
 int sqlite_store_commit(struct sqlite_store *s, struct err *e);
 /* Rolls back if a transaction is still open; keeps the caller's error. */
 void sqlite_store_rollback(struct sqlite_store *s);
+/* Ends the transaction sqlite_store_begin opened with the result `r` of the
+ * work done in it: commits and returns r when r >= 0, else rolls back and
+ * returns -1 (e was filled by what failed). */
+int sqlite_store_end(struct sqlite_store *s, int r, struct err *e);
 
 /* Binds text, or SQL NULL when the pointer is NULL. The memory must stay
  * valid until the statement is reset (it is not copied). */
@@ -70,6 +74,35 @@ json_t *sqlite_store_col_json(sqlite3_stmt *st, int col); /* parsed value or nul
 json_t *sqlite_store_col_time(sqlite3_stmt *st, int col); /* ISO-8601 string or null */
 /* Stepping a read query: 1 on a row, 0 when done, -1 with e filled. */
 int sqlite_store_next(struct sqlite_store *s, sqlite3_stmt *st, const char *what, struct err *e);
+
+/* Bound parameters for the *_args helpers below: text (NULL binds SQL NULL,
+ * the memory must outlive the statement's use) or an integer. Written as
+ * SQLITE_ARGS(SQL_TEXT(task), SQL_INT(now)): the array and its length. */
+struct sqlite_arg {
+    const char *text;
+    int64_t num;
+    int is_num;
+};
+#define SQL_TEXT(v) ((struct sqlite_arg){.text = (v)})
+#define SQL_INT(v) ((struct sqlite_arg){.num = (v), .is_num = 1})
+#define SQLITE_ARGS(...)                                                                           \
+    ((const struct sqlite_arg[]){__VA_ARGS__}),                                                    \
+        (sizeof((const struct sqlite_arg[]){__VA_ARGS__}) / sizeof(struct sqlite_arg))
+
+/* Prepares `sql` and binds args[i] to ?(i+1); NULL with e filled on error. */
+sqlite3_stmt *sqlite_store_prepare_args(struct sqlite_store *s, const char *sql, const char *what,
+                                        const struct sqlite_arg *args, size_t n, struct err *e);
+/* Prepares, binds and steps a write (INSERT, UPDATE, DELETE) to its end;
+ * *changed (unless NULL) gets the number of rows it changed. 0 or -1. */
+int sqlite_store_update(struct sqlite_store *s, const char *sql, const char *what,
+                        const struct sqlite_arg *args, size_t n, int64_t *changed, struct err *e);
+/* Reads columns 0..n_out-1 of the first row as integers into out[] (SQL
+ * NULL reads 0). 1 on a row, 0 when there is none, -1 with e filled. */
+int sqlite_store_query_ints(struct sqlite_store *s, const char *sql, const char *what,
+                            const struct sqlite_arg *args, size_t n, int64_t *out, size_t n_out,
+                            struct err *e);
+/* Copies a text column into a fixed buffer, truncating; "" for SQL NULL. */
+void sqlite_store_col_copy(sqlite3_stmt *st, int col, char *out, size_t size);
 
 /* A one-value look-up: binds bind1 to ?1 and, unless NULL, bind2 to ?2, and
  * reads column 0 of the first row into *out (when out is not NULL). 1 on a
@@ -101,8 +134,12 @@ json_t *sqlite_store_row_json(sqlite3_stmt *st, const struct sqlite_col *cols, s
  * with e filled. Neither resets nor finalizes st (a caller may re-bind it). */
 json_t *sqlite_store_rows_json(struct sqlite_store *s, sqlite3_stmt *st, const char *what,
                                const struct sqlite_col *cols, size_t n, struct err *e);
-/* Prepares `sql`, binds `bind1` (text, or SQL NULL when NULL) to ?1 and
- * returns every row as an array; NULL with e filled on error. */
+/* Prepares `sql`, binds args and returns every row as an array; NULL with e
+ * filled on error. */
+json_t *sqlite_store_query_rows(struct sqlite_store *s, const char *sql, const char *what,
+                                const struct sqlite_arg *args, size_t n,
+                                const struct sqlite_col *cols, size_t n_cols, struct err *e);
+/* The same with one text parameter: `bind1` (or SQL NULL when NULL) as ?1. */
 json_t *sqlite_store_query_list(struct sqlite_store *s, const char *sql, const char *what,
                                 const char *bind1, const struct sqlite_col *cols, size_t n,
                                 struct err *e);
@@ -152,5 +189,38 @@ json_t *sqlite_store_prediction_get(void *conn, const char *id, struct err *e);
 int sqlite_store_feedback_add(void *conn, const struct store_feedback *f, struct err *e);
 json_t *sqlite_store_feedback_get(void *conn, const char *id, struct err *e);
 json_t *sqlite_store_feedback_stats(void *conn, const char *task, struct err *e);
+
+/* The automatic loop (issue 3). sqlite_runs.c: */
+int sqlite_store_run_state_merge(void *conn, const char *run_id, json_t *patch, struct err *e);
+int sqlite_store_run_steps_set(void *conn, const char *run_id, json_t *steps, struct err *e);
+int sqlite_store_run_status_set(void *conn, const char *run_id, const char *status, struct err *e);
+/* sqlite_jobs.c: */
+int sqlite_store_runs_reap(void *conn, int64_t *n_reaped, struct err *e);
+int sqlite_store_job_enqueue(void *conn, const char *task, const char *kind, const char *trigger,
+                             const char *payload_json, char run_id_out[40], struct err *e);
+int sqlite_store_job_claim(void *conn, const char *worker, int64_t lease_ms, struct store_job *out,
+                           struct err *e);
+int sqlite_store_job_heartbeat(void *conn, int64_t job_id, const char *worker, int64_t lease_ms,
+                               struct err *e);
+int sqlite_store_job_finish(void *conn, int64_t job_id, const char *status, struct err *e);
+int sqlite_store_job_cancel(void *conn, const char *task, const char *kind, struct err *e);
+json_t *sqlite_store_jobs_list(void *conn, const char *task, struct err *e);
+int sqlite_store_task_times(void *conn, const char *task, int64_t *last_retrain_ms,
+                            int64_t *last_deploy_ms, int64_t *last_import_ms, struct err *e);
+/* sqlite_feedback.c: */
+json_t *sqlite_store_feedback_gold_unused(void *conn, const char *task, struct err *e);
+int sqlite_store_feedback_gold_unused_count(void *conn, const char *task, int64_t *n,
+                                            struct err *e);
+int sqlite_store_feedback_mark_used(void *conn, const char *const *feedback_ids, size_t n,
+                                    const char *run_id, const char *role, struct err *e);
+int sqlite_store_feedback_satisfaction(void *conn, const char *task, int64_t since_ms,
+                                       int64_t *n_scored, int64_t *n_positive, struct err *e);
+json_t *sqlite_store_review_queue(void *conn, const char *task, size_t limit, struct err *e);
+json_t *sqlite_store_feedback_export(void *conn, const char *task, struct err *e);
+/* sqlite_registry.c: */
+int sqlite_store_alias_deploy(void *conn, const char *task, int64_t version, const char *reason,
+                              struct err *e);
+int sqlite_store_alias_rollback(void *conn, const char *task, const char *reason,
+                                int64_t *now_serving, struct err *e);
 
 #endif

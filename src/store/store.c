@@ -66,6 +66,37 @@ static int need_json(const char *text, const char *field, struct err *e)
     return 0;
 }
 
+/* A status that ends a run or a job. */
+static int need_end_status(const char *status, const char *noun, struct err *e)
+{
+    if (need(status, "status", e)) return -1;
+    if (str_eq(status, "completed") || str_eq(status, "failed") || str_eq(status, "cancelled"))
+        return 0;
+    return err_set_field(e, ERR_INVALID, "status",
+                         "%s status '%s' is not one of completed, failed, cancelled", noun, status);
+}
+
+static int need_version(int64_t version, struct err *e)
+{
+    if (version >= 1) return 0;
+    return err_set_field(e, ERR_INVALID, "version", "model version must be >= 1, not %lld",
+                         (long long)version);
+}
+
+static int need_lease(int64_t lease_ms, struct err *e)
+{
+    if (lease_ms > 0) return 0;
+    return err_set_field(e, ERR_INVALID, "lease_ms", "lease must be > 0 ms, not %lld",
+                         (long long)lease_ms);
+}
+
+/* A required output pointer. */
+static int need_out(const void *p, const char *what, struct err *e)
+{
+    if (p) return 0;
+    return err_set(e, ERR_USAGE, "%s: no output pointer", what);
+}
+
 static int need_handle(struct store *s, struct err *e)
 {
     if (s) return 0;
@@ -180,12 +211,9 @@ int store_run_create(struct store *s, const char *run_id, const char *task, cons
 int store_run_finish(struct store *s, const char *run_id, const char *status,
                      const char *metrics_json, struct err *e)
 {
-    if (need_handle(s, e) || need(run_id, "run_id", e) || need(status, "status", e) ||
+    if (need_handle(s, e) || need(run_id, "run_id", e) || need_end_status(status, "run", e) ||
         need_json(metrics_json, "metrics", e))
         return -1;
-    if (!str_eq(status, "completed") && !str_eq(status, "failed") && !str_eq(status, "cancelled"))
-        return err_set_field(e, ERR_INVALID, "status",
-                             "run status '%s' is not one of completed, failed, cancelled", status);
     RETURN_LOCKED(int, s, run_finish, run_id, status, metrics_json, e);
 }
 
@@ -252,10 +280,9 @@ json_t *store_models_list(struct store *s, const char *task, struct err *e)
 int store_alias_set_reason(struct store *s, const char *task, const char *alias, int64_t version,
                            const char *reason, struct err *e)
 {
-    if (need_handle(s, e) || need(task, "task", e) || need(alias, "alias", e)) return -1;
-    if (version < 1)
-        return err_set_field(e, ERR_INVALID, "version", "model version must be >= 1, not %lld",
-                             (long long)version);
+    if (need_handle(s, e) || need(task, "task", e) || need(alias, "alias", e) ||
+        need_version(version, e))
+        return -1;
     RETURN_LOCKED(int, s, alias_set, task, alias, version, reason, e);
 }
 
@@ -321,4 +348,165 @@ json_t *store_feedback_stats(struct store *s, const char *task, struct err *e)
 {
     if (need_handle(s, e) || need(task, "task", e)) return NULL;
     RETURN_LOCKED(json_t *, s, feedback_stats, task, e);
+}
+
+/* ---- the automatic loop ---- */
+
+int store_run_state_merge(struct store *s, const char *run_id, json_t *patch, struct err *e)
+{
+    if (need_handle(s, e) || need(run_id, "run_id", e)) return -1;
+    if (!json_is_object(patch))
+        return err_set_field(e, ERR_INVALID, "state", "run state patch must be a JSON object");
+    RETURN_LOCKED(int, s, run_state_merge, run_id, patch, e);
+}
+
+int store_run_steps_set(struct store *s, const char *run_id, json_t *steps, struct err *e)
+{
+    if (need_handle(s, e) || need(run_id, "run_id", e)) return -1;
+    if (!json_is_array(steps))
+        return err_set_field(e, ERR_INVALID, "steps", "run steps must be a JSON array");
+    RETURN_LOCKED(int, s, run_steps_set, run_id, steps, e);
+}
+
+int store_run_status_set(struct store *s, const char *run_id, const char *status, struct err *e)
+{
+    if (need_handle(s, e) || need(run_id, "run_id", e) || need(status, "status", e)) return -1;
+    if (!str_eq(status, "pending") && !str_eq(status, "running"))
+        return err_set_field(e, ERR_INVALID, "status",
+                             "run status '%s' is not pending or running (end a run with "
+                             "store_run_finish)",
+                             status);
+    RETURN_LOCKED(int, s, run_status_set, run_id, status, e);
+}
+
+int store_runs_reap(struct store *s, int64_t *n_reaped, struct err *e)
+{
+    int64_t ignored;
+    if (need_handle(s, e)) return -1;
+    RETURN_LOCKED(int, s, runs_reap, n_reaped ? n_reaped : &ignored, e);
+}
+
+void store_job_clear(struct store_job *j)
+{
+    if (!j) return;
+    free(j->payload_json);
+    memset(j, 0, sizeof *j);
+}
+
+int store_job_enqueue(struct store *s, const char *task, const char *kind, const char *trigger,
+                      const char *payload_json, char run_id_out[40], struct err *e)
+{
+    if (need_handle(s, e) || need(task, "task", e) || need(kind, "kind", e) ||
+        need_json(payload_json, "payload", e) || need_out(run_id_out, "job_enqueue", e))
+        return -1;
+    RETURN_LOCKED(int, s, job_enqueue, task, kind, trigger, payload_json, run_id_out, e);
+}
+
+int store_job_claim(struct store *s, const char *worker, int64_t lease_ms, struct store_job *out,
+                    struct err *e)
+{
+    if (need_handle(s, e) || need(worker, "worker", e) || need_lease(lease_ms, e) ||
+        need_out(out, "job_claim", e))
+        return -1;
+    memset(out, 0, sizeof *out);
+    RETURN_LOCKED(int, s, job_claim, worker, lease_ms, out, e);
+}
+
+int store_job_heartbeat(struct store *s, int64_t job_id, const char *worker, int64_t lease_ms,
+                        struct err *e)
+{
+    if (need_handle(s, e) || need(worker, "worker", e) || need_lease(lease_ms, e)) return -1;
+    RETURN_LOCKED(int, s, job_heartbeat, job_id, worker, lease_ms, e);
+}
+
+int store_job_finish(struct store *s, int64_t job_id, const char *status, struct err *e)
+{
+    if (need_handle(s, e) || need_end_status(status, "job", e)) return -1;
+    RETURN_LOCKED(int, s, job_finish, job_id, status, e);
+}
+
+int store_job_cancel(struct store *s, const char *task, const char *kind, struct err *e)
+{
+    if (need_handle(s, e) || need(task, "task", e) || need(kind, "kind", e)) return -1;
+    RETURN_LOCKED(int, s, job_cancel, task, kind, e);
+}
+
+json_t *store_jobs_list(struct store *s, const char *task, struct err *e)
+{
+    if (need_handle(s, e)) return NULL;
+    RETURN_LOCKED(json_t *, s, jobs_list, task, e);
+}
+
+json_t *store_feedback_gold_unused(struct store *s, const char *task, struct err *e)
+{
+    if (need_handle(s, e) || need(task, "task", e)) return NULL;
+    RETURN_LOCKED(json_t *, s, feedback_gold_unused, task, e);
+}
+
+int store_feedback_gold_unused_count(struct store *s, const char *task, int64_t *n, struct err *e)
+{
+    if (need_handle(s, e) || need(task, "task", e) || need_out(n, "feedback_gold_unused_count", e))
+        return -1;
+    RETURN_LOCKED(int, s, feedback_gold_unused_count, task, n, e);
+}
+
+int store_feedback_mark_used(struct store *s, const char *const *feedback_ids, size_t n,
+                             const char *run_id, const char *role, struct err *e)
+{
+    if (need_handle(s, e) || need(run_id, "run_id", e) || need(role, "role", e)) return -1;
+    if (!str_eq(role, "train") && !str_eq(role, "holdout"))
+        return err_set_field(e, ERR_INVALID, "role", "role '%s' is not train or holdout", role);
+    if (n == 0) return 0;
+    if (!feedback_ids) return err_set(e, ERR_USAGE, "feedback_mark_used: %zu ids but no array", n);
+    for (size_t i = 0; i < n; i++)
+        if (need(feedback_ids[i], "feedback_id", e))
+            return err_prefix(e, "feedback id %zu of %zu", i + 1, n);
+    RETURN_LOCKED(int, s, feedback_mark_used, feedback_ids, n, run_id, role, e);
+}
+
+int store_feedback_satisfaction(struct store *s, const char *task, int64_t since_ms,
+                                int64_t *n_scored, int64_t *n_positive, struct err *e)
+{
+    if (need_handle(s, e) || need(task, "task", e) ||
+        need_out(n_scored, "feedback_satisfaction", e) ||
+        need_out(n_positive, "feedback_satisfaction", e))
+        return -1;
+    RETURN_LOCKED(int, s, feedback_satisfaction, task, since_ms, n_scored, n_positive, e);
+}
+
+json_t *store_review_queue(struct store *s, const char *task, size_t limit, struct err *e)
+{
+    if (need_handle(s, e) || need(task, "task", e)) return NULL;
+    RETURN_LOCKED(json_t *, s, review_queue, task, limit, e);
+}
+
+json_t *store_feedback_export(struct store *s, const char *task, struct err *e)
+{
+    if (need_handle(s, e) || need(task, "task", e)) return NULL;
+    RETURN_LOCKED(json_t *, s, feedback_export, task, e);
+}
+
+int store_task_times(struct store *s, const char *task, int64_t *last_retrain_ms,
+                     int64_t *last_deploy_ms, int64_t *last_import_ms, struct err *e)
+{
+    if (need_handle(s, e) || need(task, "task", e) || need_out(last_retrain_ms, "task_times", e) ||
+        need_out(last_deploy_ms, "task_times", e) || need_out(last_import_ms, "task_times", e))
+        return -1;
+    RETURN_LOCKED(int, s, task_times, task, last_retrain_ms, last_deploy_ms, last_import_ms, e);
+}
+
+int store_alias_deploy(struct store *s, const char *task, int64_t version, const char *reason,
+                       struct err *e)
+{
+    if (need_handle(s, e) || need(task, "task", e) || need_version(version, e)) return -1;
+    RETURN_LOCKED(int, s, alias_deploy, task, version, reason ? reason : "deploy", e);
+}
+
+int store_alias_rollback(struct store *s, const char *task, const char *reason,
+                         int64_t *now_serving, struct err *e)
+{
+    int64_t ignored;
+    if (need_handle(s, e) || need(task, "task", e)) return -1;
+    RETURN_LOCKED(int, s, alias_rollback, task, reason ? reason : "rollback",
+                  now_serving ? now_serving : &ignored, e);
 }

@@ -144,10 +144,10 @@ int store_runs_reap(struct store *s, int64_t *n_reaped, struct err *e);
 struct store_job {
     int64_t id;
     char task[72];
-    char kind[32];   /* "retrain" */
-    char run_id[40]; /* the run this job executes */
+    char kind[32];      /* "retrain" */
+    char run_id[40];    /* the run this job executes */
     char *payload_json; /* owned by the struct: free with store_job_clear */
-    int attempts;    /* including the current one */
+    int attempts;       /* including the current one */
     int64_t lease_until_ms;
 };
 void store_job_clear(struct store_job *j);

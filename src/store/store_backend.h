@@ -50,6 +50,37 @@ struct store_backend {
     int (*feedback_add)(void *conn, const struct store_feedback *f, struct err *e);
     json_t *(*feedback_get)(void *conn, const char *id, struct err *e);
     json_t *(*feedback_stats)(void *conn, const char *task, struct err *e);
+
+    /* the automatic loop */
+    int (*run_state_merge)(void *conn, const char *run_id, json_t *patch, struct err *e);
+    int (*run_steps_set)(void *conn, const char *run_id, json_t *steps, struct err *e);
+    int (*run_status_set)(void *conn, const char *run_id, const char *status, struct err *e);
+    int (*runs_reap)(void *conn, int64_t *n_reaped, struct err *e);
+    int (*job_enqueue)(void *conn, const char *task, const char *kind, const char *trigger,
+                       const char *payload_json, char run_id_out[40], struct err *e);
+    /* out is zeroed by store.c */
+    int (*job_claim)(void *conn, const char *worker, int64_t lease_ms, struct store_job *out,
+                     struct err *e);
+    int (*job_heartbeat)(void *conn, int64_t job_id, const char *worker, int64_t lease_ms,
+                         struct err *e);
+    int (*job_finish)(void *conn, int64_t job_id, const char *status, struct err *e);
+    int (*job_cancel)(void *conn, const char *task, const char *kind, struct err *e);
+    json_t *(*jobs_list)(void *conn, const char *task, struct err *e);
+    json_t *(*feedback_gold_unused)(void *conn, const char *task, struct err *e);
+    int (*feedback_gold_unused_count)(void *conn, const char *task, int64_t *n, struct err *e);
+    int (*feedback_mark_used)(void *conn, const char *const *feedback_ids, size_t n,
+                              const char *run_id, const char *role, struct err *e);
+    int (*feedback_satisfaction)(void *conn, const char *task, int64_t since_ms, int64_t *n_scored,
+                                 int64_t *n_positive, struct err *e);
+    json_t *(*review_queue)(void *conn, const char *task, size_t limit, struct err *e);
+    json_t *(*feedback_export)(void *conn, const char *task, struct err *e);
+    int (*task_times)(void *conn, const char *task, int64_t *last_retrain_ms,
+                      int64_t *last_deploy_ms, int64_t *last_import_ms, struct err *e);
+    /* reason is never NULL here (store.c defaults it) */
+    int (*alias_deploy)(void *conn, const char *task, int64_t version, const char *reason,
+                        struct err *e);
+    int (*alias_rollback)(void *conn, const char *task, const char *reason, int64_t *now_serving,
+                          struct err *e);
 };
 
 extern const struct store_backend sqlite_store_backend;
