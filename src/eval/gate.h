@@ -15,22 +15,26 @@
 #include <stdint.h>
 
 struct gate_decision {
-    int deploy;              /* 1 = the challenger may replace the champion */
+    int deploy; /* 1 = the challenger may replace the champion */
     char primary[32];
     double champion_score, challenger_score, delta;
-    double ci_low, ci_high;  /* bootstrap CI of the delta (NAN for mcnemar) */
-    double p_value;          /* mcnemar (NAN for bootstrap) */
-    size_t n;                /* examples compared */
-    json_t *reasons;         /* array of strings, each a sentence; owned */
-    json_t *guards;          /* {"recall[neutral]": {"champion","challenger","drop","bound","ok"}}; owned */
+    double ci_low, ci_high; /* bootstrap CI of the delta (NAN for mcnemar) */
+    double p_value;         /* mcnemar (NAN for bootstrap) */
+    size_t n;               /* examples compared */
+    json_t *reasons;        /* array of strings, each a sentence; owned */
+    char refusal[512];      /* when not deployed: the reason of the first check that failed */
+    json_t *guards; /* {"recall[neutral]": {"champion","challenger","drop","bound","ok"}}; owned */
 };
 
 /* y_true, champion and challenger predictions are label indices in
  * [0, n_labels) over the same n examples. Deterministic for a seed. */
 int gate_decide(const struct gate_config *policy, const int *y_true, const int *champion,
-                const int *challenger, size_t n, size_t n_labels,
-                const char *const *label_names, uint64_t seed, struct gate_decision *out,
-                struct err *e);
+                const int *challenger, size_t n, size_t n_labels, const char *const *label_names,
+                uint64_t seed, struct gate_decision *out, struct err *e);
+/* McNemar's two-sided p-value for b (champion alone right) and c (challenger
+ * alone right) discordant pairs: exact binomial when b + c < 25 (*exact = 1),
+ * else chi-square with continuity correction. exact may be NULL. */
+double gate_mcnemar_p(size_t b, size_t c, int *exact);
 json_t *gate_decision_to_json(const struct gate_decision *d); /* new reference */
 void gate_decision_free(struct gate_decision *d);
 

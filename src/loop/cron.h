@@ -1,5 +1,5 @@
 /* 5-field cron schedules ("min hour day-of-month month day-of-week"):
- * numbers, ranges a-b, lists a,b,c, steps */n and a-b/n, '*', names
+ * numbers, ranges a-b, lists a,b,c, steps ("every 15": star-slash-15, a-b/n), star, names
  * (jan..dec, sun..sat), 0 or 7 for Sunday; day-of-month and day-of-week
  * combine with OR when both are restricted, as in Vixie cron. Times are
  * interpreted in the process's local time zone (set TZ before threads start). */
@@ -13,9 +13,9 @@
 struct cron {
     uint64_t minutes; /* bit i = minute i */
     uint32_t hours;
-    uint32_t mdays;   /* bits 1..31 */
-    uint16_t months;  /* bits 1..12 */
-    uint8_t wdays;    /* bits 0..6, Sunday = 0 */
+    uint32_t mdays;  /* bits 1..31 */
+    uint16_t months; /* bits 1..12 */
+    uint8_t wdays;   /* bits 0..6, Sunday = 0 */
     int mday_star, wday_star;
 };
 
