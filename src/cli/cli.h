@@ -55,6 +55,9 @@ void cli_close(struct cli_env *env);
 /* Prints a JSON document on stdout, pretty. Steals the reference. */
 void cli_print_json(json_t *doc);
 
+/* Runs one pipeline step (enum step_kind) inside a run: prepare/train/evaluate/deploy. */
+int cli_step_command(const struct cli_command *cmd, int argc, char **argv, int kind);
+
 /* the commands, one file each */
 int cmd_version(const struct cli_command *cmd, int argc, char **argv);
 int cmd_import(const struct cli_command *cmd, int argc, char **argv);
@@ -64,5 +67,16 @@ int cmd_predict(const struct cli_command *cmd, int argc, char **argv);
 int cmd_models(const struct cli_command *cmd, int argc, char **argv);
 int cmd_runs(const struct cli_command *cmd, int argc, char **argv);
 int cmd_datasets(const struct cli_command *cmd, int argc, char **argv);
+int cmd_check_retrain(const struct cli_command *cmd, int argc, char **argv);
+int cmd_retrain(const struct cli_command *cmd, int argc, char **argv);
+int cmd_prepare(const struct cli_command *cmd, int argc, char **argv);
+int cmd_evaluate(const struct cli_command *cmd, int argc, char **argv);
+int cmd_deploy(const struct cli_command *cmd, int argc, char **argv);
+int cmd_run(const struct cli_command *cmd, int argc, char **argv);
+int cmd_rollback(const struct cli_command *cmd, int argc, char **argv);
+int cmd_promote(const struct cli_command *cmd, int argc, char **argv);
+int cmd_worker(const struct cli_command *cmd, int argc, char **argv);
+int cmd_export(const struct cli_command *cmd, int argc, char **argv);
+int cmd_simulate(const struct cli_command *cmd, int argc, char **argv);
 
 #endif

@@ -2,6 +2,9 @@
 #include "cli/cli.h"
 
 #include "loop/train.h"
+#include "base/config.h"
+
+#include <string.h>
 
 #include <stdio.h>
 
@@ -62,6 +65,10 @@ static void print_report(const struct task_config *task, const struct train_resu
 
 int cmd_train(const struct cli_command *cmd, int argc, char **argv)
 {
+    /* with --run it is the pipeline's train step inside that run */
+    for (int i = 0; i < argc; i++)
+        if (strcmp(argv[i], "--run") == 0 || strncmp(argv[i], "--run=", 6) == 0)
+            return cli_step_command(cmd, argc, argv, STEP_TRAIN);
     struct cli_option opts[] = {
         {"task", 1, "the task to train (optional with one task)", NULL},
         {"json", 0, "machine-readable output", NULL},

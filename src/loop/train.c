@@ -4,7 +4,8 @@
 #include "base/log.h"
 #include "base/mem.h"
 #include "base/timeutil.h"
-#include "data/input.h"
+#include "loop/corpus.h"
+#include "loop/runlog.h"
 #include "eval/metrics.h"
 #include "ml/model.h"
 
@@ -13,87 +14,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* The task's examples in memory: texts as the model sees them. */
-struct corpus {
-    const struct task_config *task;
-    size_t max_field_bytes;
-    size_t n, cap;
-    char **texts;
-    char **labels;
-    int *split;
-    struct sha256_ctx hash;
-    struct err *e;
-};
-
-static int collect(void *ctx, const char *input_json, const char *label, int split)
-{
-    struct corpus *c = ctx;
-    json_error_t je;
-    json_t *input = json_loads(input_json, 0, &je);
-    if (!input)
-        return err_set(c->e, ERR_CORRUPT, "stored example %zu has invalid input JSON: %s", c->n + 1,
-                       je.text);
-    struct buf text;
-    buf_init(&text);
-    int rc = input_text_from_json(c->task, input, c->max_field_bytes, &text, NULL, c->e);
-    json_decref(input);
-    if (rc != 0) {
-        buf_free(&text);
-        return err_prefix(c->e, "stored example %zu", c->n + 1);
-    }
-    if (c->n == c->cap) {
-        c->cap = c->cap ? c->cap * 2 : 1024;
-        c->texts = xrealloc(c->texts, c->cap * sizeof *c->texts);
-        c->labels = xrealloc(c->labels, c->cap * sizeof *c->labels);
-        c->split = xrealloc(c->split, c->cap * sizeof *c->split);
-    }
-    c->texts[c->n] = buf_detach(&text);
-    c->labels[c->n] = xstrdup(label);
-    c->split[c->n] = split;
-    c->n++;
-    /* lineage: the content the model was trained and measured on */
-    sha256_add(&c->hash, input_json, strlen(input_json) + 1);
-    sha256_add(&c->hash, label, strlen(label) + 1);
-    sha256_add(&c->hash, split ? "T" : "t", 1);
-    return 0;
-}
-
-static void corpus_free(struct corpus *c)
-{
-    for (size_t i = 0; i < c->n; i++) {
-        free(c->texts[i]);
-        free(c->labels[i]);
-    }
-    free(c->texts);
-    free(c->labels);
-    free(c->split);
-}
-
-static int cmp_str(const void *a, const void *b)
-{
-    return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
-/* Sorted distinct labels; returns how many. */
-static size_t label_set(const struct corpus *c, const char ***out)
-{
-    const char **all = xmalloc((c->n ? c->n : 1) * sizeof *all);
-    for (size_t i = 0; i < c->n; i++)
-        all[i] = c->labels[i];
-    qsort(all, c->n, sizeof *all, cmp_str);
-    size_t k = 0;
-    for (size_t i = 0; i < c->n; i++)
-        if (k == 0 || strcmp(all[k - 1], all[i]) != 0) all[k++] = all[i];
-    *out = all;
-    return k;
-}
-
-static int label_index(const char **names, size_t n, const char *label)
-{
-    const char **hit = bsearch(&label, names, n, sizeof *names, cmp_str);
-    return hit ? (int)(hit - names) : -1;
-}
 
 static json_t *config_json(const struct task_config *task, const struct model_config *mc)
 {
@@ -122,7 +42,7 @@ static json_t *evaluate(struct trained_model *m, const struct corpus *c, const c
     size_t k = 0;
     for (size_t i = 0; i < c->n; i++) {
         if (c->split[i] != 1) continue;
-        y_true[k] = label_index(names, n_labels, c->labels[i]);
+        y_true[k] = corpus_index(names, n_labels, c->labels[i]);
         y_pred[k] = (int)model_predict(m, c->texts[i], strlen(c->texts[i]), probs + k * n_labels);
         k++;
     }
@@ -138,27 +58,45 @@ static json_t *evaluate(struct trained_model *m, const struct corpus *c, const c
     return out;
 }
 
-static void run_log(struct store *st, const char *run_id, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void run_log(struct store *st, const char *run_id, const char *fmt, ...)
+/* The experiment knobs: keep a deterministic share of the train split, or
+ * shuffle its labels (a model that must lose against any real one). */
+static uint64_t mix64(uint64_t x)
 {
-    char line[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(line, sizeof line, fmt, ap);
-    va_end(ap);
-    log_info("%s", line);
-    struct err ignored;
-    err_clear(&ignored);
-    store_run_log(st, run_id, line, &ignored);
+    x += 0x9e3779b97f4a7c15ULL;
+    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+    return x ^ (x >> 31);
+}
+
+static void apply_knobs(const struct task_config *task, const char **texts, int *labels, size_t *n)
+{
+    if (task->train_fraction > 0 && task->train_fraction < 1) {
+        size_t k = 0;
+        for (size_t i = 0; i < *n; i++) {
+            if ((double)(mix64(i) >> 11) / 9007199254740992.0 >= task->train_fraction) continue;
+            texts[k] = texts[i];
+            labels[k] = labels[i];
+            k++;
+        }
+        *n = k;
+    }
+    if (task->shuffle_labels) {
+        for (size_t i = *n; i > 1; i--) {
+            size_t j = (size_t)(mix64(i * 7919) % i);
+            int t = labels[i - 1];
+            labels[i - 1] = labels[j];
+            labels[j] = t;
+        }
+    }
 }
 
 static int fit_and_register(struct store *st, const struct task_config *task,
                             const struct model_config *mc, struct corpus *c,
-                            const char *config_hash, struct train_result *out, struct err *e)
+                            const char *config_hash, const struct train_options *opt,
+                            struct train_result *out, struct err *e)
 {
     const char **names = NULL;
-    size_t n_labels = label_set(c, &names);
+    size_t n_labels = corpus_distinct(c->labels, c->n, &names);
     int rc = -1;
     int *labels = NULL;
     const char **train_texts = NULL;
@@ -180,25 +118,26 @@ static int fit_and_register(struct store *st, const struct task_config *task,
     for (size_t i = 0; i < c->n; i++) {
         if (c->split[i] != 0) continue;
         train_texts[out->n_train] = c->texts[i];
-        labels[out->n_train] = label_index(names, n_labels, c->labels[i]);
+        labels[out->n_train] = corpus_index(names, n_labels, c->labels[i]);
         out->n_train++;
     }
     out->n_test = c->n - out->n_train;
     out->n_labels = n_labels;
+    apply_knobs(task, train_texts, labels, &out->n_train);
     if (out->n_train == 0) {
         err_set(e, ERR_INVALID, "task '%s' has no training examples (all are in the test split)",
                 task->name);
         goto done;
     }
-    run_log(st, out->run_id, "training %s on %zu examples (%zu labels), testing on %zu", mc->kind,
-            out->n_train, n_labels, out->n_test);
+    runlog(st, out->run_id, task->name, "training %s on %zu examples (%zu labels), testing on %zu",
+           mc->kind, out->n_train, n_labels, out->n_test);
     int64_t t0 = time_mono_ns();
     m = model_train(mc, task->type, train_texts, labels, out->n_train, names, n_labels, e);
     out->train_seconds = time_elapsed_s(t0);
     if (!m) goto done;
     out->n_features = model_n_features(m);
-    run_log(st, out->run_id, "trained in %.3f s, %zu features", out->train_seconds,
-            out->n_features);
+    runlog(st, out->run_id, task->name, "trained in %.3f s, %zu features", out->train_seconds,
+           out->n_features);
     out->metrics = evaluate(m, c, names, n_labels, e);
     if (!out->metrics && e->code != ERR_OK) goto done;
     if (model_save(m, &artifact, e) != 0) goto done;
@@ -225,10 +164,11 @@ static int fit_and_register(struct store *st, const struct task_config *task,
         rc = -1;
         goto done;
     }
-    if (!has) {
+    if (!has && opt->champion_if_none) {
         rc = store_alias_set(st, task->name, "champion", out->version, e);
         out->became_champion = rc == 0;
     }
+    if (rc == 0 && opt->alias) rc = store_alias_set(st, task->name, opt->alias, out->version, e);
 done:
     model_release(m);
     buf_free(&artifact);
@@ -238,10 +178,25 @@ done:
     return rc;
 }
 
-int train_task(struct store *st, const struct config *cfg, const struct task_config *task,
-               struct train_result *out, struct err *e)
+/* The task's model settings, checked, and as canonical JSON text (the run's
+ * params and, hashed, the version's config hash). Caller frees *text. */
+static int model_settings(const struct config *cfg, const struct task_config *task,
+                          struct model_config *mc, char **text, struct err *e)
+{
+    if (model_config_parse(mc, task->model_kind, task->model_params, task->n_model_params, e) != 0)
+        return err_prefix(e, "%s: tasks.%s.model", cfg->path, task->name);
+    json_t *params = config_json(task, mc);
+    *text = json_dumps(params, JSON_COMPACT | JSON_SORT_KEYS);
+    json_decref(params);
+    return 0;
+}
+
+int train_in_run(struct store *st, const struct config *cfg, const struct task_config *task,
+                 const char *run_id, const struct train_options *opt, struct train_result *out,
+                 struct err *e)
 {
     memset(out, 0, sizeof *out);
+    snprintf(out->run_id, sizeof out->run_id, "%s", run_id);
     int64_t t0 = time_mono_ns();
     if (task->type == TASK_MULTILABEL)
         return err_set_field(e, ERR_INVALID, "type",
@@ -249,45 +204,64 @@ int train_task(struct store *st, const struct config *cfg, const struct task_con
     struct model_config mc;
     if (model_config_parse(&mc, task->model_kind, task->model_params, task->n_model_params, e) != 0)
         return err_prefix(e, "%s: tasks.%s.model", cfg->path, task->name);
-
     json_t *params = config_json(task, &mc);
     char *params_text = json_dumps(params, JSON_COMPACT | JSON_SORT_KEYS);
     json_decref(params);
     char config_hash[SHA256_HEX_LEN];
     sha256_hex(params_text, strlen(params_text), config_hash);
-    uuid_v4(out->run_id);
-    int rc = store_run_create(st, out->run_id, task->name, "train", params_text, e);
     free(params_text);
-    if (rc != 0) return -1;
 
-    struct corpus c = {.task = task, .max_field_bytes = cfg->limits.max_field_bytes, .e = e};
-    sha256_begin(&c.hash);
-    rc = store_examples_foreach(st, task->name, collect, &c, e);
-    sha256_end(&c.hash, out->dataset_hash);
+    struct corpus c;
+    int rc = corpus_load(st, task, cfg->limits.max_field_bytes, &c, e);
+    if (rc == 0) memcpy(out->dataset_hash, c.hash, sizeof out->dataset_hash);
     if (rc == 0 && c.n == 0)
         rc =
             err_set(e, ERR_INVALID, "task '%s' has no examples: run `boucle import --task %s FILE`",
                     task->name, task->name);
-    if (rc == 0) rc = fit_and_register(st, task, &mc, &c, config_hash, out, e);
+    if (rc == 0) rc = fit_and_register(st, task, &mc, &c, config_hash, opt, out, e);
     corpus_free(&c);
     out->total_seconds = time_elapsed_s(t0);
+    if (rc != 0) return -1;
+    runlog(st, out->run_id, task->name, "registered model version %lld%s", (long long)out->version,
+           out->became_champion ? " as champion"
+           : opt->alias         ? " as challenger"
+                                : "");
+    return 0;
+}
 
+json_t *train_result_json(const struct train_result *r)
+{
+    return json_pack("{s:I,s:I,s:I,s:I,s:f,s:s,s:O?}", "model_version", (json_int_t)r->version,
+                     "n_train", (json_int_t)r->n_train, "n_test", (json_int_t)r->n_test,
+                     "n_features", (json_int_t)r->n_features, "train_seconds", r->train_seconds,
+                     "dataset_hash", r->dataset_hash, "test", r->metrics);
+}
+
+int train_task(struct store *st, const struct config *cfg, const struct task_config *task,
+               struct train_result *out, struct err *e)
+{
+    char run_id[UUID_STR_LEN];
+    uuid_v4(run_id);
+    memset(out, 0, sizeof *out);
+    struct model_config mc;
+    char *params_text = NULL;
+    if (model_settings(cfg, task, &mc, &params_text, e) != 0) return -1;
+    int created = store_run_create(st, run_id, task->name, "train", params_text, e);
+    free(params_text);
+    if (created != 0) return -1;
+    struct train_options opt = {.champion_if_none = 1};
+    int rc = train_in_run(st, cfg, task, run_id, &opt, out, e);
     struct err ignored;
     err_clear(&ignored);
     if (rc != 0) {
-        run_log(st, out->run_id, "failed: %s", e->msg);
-        store_run_finish(st, out->run_id, "failed", NULL, &ignored);
+        runlog(st, run_id, task->name, "failed: %s", e->msg);
+        store_run_finish(st, run_id, "failed", NULL, &ignored);
         return -1;
     }
-    json_t *summary = json_pack(
-        "{s:I,s:I,s:I,s:I,s:f,s:O?}", "model_version", (json_int_t)out->version, "n_train",
-        (json_int_t)out->n_train, "n_test", (json_int_t)out->n_test, "n_features",
-        (json_int_t)out->n_features, "train_seconds", out->train_seconds, "test", out->metrics);
+    json_t *summary = train_result_json(out);
     char *summary_text = json_dumps(summary, JSON_COMPACT);
     json_decref(summary);
-    run_log(st, out->run_id, "registered model version %lld%s", (long long)out->version,
-            out->became_champion ? " as champion" : "");
-    rc = store_run_finish(st, out->run_id, "completed", summary_text, e);
+    rc = store_run_finish(st, run_id, "completed", summary_text, e);
     free(summary_text);
     return rc;
 }

@@ -24,6 +24,18 @@ struct train_result {
     json_t *metrics; /* owned; metrics on the test split, or NULL without one */
 };
 
+struct train_options {
+    int champion_if_none; /* the task's first version becomes champion */
+    const char *alias;    /* also point this alias at the new version ("challenger") */
+};
+
+/* Trains and registers a version as part of an existing run (logs go to it). */
+int train_in_run(struct store *st, const struct config *cfg, const struct task_config *task,
+                 const char *run_id, const struct train_options *opt, struct train_result *out,
+                 struct err *e);
+/* {"model_version","n_train","n_test","n_features","train_seconds","dataset_hash","test"} */
+json_t *train_result_json(const struct train_result *r);
+/* `boucle train`: its own run, first version champion. */
 int train_task(struct store *st, const struct config *cfg, const struct task_config *task,
                struct train_result *out, struct err *e);
 void train_result_free(struct train_result *r);

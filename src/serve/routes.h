@@ -20,6 +20,13 @@ void routes_datasets(struct server *srv, struct http_request *r);
 void routes_runs(struct server *srv, struct http_request *r, const char *id);
 void routes_prediction_get(struct server *srv, struct http_request *r, const char *id);
 
+/* routes_loop.c: the retrain loop */
+void routes_retrain_post(struct server *srv, struct http_request *r, struct served_task *task);
+void routes_retrain_delete(struct server *srv, struct http_request *r, struct served_task *task);
+void routes_rollback(struct server *srv, struct http_request *r, struct served_task *task);
+void routes_review(struct server *srv, struct http_request *r, struct served_task *task);
+void routes_jobs(struct server *srv, struct http_request *r);
+
 /* Dispatches by method and path; unknown paths 404, wrong methods 405. */
 void routes_dispatch(struct server *srv, struct http_request *r);
 

@@ -102,12 +102,43 @@ void routes_dispatch(struct server *srv, struct http_request *r)
                 routes_predict(srv, r, t);
                 return;
             }
+            if (strcmp(seg[3], "retrain") == 0) {
+                if (!method_is(r, "POST") && !method_is(r, "DELETE")) {
+                    r->allow = "POST, DELETE";
+                    http_reply_error(r, 405, "method_not_allowed", NULL,
+                                     "%s %s is not allowed; use POST or DELETE", r->method,
+                                     r->path);
+                    return;
+                }
+                if (!t) return unknown_task(r, seg[2]);
+                if (method_is(r, "POST"))
+                    routes_retrain_post(srv, r, t);
+                else
+                    routes_retrain_delete(srv, r, t);
+                return;
+            }
+            if (strcmp(seg[3], "rollback") == 0) {
+                if (!require(r, "POST")) return;
+                if (!t) return unknown_task(r, seg[2]);
+                routes_rollback(srv, r, t);
+                return;
+            }
+            if (strcmp(seg[3], "review") == 0) {
+                if (!require(r, "GET")) return;
+                if (!t) return unknown_task(r, seg[2]);
+                routes_review(srv, r, t);
+                return;
+            }
             if (strcmp(seg[3], "models") == 0) {
                 if (!require(r, "GET")) return;
                 if (!t) return unknown_task(r, seg[2]);
                 routes_models(srv, r, t);
                 return;
             }
+        }
+        if (strcmp(what, "jobs") == 0 && n == 2) {
+            if (require(r, "GET")) routes_jobs(srv, r);
+            return;
         }
         if (strcmp(what, "datasets") == 0 && n == 2) {
             if (require(r, "GET")) routes_datasets(srv, r);

@@ -5,6 +5,7 @@
 #include "base/log.h"
 #include "base/mem.h"
 #include "base/timeutil.h"
+#include "loop/scheduler.h"
 #include "serve/routes.h"
 
 #include <arpa/inet.h>
@@ -75,9 +76,27 @@ void server_refresh_champions(struct server *srv, struct store *st)
     }
 }
 
+void server_wake_watcher(struct server *srv)
+{
+    pthread_mutex_lock(&srv->watch_mu);
+    pthread_cond_signal(&srv->watch_cv);
+    pthread_mutex_unlock(&srv->watch_mu);
+}
+
+static void scheduler_maybe_tick(struct server *srv, int64_t *next_tick_ms)
+{
+    int64_t now = time_now_ms();
+    if (now < *next_tick_ms) return;
+    *next_tick_ms = now + srv->cfg->scheduler_interval_ms;
+    struct err e;
+    err_clear(&e);
+    scheduler_tick(srv->watch_store, srv->cfg, now, &e); /* it logs what it does */
+}
+
 static void *watcher_main(void *arg)
 {
     struct server *srv = arg;
+    int64_t next_tick_ms = time_now_ms() + srv->cfg->scheduler_interval_ms;
     pthread_mutex_lock(&srv->watch_mu);
     while (!atomic_load(&srv->stopping)) {
         struct timespec until;
@@ -91,6 +110,7 @@ static void *watcher_main(void *arg)
         if (atomic_load(&srv->stopping)) break;
         pthread_mutex_unlock(&srv->watch_mu);
         server_refresh_champions(srv, srv->watch_store);
+        scheduler_maybe_tick(srv, &next_tick_ms);
         pthread_mutex_lock(&srv->watch_mu);
     }
     pthread_mutex_unlock(&srv->watch_mu);
@@ -270,10 +290,14 @@ int serve_run(const struct config *cfg, const struct serve_options *opt, struct 
         MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)threads, MHD_OPTION_CONNECTION_TIMEOUT,
         (unsigned int)30, MHD_OPTION_NOTIFY_COMPLETED, on_completed, &srv, MHD_OPTION_END);
     int rc = 0;
+    if (d && cfg->worker_enabled) {
+        srv.supervisor = supervisor_start(cfg->path, e);
+        if (!srv.supervisor) rc = -1;
+    }
     if (!d) {
         rc = err_set(e, ERR_IO, "cannot listen on %s: %s (is another server using the port?)",
                      listen, strerror(errno ? errno : EADDRINUSE));
-    } else {
+    } else if (rc == 0) {
         log_info("boucle %s serving %zu task(s) on http://%s with %d threads", BOUCLE_VERSION,
                  cfg->n_tasks, listen, threads);
         int sig = wait_for_signal();
@@ -281,6 +305,8 @@ int serve_run(const struct config *cfg, const struct serve_options *opt, struct 
         MHD_quiesce_daemon(d);
         MHD_stop_daemon(d);
     }
+    if (d && rc != 0) MHD_stop_daemon(d);
+    supervisor_stop(srv.supervisor, 10000);
     atomic_store(&srv.stopping, 1);
     pthread_mutex_lock(&srv.watch_mu);
     pthread_cond_signal(&srv.watch_cv);

@@ -8,6 +8,7 @@
 #include "base/err.h"
 #include "serve/model_slot.h"
 #include "serve/predlog.h"
+#include "serve/supervisor.h"
 #include "store/store.h"
 
 #include <pthread.h>
@@ -26,8 +27,9 @@ struct server {
     struct served_task *tasks;
     size_t n_tasks;
 
-    pthread_t watcher;
-    struct store *watch_store; /* the watcher's own connection */
+    pthread_t watcher;             /* champion watcher and trigger scheduler */
+    struct store *watch_store;     /* the watcher's own connection */
+    struct supervisor *supervisor; /* the worker child, when enabled */
     _Atomic int stopping;
     pthread_mutex_t watch_mu;
     pthread_cond_t watch_cv;
@@ -45,5 +47,7 @@ int serve_run(const struct config *cfg, const struct serve_options *opt, struct 
 struct served_task *server_find_task(struct server *srv, const char *name, size_t len);
 /* Loads each task's champion if its alias moved; called at start and by the watcher. */
 void server_refresh_champions(struct server *srv, struct store *st);
+/* Wakes the watcher now (after a rollback or promotion made here). */
+void server_wake_watcher(struct server *srv);
 
 #endif
