@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN="$PWD/build/boucle"
 mkdir -p demo
-cp -n examples/sentiment/boucle.yaml demo/boucle.yaml
+cp examples/sentiment/boucle.yaml demo/boucle.yaml
 cp -u examples/sentiment/tweets.csv demo/tweets.csv
 cd demo
 export BOUCLE_CONFIG="$PWD/boucle.yaml"
@@ -29,6 +29,14 @@ Try, from another terminal:
        -d '{"prediction_id": "PASTE-ID", "score": -1, "label": "negative"}' \\
        http://$LISTEN/v1/feedback
   curl -s http://$LISTEN/v1/tasks/sentiment/models
+
+Watch it learn: replay 3,000 unseen tweets as users giving feedback; the
+feedback trigger retrains, the gate deploys only better models:
+
+  build/boucle --config demo/boucle.yaml simulate --task sentiment \
+      --stream examples/sentiment/stream.csv --feedback-rate 0.5 --speed realtime --rate 100
+
+Dashboard: http://$LISTEN/
 
 MSG
 exec "$BIN" serve

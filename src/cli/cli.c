@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static const struct cli_command commands[] = {
     {"import", "import labeled examples from a CSV or JSONL file",
@@ -156,6 +157,11 @@ const struct config *cli_config(struct err *e)
     if (!path || !*path) path = "boucle.yaml";
     if (config_load(path, &loaded_config, e) != 0) return NULL;
     config_loaded = 1;
+    /* schedules are read in the configured zone; set it before any thread starts */
+    if (loaded_config.timezone && *loaded_config.timezone) {
+        setenv("TZ", loaded_config.timezone, 1);
+        tzset();
+    }
     enum log_level level;
     if (loaded_config.log_level && log_parse_level(loaded_config.log_level, &level) == 0)
         log_set_level(level);

@@ -300,3 +300,43 @@ def test_step_by_step_cli_and_a_standalone_pipeline_file(tmp_path, server_factor
     assert any("evaluated" in line for line in run["logs"])
     bad = ws.run("run", "missing.yaml")
     assert bad.returncode == 4 and "missing.yaml" in bad.stderr
+
+
+def test_a_retrain_can_be_cancelled_and_the_champion_stays(tmp_path, server_factory):
+    ws = Workspace(tmp_path, config(extra_task="""\
+    pipeline:
+      steps: [check, prepare, train, {command: {run: "sleep 60"}}, evaluate, deploy]
+"""))
+    seeded(ws, 200)
+    s = server_factory(ws)
+    _, started = s.post("/v1/tasks/sentiment/retrain")
+    deadline = time.time() + 30
+    while True:
+        _, run = s.get(f"/v1/runs/{started['run_id']}")
+        if {st["name"]: st["status"] for st in run.get("steps") or []}.get("command") == "running":
+            break
+        assert time.time() < deadline, run
+        time.sleep(0.1)
+    t0 = time.time()
+    status, body = s.request("DELETE", "/v1/tasks/sentiment/retrain")
+    assert status == 200 and body["cancelled"] is True
+    run = wait_run(s, started["run_id"], timeout=30)
+    assert time.time() - t0 < 20, "the running step was not stopped promptly"
+    assert run["status"] == "cancelled"
+    assert s.request("DELETE", "/v1/tasks/sentiment/retrain")[0] == 404
+    assert champion(s) == 1
+
+
+def test_a_failing_step_is_retried(tmp_path):
+    import json
+    marker = tmp_path / "first-attempt-done"
+    ws = Workspace(tmp_path, config(extra_task=f"""\
+    pipeline:
+      steps: [{{command: {{run: "test -e {marker} || {{ touch {marker}; exit 3; }}", retries: 2, retry_delay: 0s}}}}]
+"""))
+    seeded(ws, 100)
+    p = ws.run("retrain", "--json")
+    run = json.loads(p.stdout)
+    step = run["steps"][0]
+    assert step["status"] == "completed" and step["attempts"] == 2, step
+    assert any("attempt 1 of 3 failed: exited with status 3" in line for line in run["logs"])
