@@ -16,7 +16,7 @@ UNITBIN := $(UNIT:tests/unit/%.c=$(BUILD)/tests/%)
 WEB     := $(sort $(wildcard web/*))
 VERSION := $(shell git describe --tags --always --dirty 2>/dev/null || echo 0.1.0)
 
-.PHONY: all deps run test unit integration asan clean format bench
+.PHONY: all deps run test unit integration browser asan clean format bench
 all: $(BUILD)/boucle
 
 deps:
@@ -51,6 +51,11 @@ unit: $(UNITBIN)
 integration: $(BUILD)/boucle
 	BOUCLE_BIN=$(abspath $(BUILD)/boucle) $(PYTEST) -q tests/integration
 
+# The dashboard in Debian's Chromium, driven by playwright-core (npm).
+browser: $(BUILD)/boucle
+	cd tests/browser && npm ci --no-audit --no-fund --silent
+	BOUCLE_BIN=$(abspath $(BUILD)/boucle) node --test tests/browser/
+
 # Unit and integration tests again under AddressSanitizer + UBSan.
 asan:
 	$(MAKE) BUILD=build-asan \
@@ -61,6 +66,7 @@ test: deps
 	$(MAKE) all
 	$(MAKE) unit
 	$(MAKE) integration
+	$(MAKE) browser
 	ASAN_OPTIONS=detect_leaks=1 $(MAKE) asan
 
 run: deps all

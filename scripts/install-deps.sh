@@ -8,7 +8,11 @@ PACKAGES=(
   libmicrohttpd-dev libsqlite3-dev sqlite3 liblinear-dev libjansson-dev libyaml-dev
   libutf8proc-dev libpcre2-dev libsodium-dev libcurl4-openssl-dev libpq-dev
   libcmocka-dev python3-pytest python3-requests python3-sklearn
+  chromium
 )
+# the dashboard's browser tests run on node + npm; keep a node already installed
+command -v node >/dev/null 2>&1 || PACKAGES+=(nodejs)
+command -v npm >/dev/null 2>&1 || PACKAGES+=(npm)
 
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -95,7 +95,7 @@ int input_text_from_json(const struct task_config *task, json_t *input_object,
         if (max_field_bytes && len > max_field_bytes) {
             json_decref(norm);
             return err_set_field(e, ERR_LIMIT, field,
-                                 "input.%.64s: %zu bytes, over the limit of %zu bytes", name, len,
+                                 "input.%.64s: %zu bytes, over the limit of %zu bytes (limits.max_field_bytes)", name, len,
                                  max_field_bytes);
         }
         /* parsed JSON is valid UTF-8 already; objects built in code may not be */
