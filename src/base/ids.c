@@ -11,10 +11,26 @@ int ids_init(void)
     return sodium_init() < 0 ? -1 : 0;
 }
 
+/* Random bytes from the CSPRNG, fetched 4 KiB at a time per thread: one
+ * system call per 256 ids instead of one per id (ids are minted per
+ * prediction, on the hot path). */
+static void random_16(unsigned char b[16])
+{
+    static _Thread_local unsigned char pool[4096];
+    static _Thread_local size_t left;
+    if (left < 16) {
+        randombytes_buf(pool, sizeof pool);
+        left = sizeof pool;
+    }
+    left -= 16;
+    memcpy(b, pool + left, 16);
+    sodium_memzero(pool + left, 16); /* an id handed out is not kept */
+}
+
 void uuid_v4(char out[UUID_STR_LEN])
 {
     unsigned char b[16];
-    randombytes_buf(b, sizeof b);
+    random_16(b);
     b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
     b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
     static const char hex[] = "0123456789abcdef";

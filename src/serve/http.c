@@ -14,10 +14,19 @@ const char *http_header(struct http_request *r, const char *key)
     return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, key);
 }
 
+void http_reply_raw_json(struct http_request *r, unsigned int status, const char *text, size_t len)
+{
+    buf_reset(&r->out);
+    buf_append(&r->out, text, len);
+    buf_append_char(&r->out, '\n');
+    r->status = status;
+    r->content_type = "application/json";
+}
+
 void http_reply_json(struct http_request *r, unsigned int status, json_t *doc)
 {
     buf_reset(&r->out);
-    char *text = json_dumps(doc, JSON_COMPACT);
+    char *text = json_dumps(doc, HTTP_JSON_FLAGS);
     if (text) {
         buf_append_str(&r->out, text);
         free(text);

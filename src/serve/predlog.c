@@ -5,6 +5,7 @@
 #include "base/timeutil.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
@@ -44,6 +45,7 @@ struct predlog {
     pthread_mutex_t mu;
     pthread_cond_t wake, done;
     uint64_t flush_requested, flush_completed;
+    size_t since_trim; /* records written since the last malloc_trim (writer only) */
 };
 
 static void push(struct predlog *p, struct node *n)
@@ -155,7 +157,14 @@ static void *writer_main(void *arg)
         int stopping = atomic_load(&p->stopping);
         pthread_mutex_unlock(&p->mu);
 
-        drain(p);
+        size_t written = drain(p);
+        /* after a burst, give the freed record memory back to the system:
+         * otherwise RSS stays at the burst's peak */
+        p->since_trim += written;
+        if (written == 0 && p->since_trim >= 10000) {
+            malloc_trim(0);
+            p->since_trim = 0;
+        }
 
         pthread_mutex_lock(&p->mu);
         p->flush_completed = serving;

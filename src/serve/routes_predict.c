@@ -62,11 +62,11 @@ static int score_one(struct server *srv, struct http_request *r, struct served_t
     return 0;
 }
 
+/* The answer is serialised once: it is both the response and the log's output. */
 static void log_prediction(struct server *srv, struct served_task *t, struct served_model *sm,
-                           struct scored *s, int64_t latency_us)
+                           struct scored *s, const char *output_json, int64_t latency_us)
 {
     char *input_json = json_dumps(s->input, JSON_COMPACT);
-    char *output_json = json_dumps(s->answer, JSON_COMPACT);
     struct store_prediction rec = {
         .id = json_string_value(json_object_get(s->answer, "prediction_id")),
         .task = t->cfg->name,
@@ -79,7 +79,6 @@ static void log_prediction(struct server *srv, struct served_task *t, struct ser
     };
     predlog_enqueue(srv->predlog, &rec);
     free(input_json);
-    free(output_json);
 }
 
 static int check_keys(struct http_request *r, json_t *doc)
@@ -178,16 +177,19 @@ void routes_predict(struct server *srv, struct http_request *r, struct served_ta
         http_reply_err(r, &e);
     } else {
         int64_t latency_us = (time_mono_ns() - r->start_ns) / 1000;
-        for (size_t i = 0; i < n; i++)
-            log_prediction(srv, t, sm, &scored[i], latency_us);
-        if (batch) {
-            json_t *arr = json_array();
-            for (size_t i = 0; i < n; i++)
-                json_array_append(arr, scored[i].answer);
-            http_reply_json(r, 200, json_pack("{s:o}", "predictions", arr));
-        } else {
-            http_reply_json(r, 200, json_incref(scored[0].answer));
+        struct buf body;
+        buf_init(&body);
+        if (batch) buf_append_str(&body, "{\"predictions\":[");
+        for (size_t i = 0; i < n; i++) {
+            char *one = json_dumps(scored[i].answer, HTTP_JSON_FLAGS);
+            log_prediction(srv, t, sm, &scored[i], one, latency_us);
+            if (i) buf_append_char(&body, ',');
+            buf_append_str(&body, one);
+            free(one);
         }
+        if (batch) buf_append_str(&body, "]}");
+        http_reply_raw_json(r, 200, body.data, body.len);
+        buf_free(&body);
     }
     for (size_t i = 0; i < n; i++) {
         json_decref(scored[i].answer);
