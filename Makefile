@@ -1,6 +1,6 @@
 # boucle — see README.md. `make run` and `make test` are the two commands.
 CC      ?= cc
-PKGS    := libmicrohttpd jansson yaml-0.1 libutf8proc libsodium sqlite3 libpcre2-8 libcurl
+PKGS    := libmicrohttpd jansson yaml-0.1 libutf8proc libsodium sqlite3 libpcre2-8 libcurl libpq
 CFLAGS  ?= -O2 -g
 # the flags every build needs; CFLAGS (optimisation, sanitizers) may be overridden
 BASEFLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Isrc -pthread \
@@ -16,7 +16,7 @@ UNITBIN := $(UNIT:tests/unit/%.c=$(BUILD)/tests/%)
 WEB     := $(sort $(wildcard web/*))
 VERSION := $(shell git describe --tags --always --dirty 2>/dev/null || echo 0.1.0)
 
-.PHONY: all deps run test unit integration browser asan clean format bench
+.PHONY: all deps run test unit unit-pg integration browser asan clean format bench
 all: $(BUILD)/boucle
 
 deps:
@@ -48,6 +48,15 @@ $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libboucle.a
 unit: $(UNITBIN)
 	@set -e; for t in $(abspath $(UNITBIN)); do echo "== $$t"; (cd tests/unit && $$t); done
 
+# The store tests again on a real PostgreSQL (Debian's server, started in a
+# temporary directory on a free port, stopped however the tests end).
+PGTEST_DIR := /tmp/boucle-pgtest-$(shell id -u)
+unit-pg: $(BUILD)/tests/test_store $(BUILD)/tests/test_store_loop
+	@set -e; dir=$(PGTEST_DIR)-$$$$; trap 'scripts/pg-test-server.sh stop '$$dir EXIT; \
+	url=$$(scripts/pg-test-server.sh start $$dir); \
+	for t in $(abspath $^); do echo "== $$t (postgres)"; \
+	  (cd tests/unit && BOUCLE_TEST_PG_URL=$$url $$t); done
+
 integration: $(BUILD)/boucle
 	BOUCLE_BIN=$(abspath $(BUILD)/boucle) $(PYTEST) -q tests/integration
 
@@ -65,6 +74,7 @@ asan:
 test: deps
 	$(MAKE) all
 	$(MAKE) unit
+	$(MAKE) unit-pg
 	$(MAKE) integration
 	$(MAKE) browser
 	ASAN_OPTIONS=detect_leaks=1 $(MAKE) asan

@@ -6,9 +6,9 @@ set -euo pipefail
 PACKAGES=(
   build-essential pkg-config
   libmicrohttpd-dev libsqlite3-dev sqlite3 liblinear-dev libjansson-dev libyaml-dev
-  libutf8proc-dev libpcre2-dev libsodium-dev libcurl4-openssl-dev libpq-dev
+  libutf8proc-dev libpcre2-dev libsodium-dev libcurl4-openssl-dev libpq-dev postgresql
   libcmocka-dev python3-pytest python3-requests python3-sklearn
-  chromium
+  chromium prometheus
 )
 # the dashboard's browser tests run on node + npm; keep a node already installed
 command -v node >/dev/null 2>&1 || PACKAGES+=(nodejs)

@@ -156,9 +156,50 @@ static const char migration_2[] =
     /* Which side of a training run a used feedback went to. */
     "ALTER TABLE feedback ADD COLUMN used_role TEXT CHECK (used_role IN ('train', 'holdout'));";
 
+/* MLflow tracking (issue 4). MLflow runs live in `runs` next to boucle's
+ * own (kind 'mlflow', task ''), so both share the metric history table, the
+ * run id space and, later, one listing; the MLflow-only attributes are new
+ * columns (NULL on boucle's runs). Status uses boucle's vocabulary
+ * (running, completed, failed, cancelled, pending), translated by track/.
+ * Experiment 0, "Default", always exists. */
+static const char migration_3[] =
+    "CREATE TABLE experiments ("
+    "  id INTEGER PRIMARY KEY,"
+    "  name TEXT NOT NULL UNIQUE,"
+    "  artifact_location TEXT,"
+    "  lifecycle_stage TEXT NOT NULL DEFAULT 'active'"
+    "    CHECK (lifecycle_stage IN ('active', 'deleted')),"
+    "  creation_time INTEGER NOT NULL,"
+    "  last_update_time INTEGER NOT NULL);"
+    "INSERT INTO experiments(id, name, artifact_location, creation_time, last_update_time)"
+    "  VALUES(0, 'Default', 'mlflow-artifacts:/0', CAST(strftime('%s', 'now') AS INTEGER) * 1000,"
+    "         CAST(strftime('%s', 'now') AS INTEGER) * 1000);"
+    "CREATE TABLE experiment_tags ("
+    "  experiment_id INTEGER NOT NULL REFERENCES experiments(id) ON DELETE CASCADE,"
+    "  key TEXT NOT NULL,"
+    "  value TEXT,"
+    "  PRIMARY KEY (experiment_id, key));"
+    "ALTER TABLE runs ADD COLUMN experiment_id INTEGER REFERENCES experiments(id);"
+    "ALTER TABLE runs ADD COLUMN run_name TEXT;"
+    "ALTER TABLE runs ADD COLUMN user_id TEXT;"
+    "ALTER TABLE runs ADD COLUMN lifecycle_stage TEXT NOT NULL DEFAULT 'active';"
+    "ALTER TABLE runs ADD COLUMN artifact_uri TEXT;"
+    "CREATE INDEX runs_experiment ON runs(experiment_id, started_ms);"
+    "CREATE TABLE run_params ("
+    "  run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
+    "  key TEXT NOT NULL,"
+    "  value TEXT NOT NULL,"
+    "  PRIMARY KEY (run_id, key));"
+    "CREATE TABLE run_tags ("
+    "  run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
+    "  key TEXT NOT NULL,"
+    "  value TEXT,"
+    "  PRIMARY KEY (run_id, key));";
+
 static const struct migration migrations[] = {
     {1, "datasets, examples, runs, metrics, registry, predictions, feedback, jobs", migration_1},
     {2, "loop: run state, steps and trigger; job runs; feedback used_role", migration_2},
+    {3, "MLflow tracking: experiments, experiment tags, run params and tags", migration_3},
 };
 
 #define MIGRATION_COUNT ((int)(sizeof migrations / sizeof migrations[0]))

@@ -7,6 +7,7 @@
 
 #include "base/ids.h"
 #include "base/mem.h"
+#include "base/timeutil.h"
 
 #include <pthread.h>
 #include <string.h>
@@ -20,7 +21,7 @@ struct store {
     pthread_mutex_t lock;
 };
 
-static const struct store_backend *const backends[] = {&sqlite_store_backend};
+static const struct store_backend *const backends[] = {&sqlite_store_backend, &pg_store_backend};
 
 static void lock(struct store *s)
 {
@@ -103,21 +104,19 @@ static int need_handle(struct store *s, struct err *e)
     return err_set(e, ERR_USAGE, "store is not open");
 }
 
+#define STORE_URL_FORMS "sqlite:PATH or postgres://USER@HOST:PORT/DB"
+
 struct store *store_open(const char *url, struct err *e)
 {
     if (!url || !*url) {
-        err_set(e, ERR_INVALID, "store URL is empty: use sqlite:PATH");
-        return NULL;
-    }
-    if (str_starts_with(url, "postgres://") || str_starts_with(url, "postgresql://")) {
-        err_set(e, ERR_INVALID, "store backend 'postgres' is not available in this build");
+        err_set(e, ERR_INVALID, "store URL is empty: use " STORE_URL_FORMS);
         return NULL;
     }
     const struct store_backend *ops = NULL;
     for (size_t i = 0; i < sizeof backends / sizeof backends[0]; i++)
         if (str_starts_with(url, backends[i]->scheme)) ops = backends[i];
     if (!ops) {
-        err_set(e, ERR_INVALID, "unsupported store URL '%s': use sqlite:PATH", url);
+        err_set(e, ERR_INVALID, "unsupported store URL '%s': use " STORE_URL_FORMS, url);
         return NULL;
     }
     void *conn = ops->open(url, e);
@@ -509,4 +508,156 @@ int store_alias_rollback(struct store *s, const char *task, const char *reason,
     if (need_handle(s, e) || need(task, "task", e)) return -1;
     RETURN_LOCKED(int, s, alias_rollback, task, reason ? reason : "rollback",
                   now_serving ? now_serving : &ignored, e);
+}
+
+int store_listen_aliases(struct store *s, struct err *e)
+{
+    if (need_handle(s, e)) return -1;
+    if (!s->ops->listen_aliases) return 0;
+    RETURN_LOCKED(int, s, listen_aliases, e);
+}
+
+int store_wait_alias_change(struct store *s, int timeout_ms, struct err *e)
+{
+    if (need_handle(s, e)) return -1;
+    if (timeout_ms < 0) timeout_ms = 0;
+    if (!s->ops->wait_alias_change) {
+        /* No notifications (SQLite): the caller polls; sleeping here, and
+         * without the lock, keeps its loop from spinning or blocking others. */
+        time_sleep_ms(timeout_ms);
+        return 0;
+    }
+    RETURN_LOCKED(int, s, wait_alias_change, timeout_ms, e);
+}
+
+/* ---- MLflow tracking (issue 4) ---- */
+
+/* RETURN_LOCKED for operations a backend may not implement yet (NULL): the
+ * caller gets ERR_INTERNAL instead of a crash. `fail` is the error result. */
+#define RETURN_LOCKED_OPT(type, fail, s, op, e, ...)                                               \
+    do {                                                                                           \
+        if (!(s)->ops->op) {                                                                       \
+            err_set(e, ERR_INTERNAL, "%s: not supported by this backend (%s)", #op,                \
+                    (s)->ops->name);                                                               \
+            return fail;                                                                           \
+        }                                                                                          \
+        RETURN_LOCKED(type, s, op, __VA_ARGS__, e);                                                \
+    } while (0)
+
+static int need_kvs(const struct store_kv *kv, size_t n, const char *what, struct err *e)
+{
+    if (n && !kv) return err_set(e, ERR_USAGE, "%s: %zu items but no array", what, n);
+    for (size_t i = 0; i < n; i++)
+        if (need(kv[i].key, "key", e)) return err_prefix(e, "%s %zu of %zu", what, i + 1, n);
+    return 0;
+}
+
+static int need_stage(const char *stage, struct err *e)
+{
+    if (!stage || str_eq(stage, "active") || str_eq(stage, "deleted")) return 0;
+    return err_set_field(e, ERR_INVALID, "lifecycle_stage",
+                         "lifecycle stage '%s' is not active or deleted", stage);
+}
+
+int store_experiment_create(struct store *s, const char *name, const char *artifact_location,
+                            const struct store_kv *tags, size_t n_tags, int64_t *id, struct err *e)
+{
+    if (need_handle(s, e) || need(name, "name", e) || need_kvs(tags, n_tags, "tag", e) ||
+        need_out(id, "experiment_create", e))
+        return -1;
+    RETURN_LOCKED_OPT(int, -1, s, experiment_create, e, name, artifact_location, tags, n_tags, id);
+}
+
+json_t *store_experiment_get(struct store *s, int64_t id, const char *name, struct err *e)
+{
+    if (need_handle(s, e)) return NULL;
+    RETURN_LOCKED_OPT(json_t *, NULL, s, experiment_get, e, id, name);
+}
+
+json_t *store_experiments_list(struct store *s, const char *lifecycle_stage, struct err *e)
+{
+    if (need_handle(s, e) || need_stage(lifecycle_stage, e)) return NULL;
+    RETURN_LOCKED_OPT(json_t *, NULL, s, experiments_list, e, lifecycle_stage);
+}
+
+int store_experiment_update(struct store *s, int64_t id, const char *new_name,
+                            const char *lifecycle_stage, struct err *e)
+{
+    if (need_handle(s, e) || (new_name && need(new_name, "new_name", e)) ||
+        need_stage(lifecycle_stage, e))
+        return -1;
+    RETURN_LOCKED_OPT(int, -1, s, experiment_update, e, id, new_name, lifecycle_stage);
+}
+
+int store_experiment_tag_set(struct store *s, int64_t id, const char *key, const char *value,
+                             struct err *e)
+{
+    if (need_handle(s, e) || need(key, "key", e)) return -1;
+    RETURN_LOCKED_OPT(int, -1, s, experiment_tag_set, e, id, key, value);
+}
+
+int store_mlflow_run_create(struct store *s, const struct store_mlflow_run *r, struct err *e)
+{
+    if (need_handle(s, e) || need_out(r, "mlflow_run_create", e) || need(r->run_id, "run_id", e) ||
+        need_kvs(r->tags, r->n_tags, "tag", e))
+        return -1;
+    RETURN_LOCKED_OPT(int, -1, s, mlflow_run_create, e, r);
+}
+
+json_t *store_mlflow_run_get(struct store *s, const char *run_id, struct err *e)
+{
+    if (need_handle(s, e) || need(run_id, "run_id", e)) return NULL;
+    RETURN_LOCKED_OPT(json_t *, NULL, s, mlflow_run_get, e, run_id);
+}
+
+json_t *store_mlflow_runs_load(struct store *s, const int64_t *experiment_ids, size_t n,
+                               const char *lifecycle_stage, struct err *e)
+{
+    if (need_handle(s, e) || need_stage(lifecycle_stage, e)) return NULL;
+    if (n && !experiment_ids) {
+        err_set(e, ERR_USAGE, "mlflow_runs_load: %zu ids but no array", n);
+        return NULL;
+    }
+    RETURN_LOCKED_OPT(json_t *, NULL, s, mlflow_runs_load, e, experiment_ids, n, lifecycle_stage);
+}
+
+int store_mlflow_run_update(struct store *s, const char *run_id,
+                            const struct store_mlflow_run_patch *p, struct err *e)
+{
+    if (need_handle(s, e) || need(run_id, "run_id", e) || need_out(p, "mlflow_run_update", e) ||
+        need_stage(p->lifecycle_stage, e))
+        return -1;
+    RETURN_LOCKED_OPT(int, -1, s, mlflow_run_update, e, run_id, p);
+}
+
+int store_mlflow_run_log(struct store *s, const char *run_id, const struct store_metric *metrics,
+                         size_t n_metrics, const struct store_kv *params, size_t n_params,
+                         const struct store_kv *tags, size_t n_tags, struct err *e)
+{
+    if (need_handle(s, e) || need(run_id, "run_id", e) || need_kvs(params, n_params, "param", e) ||
+        need_kvs(tags, n_tags, "tag", e))
+        return -1;
+    if (n_metrics && !metrics) return err_set(e, ERR_USAGE, "mlflow_run_log: no metrics array");
+    for (size_t i = 0; i < n_metrics; i++)
+        if (need(metrics[i].key, "key", e))
+            return err_prefix(e, "metric %zu of %zu", i + 1, n_metrics);
+    for (size_t i = 0; i < n_params; i++)
+        if (!params[i].value)
+            return err_set_field(e, ERR_INVALID, params[i].key, "param '%s' has no value",
+                                 params[i].key);
+    RETURN_LOCKED_OPT(int, -1, s, mlflow_run_log, e, run_id, metrics, n_metrics, params, n_params,
+                      tags, n_tags);
+}
+
+int store_mlflow_tag_delete(struct store *s, const char *run_id, const char *key, struct err *e)
+{
+    if (need_handle(s, e) || need(run_id, "run_id", e) || need(key, "key", e)) return -1;
+    RETURN_LOCKED_OPT(int, -1, s, mlflow_tag_delete, e, run_id, key);
+}
+
+json_t *store_mlflow_metric_history(struct store *s, const char *run_id, const char *key,
+                                    struct err *e)
+{
+    if (need_handle(s, e) || need(run_id, "run_id", e) || need(key, "key", e)) return NULL;
+    RETURN_LOCKED_OPT(json_t *, NULL, s, mlflow_metric_history, e, run_id, key);
 }

@@ -13,8 +13,10 @@
 
 struct store;
 
-/* url: "sqlite:/abs/path/file.db". Creates the file, enables WAL, runs the
- * numbered migrations; refuses a database whose schema is newer than this binary's. */
+/* url: "sqlite:/abs/path/file.db" (creates the file, enables WAL) or
+ * "postgres://user@host:port/db" (also postgresql://; the database must
+ * exist). Runs the numbered migrations; refuses a database whose schema is
+ * newer than this binary's. */
 struct store *store_open(const char *url, struct err *e);
 void store_close(struct store *s);
 int store_schema_version(struct store *s);
@@ -203,5 +205,94 @@ int store_alias_deploy(struct store *s, const char *task, int64_t version, const
                        struct err *e);
 int store_alias_rollback(struct store *s, const char *task, const char *reason,
                          int64_t *now_serving, struct err *e);
+
+/* Champion moves across processes. With PostgreSQL every alias_set, deploy
+ * or rollback that moves `champion` sends NOTIFY boucle_alias '<task>' when
+ * it commits. store_listen_aliases subscribes this handle (once; SQLite: a
+ * no-op). store_wait_alias_change waits up to timeout_ms: 1 when one or more
+ * moves were announced (all drained), 0 on timeout (SQLite: sleeps
+ * timeout_ms, then 0, so a caller polls store_alias_get), -1 on error. The
+ * wait holds the handle's lock: give the watcher a handle of its own. */
+int store_listen_aliases(struct store *s, struct err *e);
+int store_wait_alias_change(struct store *s, int timeout_ms, struct err *e);
+
+/* ---- MLflow tracking (issue 4) ---- */
+/* MLflow experiments and runs. MLflow runs are runs like boucle's own (one
+ * id space, one metric table); their status uses boucle's vocabulary
+ * (running, completed, failed, cancelled, pending). Lifecycle stages are
+ * "active" or "deleted". Experiment 0, "Default", always exists. */
+struct store_kv {
+    const char *key;
+    const char *value;
+};
+struct store_metric {
+    const char *key;
+    double value; /* NaN and +-Inf allowed */
+    int64_t timestamp;
+    int64_t step;
+};
+
+/* artifact_location NULL: "mlflow-artifacts:/<id>". ERR_CONFLICT (field
+ * "name") when the name is taken, by an active or a deleted experiment. */
+int store_experiment_create(struct store *s, const char *name, const char *artifact_location,
+                            const struct store_kv *tags, size_t n_tags, int64_t *id, struct err *e);
+/* By name when name is not NULL, else by id: {"id" (integer), "name",
+ * "artifact_location", "lifecycle_stage", "creation_time", "last_update_time"
+ * (ms), "tags": [{"key","value"}]}. ERR_NOT_FOUND when absent. */
+json_t *store_experiment_get(struct store *s, int64_t id, const char *name, struct err *e);
+/* Every experiment in that lifecycle stage (NULL: all), by id, shaped as above. */
+json_t *store_experiments_list(struct store *s, const char *lifecycle_stage, struct err *e);
+/* Renames (new_name) and/or moves to a lifecycle stage (NULL: unchanged); a
+ * stage change applies to the experiment's runs too. ERR_NOT_FOUND,
+ * ERR_CONFLICT (field "new_name") when the name is taken. */
+int store_experiment_update(struct store *s, int64_t id, const char *new_name,
+                            const char *lifecycle_stage, struct err *e);
+int store_experiment_tag_set(struct store *s, int64_t id, const char *key, const char *value,
+                             struct err *e);
+
+struct store_mlflow_run {
+    const char *run_id;
+    int64_t experiment_id;
+    const char *run_name; /* may be NULL */
+    const char *user_id;  /* may be NULL */
+    int64_t start_time;   /* ms */
+    const char *artifact_uri;
+    const struct store_kv *tags;
+    size_t n_tags;
+};
+/* Status "running". ERR_NOT_FOUND (field "experiment_id") for an unknown experiment. */
+int store_mlflow_run_create(struct store *s, const struct store_mlflow_run *r, struct err *e);
+/* {"run_id","experiment_id" (integer, null for a boucle run),"run_name","user_id","status",
+ *  "start_time","end_time" (ms or null),"artifact_uri","lifecycle_stage",
+ *  "params":[{"key","value"}] and "tags":[...] by key,
+ *  "metrics":[{"key","value","timestamp","step"}]: every point, by key, step, timestamp}.
+ * A metric value is a number, or the string "NaN", "Infinity" or "-Infinity".
+ * ERR_NOT_FOUND (field "run_id") when absent. */
+json_t *store_mlflow_run_get(struct store *s, const char *run_id, struct err *e);
+/* Every run of those experiments in that lifecycle stage (NULL: all), shaped as
+ * store_mlflow_run_get, in creation order. */
+json_t *store_mlflow_runs_load(struct store *s, const int64_t *experiment_ids, size_t n,
+                               const char *lifecycle_stage, struct err *e);
+struct store_mlflow_run_patch {
+    const char *status;          /* NULL: unchanged */
+    int has_end_time;            /* else end_time is unchanged */
+    int64_t end_time;            /* ms */
+    const char *run_name;        /* NULL: unchanged; also sets the tag mlflow.runName */
+    const char *lifecycle_stage; /* NULL: unchanged */
+};
+int store_mlflow_run_update(struct store *s, const char *run_id,
+                            const struct store_mlflow_run_patch *p, struct err *e);
+/* Logs metric points, params and tags (set: a tag's new value replaces the
+ * old) to an active run in one transaction: all or nothing. A param already
+ * logged with another value is ERR_CONFLICT (field: the key); a deleted run is
+ * ERR_INVALID; an unknown one ERR_NOT_FOUND. */
+int store_mlflow_run_log(struct store *s, const char *run_id, const struct store_metric *metrics,
+                         size_t n_metrics, const struct store_kv *params, size_t n_params,
+                         const struct store_kv *tags, size_t n_tags, struct err *e);
+/* ERR_NOT_FOUND (field "key") when the run has no such tag. */
+int store_mlflow_tag_delete(struct store *s, const char *run_id, const char *key, struct err *e);
+/* Every point of one metric: [{"key","value","timestamp","step"}] by timestamp, step. */
+json_t *store_mlflow_metric_history(struct store *s, const char *run_id, const char *key,
+                                    struct err *e);
 
 #endif

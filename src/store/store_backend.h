@@ -81,8 +81,36 @@ struct store_backend {
                         struct err *e);
     int (*alias_rollback)(void *conn, const char *task, const char *reason, int64_t *now_serving,
                           struct err *e);
+    /* Champion moves (store_listen_aliases, store_wait_alias_change); NULL:
+     * store.c answers 0 (no notifications, e.g. a backend without them). */
+    int (*listen_aliases)(void *conn, struct err *e);
+    int (*wait_alias_change)(void *conn, int timeout_ms, struct err *e);
+    /* MLflow tracking (issue 4). A backend may leave these NULL: store.c then
+     * answers ERR_INTERNAL "not supported by this backend". */
+    int (*experiment_create)(void *conn, const char *name, const char *artifact_location,
+                             const struct store_kv *tags, size_t n_tags, int64_t *id,
+                             struct err *e);
+    json_t *(*experiment_get)(void *conn, int64_t id, const char *name, struct err *e);
+    json_t *(*experiments_list)(void *conn, const char *lifecycle_stage, struct err *e);
+    int (*experiment_update)(void *conn, int64_t id, const char *new_name,
+                             const char *lifecycle_stage, struct err *e);
+    int (*experiment_tag_set)(void *conn, int64_t id, const char *key, const char *value,
+                              struct err *e);
+    int (*mlflow_run_create)(void *conn, const struct store_mlflow_run *r, struct err *e);
+    json_t *(*mlflow_run_get)(void *conn, const char *run_id, struct err *e);
+    json_t *(*mlflow_runs_load)(void *conn, const int64_t *experiment_ids, size_t n,
+                                const char *lifecycle_stage, struct err *e);
+    int (*mlflow_run_update)(void *conn, const char *run_id, const struct store_mlflow_run_patch *p,
+                             struct err *e);
+    int (*mlflow_run_log)(void *conn, const char *run_id, const struct store_metric *metrics,
+                          size_t n_metrics, const struct store_kv *params, size_t n_params,
+                          const struct store_kv *tags, size_t n_tags, struct err *e);
+    int (*mlflow_tag_delete)(void *conn, const char *run_id, const char *key, struct err *e);
+    json_t *(*mlflow_metric_history)(void *conn, const char *run_id, const char *key,
+                                     struct err *e);
 };
 
 extern const struct store_backend sqlite_store_backend;
+extern const struct store_backend pg_store_backend;
 
 #endif

@@ -1,6 +1,8 @@
-/* Store tests against real SQLite files, one fresh temporary directory per
- * test. Raw sqlite3 calls appear only to inspect or tamper with the file
- * from outside, the way another process or an older binary would. */
+/* Store tests against a real database, a fresh one per test: a SQLite file
+ * in its own temporary directory, or a new PostgreSQL database when
+ * BOUCLE_TEST_PG_URL is set (store_test_backend.h). Raw SQL appears only to
+ * inspect or tamper with the database from outside, the way another process
+ * or an older binary would. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,6 +15,7 @@
 #include "base/mem.h"
 #include "base/timeutil.h"
 #include "store/store.h"
+#include "store_test_backend.h"
 
 #include <dirent.h>
 #include <pthread.h>
@@ -23,21 +26,16 @@
 #include <unistd.h>
 
 struct fx {
-    char dir[64];
-    char path[128];
-    char url[160];
+    struct test_db db;
     struct store *s;
 };
 
 static int setup(void **state)
 {
     struct fx *f = xcalloc(1, sizeof *f);
-    snprintf(f->dir, sizeof f->dir, "/tmp/boucle-store-XXXXXX");
-    if (!mkdtemp(f->dir)) return -1;
-    snprintf(f->path, sizeof f->path, "%s/boucle.db", f->dir);
-    snprintf(f->url, sizeof f->url, "sqlite:%s", f->path);
+    if (test_db_create(&f->db)) return -1;
     struct err e = {0};
-    f->s = store_open(f->url, &e);
+    f->s = store_open(f->db.url, &e);
     if (!f->s) {
         fprintf(stderr, "store_open: %s\n", e.msg);
         return -1;
@@ -50,40 +48,22 @@ static int teardown(void **state)
 {
     struct fx *f = *state;
     store_close(f->s);
-    DIR *d = opendir(f->dir);
-    struct dirent *ent;
-    while (d && (ent = readdir(d))) {
-        if (ent->d_name[0] == '.') continue;
-        char p[400];
-        snprintf(p, sizeof p, "%s/%s", f->dir, ent->d_name);
-        unlink(p);
-    }
-    if (d) closedir(d);
-    rmdir(f->dir);
+    test_db_drop(&f->db);
     free(f);
     return 0;
 }
 
-/* One integer from the file, read through a separate raw connection. */
-static int64_t raw_int(const char *path, const char *sql)
+/* One integer from the database, read through a separate raw connection. */
+static int64_t raw_int(struct fx *f, const char *sql)
 {
-    sqlite3 *db;
-    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-    sqlite3_stmt *st;
-    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
-    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-    int64_t v = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-    sqlite3_close(db);
+    int64_t v = test_db_int(&f->db, sql);
+    assert_true(v >= 0);
     return v;
 }
 
-static void raw_exec(const char *path, const char *sql)
+static void raw_exec(struct fx *f, const char *sql)
 {
-    sqlite3 *db;
-    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-    assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
-    sqlite3_close(db);
+    test_db_int(&f->db, sql);
 }
 
 static void add_prediction(struct store *s, const char *id, const char *task, const char *label)
@@ -110,22 +90,34 @@ static json_int_t int_at(json_t *obj, const char *key)
 
 /* ---- schema and opening ---- */
 
+/* The schema version this binary knows on the backend under test (the
+ * PostgreSQL backend has no MLflow tracking migration yet). */
+static int known_version(void)
+{
+    return test_db_is_pg() ? 2 : 3;
+}
+
 static void test_open_creates_schema(void **state)
 {
     struct fx *f = *state;
-    assert_int_equal(store_schema_version(f->s), 2);
+    assert_int_equal(store_schema_version(f->s), known_version());
     const char *tables[] = {"datasets",    "examples",       "runs",    "run_logs",
                             "metrics",     "model_versions", "aliases", "alias_history",
                             "predictions", "feedback",       "jobs",    "schema_migrations"};
     for (size_t i = 0; i < sizeof tables / sizeof tables[0]; i++) {
         char sql[200];
         snprintf(sql, sizeof sql,
-                 "SELECT count(*) FROM sqlite_master WHERE type='table' AND name='%s'", tables[i]);
-        assert_int_equal(raw_int(f->path, sql), 1);
+                 test_db_is_pg() ? "SELECT count(*) FROM information_schema.tables"
+                                   " WHERE table_schema = 'public' AND table_name = '%s'"
+                                 : "SELECT count(*) FROM sqlite_master WHERE type='table' AND "
+                                   "name='%s'",
+                 tables[i]);
+        assert_int_equal(raw_int(f, sql), 1);
     }
-    assert_int_equal(raw_int(f->path, "SELECT count(*) FROM schema_migrations"), 2);
+    assert_int_equal(raw_int(f, "SELECT count(*) FROM schema_migrations"), known_version());
+    if (f->db.pg) return;
     sqlite3 *db;
-    assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_open(f->db.path, &db), SQLITE_OK);
     sqlite3_stmt *st;
     assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &st, NULL), SQLITE_OK);
     assert_int_equal(sqlite3_step(st), SQLITE_ROW);
@@ -137,35 +129,78 @@ static void test_open_creates_schema(void **state)
 static void test_reopen_is_idempotent(void **state)
 {
     struct fx *f = *state;
-    int64_t applied = raw_int(f->path, "SELECT max(applied_ms) FROM schema_migrations");
+    int64_t applied = raw_int(f, "SELECT max(applied_ms) FROM schema_migrations");
     time_sleep_ms(5);
     for (int i = 0; i < 3; i++) {
         store_close(f->s);
         struct err e = {0};
-        f->s = store_open(f->url, &e);
+        f->s = store_open(f->db.url, &e);
         assert_non_null(f->s);
-        assert_int_equal(store_schema_version(f->s), 2);
+        assert_int_equal(store_schema_version(f->s), known_version());
     }
-    assert_int_equal(raw_int(f->path, "SELECT count(*) FROM schema_migrations"), 2);
-    assert_int_equal(raw_int(f->path, "SELECT max(applied_ms) FROM schema_migrations"), applied);
+    assert_int_equal(raw_int(f, "SELECT count(*) FROM schema_migrations"), known_version());
+    assert_int_equal(raw_int(f, "SELECT max(applied_ms) FROM schema_migrations"), applied);
 }
 
 static void test_newer_schema_refused(void **state)
 {
     struct fx *f = *state;
     store_close(f->s);
-    raw_exec(f->path, "INSERT INTO schema_migrations(version, description, applied_ms)"
-                      " VALUES(9, 'from the future', 0)");
+    raw_exec(f, "INSERT INTO schema_migrations(version, description, applied_ms)"
+                " VALUES(9, 'from the future', 0)");
     struct err e = {0};
-    f->s = store_open(f->url, &e);
+    f->s = store_open(f->db.url, &e);
     assert_null(f->s);
     assert_int_equal(e.code, ERR_CONFLICT);
-    assert_non_null(strstr(e.msg, "database schema version 9 is newer than this boucle (knows "
-                                  "2); upgrade boucle"));
+    char want[128];
+    snprintf(want, sizeof want,
+             "database schema version 9 is newer than this boucle (knows %d); upgrade boucle",
+             known_version());
+    assert_non_null(strstr(e.msg, want));
     /* Leave a usable handle for teardown. */
-    raw_exec(f->path, "DELETE FROM schema_migrations WHERE version = 9");
-    f->s = store_open(f->url, &e);
+    raw_exec(f, "DELETE FROM schema_migrations WHERE version = 9");
+    f->s = store_open(f->db.url, &e);
     assert_non_null(f->s);
+}
+
+/* Servers and workers starting together on a new database: one migrates,
+ * the others wait for it (SQLite's write lock, PostgreSQL's advisory lock)
+ * and find the schema done. */
+struct opener {
+    const char *url;
+    int ok;
+};
+
+static void *open_one(void *arg)
+{
+    struct opener *o = arg;
+    struct err e = {0};
+    struct store *s = store_open(o->url, &e);
+    if (!s) fprintf(stderr, "concurrent open: %s\n", e.msg);
+    o->ok = s && store_schema_version(s) == known_version();
+    store_close(s);
+    return NULL;
+}
+
+static void test_concurrent_first_open(void **state)
+{
+    (void)state;
+    struct test_db fresh;
+    assert_int_equal(test_db_create(&fresh), 0);
+    enum { OPENERS = 6 };
+    pthread_t t[OPENERS];
+    struct opener o[OPENERS];
+    for (int i = 0; i < OPENERS; i++) {
+        o[i] = (struct opener){fresh.url, 0};
+        assert_int_equal(pthread_create(&t[i], NULL, open_one, &o[i]), 0);
+    }
+    for (int i = 0; i < OPENERS; i++) {
+        pthread_join(t[i], NULL);
+        assert_true(o[i].ok);
+    }
+    int64_t n = test_db_int(&fresh, "SELECT count(*) FROM schema_migrations");
+    test_db_drop(&fresh);
+    assert_int_equal(n, known_version());
 }
 
 static void test_bad_urls(void **state)
@@ -174,11 +209,18 @@ static void test_bad_urls(void **state)
     struct err e = {0};
     assert_null(store_open("mysql://localhost/x", &e));
     assert_int_equal(e.code, ERR_INVALID);
-    assert_string_equal(e.msg, "unsupported store URL 'mysql://localhost/x': use sqlite:PATH");
+    assert_string_equal(e.msg, "unsupported store URL 'mysql://localhost/x': use sqlite:PATH or "
+                               "postgres://USER@HOST:PORT/DB");
 
-    assert_null(store_open("postgres://localhost/boucle", &e));
+    /* nothing listens on port 1: the server's refusal, as an I/O error */
+    assert_null(store_open("postgres://nobody@127.0.0.1:1/boucle", &e));
+    assert_int_equal(e.code, ERR_IO);
+    assert_true(str_starts_with(e.msg, "postgres: "));
+    assert_non_null(strstr(e.msg, "(in connecting)"));
+    assert_null(store_open("postgresql://nobody@127.0.0.1:1/boucle", &e));
+    assert_int_equal(e.code, ERR_IO);
+    assert_null(store_open("postgresx://localhost/boucle", &e));
     assert_int_equal(e.code, ERR_INVALID);
-    assert_string_equal(e.msg, "store backend 'postgres' is not available in this build");
 
     assert_null(store_open("sqlite:", &e));
     assert_int_equal(e.code, ERR_INVALID);
@@ -511,7 +553,7 @@ static void test_predictions(void **state)
                                             250 + i, 1700000000000 + i};
     }
     assert_int_equal(store_predictions_add(f->s, rows, N, &e), 0);
-    assert_int_equal(raw_int(f->path, "SELECT count(*) FROM predictions"), N);
+    assert_int_equal(raw_int(f, "SELECT count(*) FROM predictions"), N);
 
     json_t *p = store_prediction_get(f->s, ids[17], &e);
     assert_non_null(p);
@@ -534,7 +576,7 @@ static void test_predictions(void **state)
     assert_int_equal(e.code, ERR_CONFLICT);
     assert_null(store_prediction_get(f->s, fresh, &e));
     assert_int_equal(e.code, ERR_NOT_FOUND);
-    assert_int_equal(raw_int(f->path, "SELECT count(*) FROM predictions"), N);
+    assert_int_equal(raw_int(f, "SELECT count(*) FROM predictions"), N);
     assert_int_equal(store_predictions_add(f->s, NULL, 0, &e), 0);
 }
 
@@ -654,7 +696,7 @@ static void test_concurrency(void **state)
         snprintf(id, sizeof id, "seed-%d", i);
         add_prediction(f->s, id, "tickets", "bug");
     }
-    struct store *a = store_open(f->url, &e), *b = store_open(f->url, &e);
+    struct store *a = store_open(f->db.url, &e), *b = store_open(f->db.url, &e);
     assert_non_null(a);
     assert_non_null(b);
     pthread_t threads[WRITERS + 1];
@@ -672,7 +714,7 @@ static void test_concurrency(void **state)
     }
     store_close(a);
     store_close(b);
-    assert_int_equal(raw_int(f->path, "SELECT count(*) FROM predictions"),
+    assert_int_equal(raw_int(f, "SELECT count(*) FROM predictions"),
                      10 + WRITERS * BATCHES * BATCH);
     json_t *st = store_feedback_stats(f->s, "tickets", &e);
     assert_int_equal(int_at(st, "total"), FEEDBACKS);
@@ -690,9 +732,9 @@ static void test_durability(void **state)
     struct store_feedback fb = {"f1", "p1", -1, "feature", "wrong", 0};
     assert_int_equal(store_feedback_add(f->s, &fb, &e), 0);
     /* Another connection sees the acknowledged row at once, before close. */
-    assert_int_equal(raw_int(f->path, "SELECT count(*) FROM feedback WHERE id = 'f1'"), 1);
+    assert_int_equal(raw_int(f, "SELECT count(*) FROM feedback WHERE id = 'f1'"), 1);
     store_close(f->s);
-    f->s = store_open(f->url, &e);
+    f->s = store_open(f->db.url, &e);
     assert_non_null(f->s);
     json_t *got = store_feedback_get(f->s, "f1", &e);
     assert_non_null(got);
@@ -725,8 +767,10 @@ static void test_injection_stored_verbatim(void **state)
     json_t *runs = store_runs_list(f->s, task, 0, &e);
     assert_int_equal(json_array_size(runs), 1);
     json_decref(runs);
-    assert_int_equal(raw_int(f->path, "SELECT count(*) FROM sqlite_master WHERE name IN "
-                                      "('predictions', 'feedback')"),
+    assert_int_equal(raw_int(f, f->db.pg ? "SELECT count(*) FROM information_schema.tables"
+                                           " WHERE table_name IN ('predictions', 'feedback')"
+                                         : "SELECT count(*) FROM sqlite_master WHERE name IN "
+                                           "('predictions', 'feedback')"),
                      2);
 }
 
@@ -775,6 +819,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_open_creates_schema, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reopen_is_idempotent, setup, teardown),
         cmocka_unit_test_setup_teardown(test_newer_schema_refused, setup, teardown),
+        cmocka_unit_test(test_concurrent_first_open),
         cmocka_unit_test(test_bad_urls),
         cmocka_unit_test_setup_teardown(test_datasets, setup, teardown),
         cmocka_unit_test_setup_teardown(test_foreach_reentrant, setup, teardown),

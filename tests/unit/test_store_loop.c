@@ -1,7 +1,9 @@
 /* Store tests for the automatic loop (issue 3): the job queue with leases,
  * run state, gold feedback selection, the review queue, the loop's times,
  * deploy/rollback, and migration 2 over a populated version-1 database.
- * Each test gets a fresh database file in its own temporary directory. */
+ * Each test gets a fresh database: a SQLite file in its own temporary
+ * directory, or a PostgreSQL database when BOUCLE_TEST_PG_URL is set
+ * (store_test_backend.h). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,6 +16,7 @@
 #include "base/mem.h"
 #include "base/timeutil.h"
 #include "store/store.h"
+#include "store_test_backend.h"
 
 #include <pthread.h>
 #include <sqlite3.h>
@@ -23,21 +26,16 @@
 #include <unistd.h>
 
 struct db {
-    char dir[64];
-    char path[96];
-    char url[112];
+    struct test_db db;
     struct store *s;
 };
 
 static int open_db(void **state)
 {
     struct db *d = xcalloc(1, sizeof *d);
-    strcpy(d->dir, "/tmp/boucle-loop-XXXXXX");
-    if (!mkdtemp(d->dir)) return -1;
-    snprintf(d->path, sizeof d->path, "%s/loop.db", d->dir);
-    snprintf(d->url, sizeof d->url, "sqlite:%s", d->path);
+    if (test_db_create(&d->db)) return -1;
     struct err e = {0};
-    d->s = store_open(d->url, &e);
+    d->s = store_open(d->db.url, &e);
     if (!d->s) fprintf(stderr, "store_open: %s\n", e.msg);
     *state = d;
     return d->s ? 0 : -1;
@@ -47,39 +45,17 @@ static int close_db(void **state)
 {
     struct db *d = *state;
     store_close(d->s);
-    static const char *const suffixes[] = {"", "-wal", "-shm", "-journal"};
-    for (size_t i = 0; i < sizeof suffixes / sizeof suffixes[0]; i++) {
-        char p[128];
-        snprintf(p, sizeof p, "%s%s", d->path, suffixes[i]);
-        unlink(p);
-    }
-    rmdir(d->dir);
+    test_db_drop(&d->db);
     free(d);
     return 0;
 }
 
-/* Runs SQL on the file through a separate raw connection (as another
+/* Runs SQL on the database through a separate raw connection (as another
  * process or an older binary would) and returns column 0 of the last row
  * it produced, or -1 when it produced none. */
-static int first_col(void *ctx, int n, char **values, char **names)
+static int64_t raw(struct db *d, const char *sql)
 {
-    (void)names;
-    *(int64_t *)ctx = n > 0 && values[0] ? strtoll(values[0], NULL, 10) : 0;
-    return 0;
-}
-
-static int64_t raw(const char *path, const char *sql)
-{
-    sqlite3 *db = NULL;
-    char *msg = NULL;
-    int64_t v = -1;
-    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-    int rc = sqlite3_exec(db, sql, first_col, &v, &msg);
-    if (rc != SQLITE_OK) fprintf(stderr, "raw sql: %s\n", msg);
-    sqlite3_free(msg);
-    sqlite3_close(db);
-    assert_int_equal(rc, SQLITE_OK);
-    return v;
+    return test_db_int(&d->db, sql);
 }
 
 static json_t *at(json_t *obj, const char *key)
@@ -471,8 +447,8 @@ static void test_gold_and_review(void **state)
     json_t *fb = store_feedback_get(d->s, "f1b", &e);
     assert_string_equal(text(fb, "used_for_training_run"), "r1");
     json_decref(fb);
-    assert_int_equal(raw(d->path, "SELECT count(*) FROM feedback WHERE used_role = 'holdout'"
-                                  " AND id = 'f1b'"),
+    assert_int_equal(raw(d, "SELECT count(*) FROM feedback WHERE used_role = 'holdout'"
+                            " AND id = 'f1b'"),
                      1);
     /* a new correction of a used prediction is new gold */
     feedback(d->s, "f2b", "p2", -1, "feature", 7000);
@@ -541,19 +517,19 @@ static void test_task_times(void **state)
     assert_int_equal(store_dataset_add(d->s, "tickets", "h2", "feedback:run-1", &ex, 1, NULL, &e),
                      0);
     assert_int_equal(store_dataset_add(d->s, "spam", "h3", "x.csv", &ex, 1, NULL, &e), 0);
-    raw(d->path, "UPDATE datasets SET created_ms = 1000 WHERE hash = 'h1';"
-                 "UPDATE datasets SET created_ms = 9000 WHERE hash IN ('h2', 'h3')");
+    raw(d, "UPDATE datasets SET created_ms = 1000 WHERE hash = 'h1';"
+           "UPDATE datasets SET created_ms = 9000 WHERE hash IN ('h2', 'h3')");
     assert_int_equal(store_run_create(d->s, "train-1", "tickets", "train", NULL, &e), 0);
     char run[40];
     assert_int_equal(store_job_enqueue(d->s, "tickets", "retrain", NULL, NULL, run, &e), 0);
-    raw(d->path, "UPDATE runs SET started_ms = 2000 WHERE kind = 'retrain';"
-                 "UPDATE runs SET started_ms = 8000 WHERE kind = 'train'");
+    raw(d, "UPDATE runs SET started_ms = 2000 WHERE kind = 'retrain';"
+           "UPDATE runs SET started_ms = 8000 WHERE kind = 'train'");
     add_versions(d->s, "tickets", 2);
     assert_int_equal(store_alias_deploy(d->s, "tickets", 1, NULL, &e), 0);
     assert_int_equal(store_alias_deploy(d->s, "tickets", 2, NULL, &e), 0);
     /* moves of `previous` are not deploys */
-    raw(d->path, "UPDATE alias_history SET ts_ms = CASE alias WHEN 'champion' THEN 3000 + id"
-                 " ELSE 7000 END");
+    raw(d, "UPDATE alias_history SET ts_ms = CASE alias WHEN 'champion' THEN 3000 + id"
+           " ELSE 7000 END");
 
     assert_int_equal(store_task_times(d->s, "tickets", &retrain, &deploy, &import, &e), 0);
     assert_int_equal(retrain, 2000);
@@ -619,6 +595,58 @@ static void test_deploy_rollback(void **state)
     json_decref(h);
 }
 
+/* Champion moves are announced (PostgreSQL: LISTEN/NOTIFY) to a watcher on
+ * another handle; SQLite has no notifications: waiting sleeps and says 0. */
+static void test_alias_notify(void **state)
+{
+    struct db *d = *state;
+    struct err e = {0};
+    const int moved = d->db.pg ? 1 : 0;
+    add_versions(d->s, "tickets", 2);
+    struct store *watcher = store_open(d->db.url, &e);
+    assert_non_null(watcher);
+    assert_int_equal(store_listen_aliases(watcher, &e), 0);
+    assert_int_equal(store_listen_aliases(watcher, &e), 0); /* once is enough */
+    int64_t t0 = time_now_ms();
+    assert_int_equal(store_wait_alias_change(watcher, 60, &e), 0);
+    assert_true(time_now_ms() - t0 >= 50);
+
+    assert_int_equal(store_alias_deploy(d->s, "tickets", 1, NULL, &e), 0);
+    assert_int_equal(store_alias_deploy(d->s, "tickets", 2, NULL, &e), 0);
+    int64_t serving = 0;
+    assert_int_equal(store_alias_rollback(d->s, "tickets", NULL, &serving, &e), 0);
+    time_sleep_ms(100); /* all three delivered: one wait drains them all */
+    t0 = time_now_ms();
+    assert_int_equal(store_wait_alias_change(watcher, 2000, &e), moved);
+    assert_true(time_now_ms() - t0 < (moved ? 500 : 2500));
+    assert_int_equal(store_wait_alias_change(watcher, 50, &e), 0);
+
+    /* other aliases, and moves that fail (rolled back), announce nothing */
+    assert_int_equal(store_alias_set(d->s, "tickets", "challenger", 2, &e), 0);
+    assert_int_equal(store_alias_deploy(d->s, "tickets", 9, NULL, &e), -1);
+    assert_int_equal(store_wait_alias_change(watcher, 100, &e), 0);
+    /* a champion set by hand does, to a watcher blocked in the wait */
+    assert_int_equal(store_alias_set(d->s, "tickets", "champion", 2, &e), 0);
+    assert_int_equal(store_wait_alias_change(watcher, 2000, &e), moved);
+
+    if (d->db.pg) {
+        /* the server drops every connection: both handles reconnect by
+         * themselves, the watcher says "changed" (moves may have been
+         * missed) and listens again */
+        raw(d, "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+               " WHERE datname = current_database() AND pid <> pg_backend_pid()");
+        time_sleep_ms(100);
+        assert_int_equal(store_wait_alias_change(watcher, 2000, &e), 1);
+        assert_int_equal(store_wait_alias_change(watcher, 50, &e), 0);
+        int64_t v = 0;
+        assert_int_equal(store_alias_deploy(d->s, "tickets", 1, NULL, &e), 0);
+        assert_int_equal(store_wait_alias_change(watcher, 2000, &e), 1);
+        assert_int_equal(store_alias_get(d->s, "tickets", "champion", &v, &e), 1);
+        assert_int_equal(v, 1);
+    }
+    store_close(watcher);
+}
+
 /* ---- migration 2 over a version-1 database ---- */
 
 /* Turns the file back into what migration 1 alone made: drops what
@@ -626,6 +654,20 @@ static void test_deploy_rollback(void **state)
  * refuses, so its declaration is cut from the schema text (the table is
  * empty). */
 static const char downgrade_to_1[] =
+    /* migration 3 (MLflow tracking) */
+    "DROP TABLE run_tags; DROP TABLE run_params; DROP TABLE experiment_tags;"
+    "DROP INDEX runs_experiment;"
+    "ALTER TABLE runs DROP COLUMN run_name;"
+    "ALTER TABLE runs DROP COLUMN user_id;"
+    "ALTER TABLE runs DROP COLUMN lifecycle_stage;"
+    "ALTER TABLE runs DROP COLUMN artifact_uri;"
+    "PRAGMA writable_schema = ON;"
+    "UPDATE sqlite_master SET sql = replace(sql, ', experiment_id INTEGER REFERENCES"
+    " experiments(id)', '') WHERE name = 'runs';"
+    "PRAGMA writable_schema = OFF;"
+    "DROP TABLE experiments;"
+    "DELETE FROM schema_migrations WHERE version = 3;"
+    /* migration 2 */
     "DROP INDEX jobs_one_active; DROP INDEX jobs_run; DROP INDEX runs_open;"
     "ALTER TABLE runs DROP COLUMN state_json;"
     "ALTER TABLE runs DROP COLUMN steps_json;"
@@ -641,6 +683,7 @@ static void test_migration_1_to_2(void **state)
 {
     struct db *d = *state;
     struct err e = {0};
+    if (d->db.pg) skip(); /* rewrites SQLite's schema text */
     /* data written the way a version-1 binary writes it */
     struct store_example ex[2] = {{"{\"text\":\"a\"}", "bug", 0, 1},
                                   {"{\"text\":\"b\"}", "feature", 1, 2}};
@@ -658,20 +701,20 @@ static void test_migration_1_to_2(void **state)
     store_close(d->s);
     d->s = NULL;
 
-    raw(d->path, downgrade_to_1);
-    assert_int_equal(raw(d->path, "SELECT max(version) FROM schema_migrations"), 1);
-    assert_int_equal(raw(d->path, "SELECT count(*) FROM pragma_table_info('runs')"), 8);
-    assert_int_equal(raw(d->path, "SELECT count(*) FROM pragma_table_info('jobs')"), 10);
-    assert_int_equal(raw(d->path, "SELECT count(*) FROM pragma_table_info('feedback')"), 8);
-    assert_int_equal(raw(d->path, "SELECT count(*) FROM pragma_integrity_check"
-                                  " WHERE integrity_check <> 'ok'"),
+    raw(d, downgrade_to_1);
+    assert_int_equal(raw(d, "SELECT max(version) FROM schema_migrations"), 1);
+    assert_int_equal(raw(d, "SELECT count(*) FROM pragma_table_info('runs')"), 8);
+    assert_int_equal(raw(d, "SELECT count(*) FROM pragma_table_info('jobs')"), 10);
+    assert_int_equal(raw(d, "SELECT count(*) FROM pragma_table_info('feedback')"), 8);
+    assert_int_equal(raw(d, "SELECT count(*) FROM pragma_integrity_check"
+                            " WHERE integrity_check <> 'ok'"),
                      0);
 
-    d->s = store_open(d->url, &e);
+    d->s = store_open(d->db.url, &e);
     assert_non_null(d->s);
-    assert_int_equal(store_schema_version(d->s), 2);
-    assert_int_equal(raw(d->path, "SELECT count(*) FROM pragma_table_info('jobs')"), 11);
-    assert_int_equal(raw(d->path, "SELECT count(*) FROM pragma_foreign_key_check"), 0);
+    assert_int_equal(store_schema_version(d->s), 3);
+    assert_int_equal(raw(d, "SELECT count(*) FROM pragma_table_info('jobs')"), 11);
+    assert_int_equal(raw(d, "SELECT count(*) FROM pragma_foreign_key_check"), 0);
 
     /* old rows read as before, with the new keys empty */
     json_t *r = store_run_get(d->s, "old-run", &e);
@@ -744,8 +787,8 @@ static void test_concurrent_claims(void **state)
         snprintf(task, sizeof task, "task-%d", i);
         assert_int_equal(store_job_enqueue(d->s, task, "retrain", NULL, NULL, run, &e), 0);
     }
-    struct claimer c[2] = {{.s = store_open(d->url, &e), .name = "worker-a"},
-                           {.s = store_open(d->url, &e), .name = "worker-b"}};
+    struct claimer c[2] = {{.s = store_open(d->db.url, &e), .name = "worker-a"},
+                           {.s = store_open(d->db.url, &e), .name = "worker-b"}};
     assert_non_null(c[0].s);
     assert_non_null(c[1].s);
     pthread_t t[2];
@@ -764,8 +807,8 @@ static void test_concurrent_claims(void **state)
             assert_int_equal(seen[c[k].ids[i]], 0);
             seen[c[k].ids[i]] = 1;
         }
-    assert_int_equal(raw(d->path, "SELECT count(*) FROM jobs WHERE attempts = 1"
-                                  " AND status = 'completed'"),
+    assert_int_equal(raw(d, "SELECT count(*) FROM jobs WHERE attempts = 1"
+                            " AND status = 'completed'"),
                      QUEUED);
 }
 
@@ -783,6 +826,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_satisfaction_and_export, open_db, close_db),
         cmocka_unit_test_setup_teardown(test_task_times, open_db, close_db),
         cmocka_unit_test_setup_teardown(test_deploy_rollback, open_db, close_db),
+        cmocka_unit_test_setup_teardown(test_alias_notify, open_db, close_db),
         cmocka_unit_test_setup_teardown(test_migration_1_to_2, open_db, close_db),
         cmocka_unit_test_setup_teardown(test_concurrent_claims, open_db, close_db),
     };

@@ -1,0 +1,235 @@
+/* The PostgreSQL schema: the same logical schema as the SQLite backend's
+ * migrations 1 and 2, in PostgreSQL types (times are BIGINT Unix ms, JSON is
+ * kept as TEXT, artifacts are BYTEA). All pending migrations are applied in
+ * one transaction under an advisory lock, so servers and workers starting
+ * together on a new database never race; each migration is recorded in
+ * schema_migrations. A released migration is never edited. */
+#include "store/pg_store.h"
+
+#include "base/log.h"
+#include "base/timeutil.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+struct migration {
+    int version;
+    const char *description;
+    const char *sql; /* constant DDL only: no values are ever formatted in */
+};
+
+/* `seq` columns stand in for SQLite's rowid where rows are ordered by
+ * insertion (runs, feedback). */
+static const char migration_1[] =
+    "CREATE TABLE datasets ("
+    "  id BIGSERIAL PRIMARY KEY,"
+    "  task TEXT NOT NULL,"
+    "  hash TEXT NOT NULL,"
+    "  source TEXT,"
+    "  n_rows BIGINT NOT NULL,"
+    "  n_train BIGINT NOT NULL,"
+    "  n_test BIGINT NOT NULL,"
+    "  created_ms BIGINT NOT NULL,"
+    "  UNIQUE (task, hash));"
+    "CREATE TABLE examples ("
+    "  id BIGSERIAL PRIMARY KEY,"
+    "  dataset_id BIGINT NOT NULL REFERENCES datasets(id) ON DELETE CASCADE,"
+    "  task TEXT NOT NULL,"
+    "  input_json TEXT NOT NULL,"
+    "  label TEXT,"
+    "  split INTEGER NOT NULL CHECK (split IN (0, 1)),"
+    "  line BIGINT);"
+    "CREATE INDEX examples_task ON examples(task, id);"
+    "CREATE INDEX examples_dataset ON examples(dataset_id);"
+
+    "CREATE TABLE runs ("
+    "  id TEXT PRIMARY KEY,"
+    "  seq BIGSERIAL NOT NULL,"
+    "  task TEXT NOT NULL,"
+    "  kind TEXT NOT NULL,"
+    "  status TEXT NOT NULL,"
+    "  params_json TEXT,"
+    "  metrics_json TEXT,"
+    "  started_ms BIGINT NOT NULL,"
+    "  ended_ms BIGINT);"
+    "CREATE INDEX runs_task_started ON runs(task, started_ms);"
+    "CREATE INDEX runs_started ON runs(started_ms);"
+    "CREATE TABLE run_logs ("
+    "  id BIGSERIAL PRIMARY KEY,"
+    "  run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
+    "  ts_ms BIGINT NOT NULL,"
+    "  line TEXT NOT NULL);"
+    "CREATE INDEX run_logs_run ON run_logs(run_id);"
+    "CREATE TABLE metrics ("
+    "  run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
+    "  key TEXT NOT NULL,"
+    "  value DOUBLE PRECISION,"
+    "  step BIGINT NOT NULL DEFAULT 0,"
+    "  ts_ms BIGINT NOT NULL);"
+    "CREATE INDEX metrics_run_key ON metrics(run_id, key, step);"
+
+    "CREATE TABLE model_versions ("
+    "  task TEXT NOT NULL,"
+    "  version BIGINT NOT NULL,"
+    "  run_id TEXT REFERENCES runs(id),"
+    "  dataset_hash TEXT,"
+    "  config_hash TEXT,"
+    "  kind TEXT NOT NULL,"
+    "  artifact BYTEA NOT NULL,"
+    "  artifact_sha256 TEXT NOT NULL,"
+    "  size BIGINT NOT NULL,"
+    "  metrics_json TEXT,"
+    "  created_ms BIGINT NOT NULL,"
+    "  PRIMARY KEY (task, version));"
+    "CREATE INDEX model_versions_run ON model_versions(run_id);"
+    "CREATE TABLE aliases ("
+    "  task TEXT NOT NULL,"
+    "  alias TEXT NOT NULL,"
+    "  version BIGINT NOT NULL,"
+    "  updated_ms BIGINT NOT NULL,"
+    "  PRIMARY KEY (task, alias),"
+    "  FOREIGN KEY (task, version) REFERENCES model_versions(task, version));"
+    "CREATE TABLE alias_history ("
+    "  id BIGSERIAL PRIMARY KEY,"
+    "  task TEXT NOT NULL,"
+    "  alias TEXT NOT NULL,"
+    "  from_version BIGINT,"
+    "  to_version BIGINT NOT NULL,"
+    "  reason TEXT,"
+    "  ts_ms BIGINT NOT NULL);"
+    "CREATE INDEX alias_history_task ON alias_history(task, id);"
+
+    "CREATE TABLE predictions ("
+    "  id TEXT PRIMARY KEY,"
+    "  task TEXT NOT NULL,"
+    "  model_version BIGINT,"
+    "  input_json TEXT NOT NULL,"
+    "  label TEXT,"
+    "  output_json TEXT,"
+    "  latency_us BIGINT,"
+    "  created_ms BIGINT NOT NULL);"
+    "CREATE INDEX predictions_task_created ON predictions(task, created_ms);"
+    "CREATE TABLE feedback ("
+    "  id TEXT PRIMARY KEY,"
+    "  seq BIGSERIAL NOT NULL,"
+    "  prediction_id TEXT NOT NULL REFERENCES predictions(id),"
+    "  task TEXT NOT NULL,"
+    "  score INTEGER NOT NULL CHECK (score IN (-1, 0, 1)),"
+    "  label TEXT,"
+    "  comment TEXT,"
+    "  used_for_training_run TEXT REFERENCES runs(id),"
+    "  created_ms BIGINT NOT NULL);"
+    "CREATE INDEX feedback_task_created ON feedback(task, created_ms);"
+    "CREATE INDEX feedback_prediction ON feedback(prediction_id);"
+
+    "CREATE TABLE jobs ("
+    "  id BIGSERIAL PRIMARY KEY,"
+    "  task TEXT NOT NULL,"
+    "  kind TEXT NOT NULL,"
+    "  status TEXT NOT NULL,"
+    "  payload_json TEXT,"
+    "  attempts INTEGER NOT NULL DEFAULT 0,"
+    "  lease_until_ms BIGINT,"
+    "  worker TEXT,"
+    "  created_ms BIGINT NOT NULL,"
+    "  updated_ms BIGINT NOT NULL);"
+    "CREATE INDEX jobs_status ON jobs(status, created_ms);"
+    "CREATE INDEX jobs_task ON jobs(task, status);";
+
+/* The automatic loop, as SQLite's migration 2. */
+static const char migration_2[] =
+    "ALTER TABLE runs ADD COLUMN state_json TEXT;"
+    "ALTER TABLE runs ADD COLUMN steps_json TEXT;"
+    "ALTER TABLE runs ADD COLUMN triggered_by TEXT;"
+    "CREATE INDEX runs_open ON runs(status) WHERE status IN ('pending', 'running');"
+    "ALTER TABLE jobs ADD COLUMN run_id TEXT REFERENCES runs(id);"
+    "CREATE INDEX jobs_run ON jobs(run_id);"
+    "CREATE UNIQUE INDEX jobs_one_active ON jobs(task, kind)"
+    "  WHERE status IN ('queued', 'running');"
+    "ALTER TABLE feedback ADD COLUMN used_role TEXT CHECK (used_role IN ('train', 'holdout'));";
+
+static const struct migration migrations[] = {
+    {1, "datasets, examples, runs, metrics, registry, predictions, feedback, jobs", migration_1},
+    {2, "loop: run state, steps and trigger; job runs; feedback used_role", migration_2},
+};
+
+#define MIGRATION_COUNT ((int)(sizeof migrations / sizeof migrations[0]))
+
+/* The advisory lock every migrating process takes ("boucle" in ASCII). */
+#define MIGRATION_LOCK "SELECT pg_advisory_xact_lock(108250876650597)"
+
+/* The highest applied migration, 0 for a new database. Two queries: one
+ * naming a table that does not exist would not even plan. */
+static int applied_version(struct pg_store *s, int *version, struct err *e)
+{
+    const char *what = "reading schema version";
+    int64_t exists = 0, v = 0;
+    *version = 0;
+    if (pg_store_query_ints(s, "SELECT (to_regclass('schema_migrations') IS NOT NULL)::int", what,
+                            PG_NO_ARGS, &exists, 1, e) < 0)
+        return -1;
+    if (!exists) return 0;
+    if (pg_store_query_ints(s, "SELECT coalesce(max(version), 0) FROM schema_migrations", what,
+                            PG_NO_ARGS, &v, 1, e) < 0)
+        return -1;
+    *version = (int)v;
+    return 0;
+}
+
+static int refuse_newer(int version, struct err *e)
+{
+    return err_set(e, ERR_CONFLICT,
+                   "database schema version %d is newer than this boucle (knows %d); upgrade "
+                   "boucle",
+                   version, MIGRATION_COUNT);
+}
+
+/* Inside the transaction, under the lock: re-reads the version (another
+ * process may have migrated meanwhile) and applies what is missing. */
+static int migrate_locked(struct pg_store *s, int *current, struct err *e)
+{
+    int v;
+    if (pg_store_exec(s, MIGRATION_LOCK, "locking the schema", e) ||
+        pg_store_exec(s,
+                      "CREATE TABLE IF NOT EXISTS schema_migrations ("
+                      "  version INTEGER PRIMARY KEY,"
+                      "  description TEXT NOT NULL,"
+                      "  applied_ms BIGINT NOT NULL)",
+                      "creating schema_migrations", e) ||
+        applied_version(s, &v, e))
+        return -1;
+    if (v > MIGRATION_COUNT) return refuse_newer(v, e);
+    for (; v < MIGRATION_COUNT; v++) {
+        const struct migration *m = &migrations[v];
+        char what[64];
+        snprintf(what, sizeof what, "migration %d", m->version);
+        if (m->version != v + 1)
+            return err_set(e, ERR_INTERNAL, "migration list out of order at %d", m->version);
+        if (pg_store_exec(s, m->sql, what, e) ||
+            pg_store_update(
+                s,
+                "INSERT INTO schema_migrations(version, description, applied_ms)"
+                " VALUES($1, $2, $3)",
+                "recording migration",
+                PG_ARGS(PG_INT(m->version), PG_TEXT(m->description), PG_INT(time_now_ms())), NULL,
+                e))
+            return -1;
+        log_info("store: applied schema migration %d (%s)", m->version, m->description);
+    }
+    *current = v;
+    return 0;
+}
+
+int pg_store_migrate(struct pg_store *s, struct err *e)
+{
+    int v;
+    /* Read first without the lock: an up-to-date database (every open but
+     * the first) is never written to here. */
+    if (applied_version(s, &v, e)) return -1;
+    if (v > MIGRATION_COUNT) return refuse_newer(v, e);
+    if (v < MIGRATION_COUNT) {
+        if (pg_store_begin(s, e) || pg_store_end(s, migrate_locked(s, &v, e), e) < 0) return -1;
+    }
+    s->schema_version = v;
+    return 0;
+}
