@@ -94,9 +94,10 @@ int input_text_from_json(const struct task_config *task, json_t *input_object,
         size_t len = json_string_length(v);
         if (max_field_bytes && len > max_field_bytes) {
             json_decref(norm);
-            return err_set_field(e, ERR_LIMIT, field,
-                                 "input.%.64s: %zu bytes, over the limit of %zu bytes (limits.max_field_bytes)", name, len,
-                                 max_field_bytes);
+            return err_set_field(
+                e, ERR_LIMIT, field,
+                "input.%.64s: %zu bytes, over the limit of %zu bytes (limits.max_field_bytes)",
+                name, len, max_field_bytes);
         }
         /* parsed JSON is valid UTF-8 already; objects built in code may not be */
         if (memchr(s, '\0', len) || !utf8_is_valid(s, len)) {

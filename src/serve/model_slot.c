@@ -43,7 +43,14 @@ static struct served_model *swap_in(struct model_slot *s, struct served_model *n
 int64_t model_slot_install(struct model_slot *s, struct trained_model *model, int64_t version,
                            const char *sha256)
 {
+    return model_slot_install_with(s, model, version, sha256, NULL);
+}
+
+int64_t model_slot_install_with(struct model_slot *s, struct trained_model *model, int64_t version,
+                                const char *sha256, void *counters)
+{
     struct served_model *sm = xcalloc(1, sizeof *sm);
+    sm->counters = counters;
     sm->model = model;
     sm->version = version;
     snprintf(sm->sha256, sizeof sm->sha256, "%s", sha256 ? sha256 : "");

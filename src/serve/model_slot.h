@@ -16,6 +16,7 @@ struct served_model {
     struct trained_model *model;
     int64_t version;
     char sha256[65];
+    void *counters; /* the server's per-version prediction counters (set before publication) */
     _Atomic long refs;
 };
 
@@ -31,6 +32,9 @@ void served_model_release(struct served_model *sm);
 /* Takes ownership of `model` (one reference). Returns the version replaced (0 if none). */
 int64_t model_slot_install(struct model_slot *s, struct trained_model *model, int64_t version,
                            const char *sha256);
+/* Same, with the counters the predict route increments for this version. */
+int64_t model_slot_install_with(struct model_slot *s, struct trained_model *model, int64_t version,
+                                const char *sha256, void *counters);
 int64_t model_slot_version(struct model_slot *s); /* 0 when empty */
 void model_slot_clear(struct model_slot *s);      /* at shutdown */
 

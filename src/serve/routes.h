@@ -27,6 +27,14 @@ void routes_rollback(struct server *srv, struct http_request *r, struct served_t
 void routes_review(struct server *srv, struct http_request *r, struct served_task *task);
 void routes_jobs(struct server *srv, struct http_request *r);
 
+/* routes_mlflow.c: the MLflow REST surface under /api/2.0/mlflow/ and
+ * /ajax-api/2.0/mlflow/ (errors in MLflow's own shape) */
+int routes_is_mlflow(const char *path);
+void routes_mlflow(struct server *srv, struct http_request *r);
+
+/* routes_metrics.c: GET /metrics, Prometheus text format */
+void routes_metrics(struct server *srv, struct http_request *r);
+
 /* Dispatches by method and path; unknown paths 404, wrong methods 405. */
 void routes_dispatch(struct server *srv, struct http_request *r);
 

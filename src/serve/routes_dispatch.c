@@ -58,6 +58,10 @@ static int serve_web_asset(struct http_request *r)
 
 void routes_dispatch(struct server *srv, struct http_request *r)
 {
+    if (routes_is_mlflow(r->path)) {
+        routes_mlflow(srv, r);
+        return;
+    }
     char copy[512];
     if (strlen(r->path) >= sizeof copy) {
         http_reply_error(r, 414, "uri_too_long", NULL, "path longer than %zu bytes",
@@ -70,6 +74,10 @@ void routes_dispatch(struct server *srv, struct http_request *r)
 
     if (n == 1 && strcmp(seg[0], "healthz") == 0) {
         if (require(r, "GET")) routes_healthz(srv, r);
+        return;
+    }
+    if (n == 1 && strcmp(seg[0], "metrics") == 0) {
+        if (require(r, "GET")) routes_metrics(srv, r);
         return;
     }
     if (n == 1 && strcmp(seg[0], "readyz") == 0) {

@@ -136,6 +136,8 @@ void routes_feedback_post(struct server *srv, struct http_request *r)
     if (store_feedback_add(srv->store, &f, &e) != 0) {
         http_reply_err(r, &e);
     } else {
+        struct served_task *st = task ? server_find_task(srv, task, strlen(task)) : NULL;
+        if (st) atomic_fetch_add(&st->feedback_by_score[f.score + 1], 1);
         http_reply_json(r, 201,
                         json_pack("{s:s,s:s,s:s?}", "feedback_id", id, "prediction_id",
                                   f.prediction_id, "task", task));

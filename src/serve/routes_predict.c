@@ -47,6 +47,9 @@ static int score_one(struct server *srv, struct http_request *r, struct served_t
                              e) != 0)
         return -1;
     size_t best = model_predict(sm->model, text->data ? text->data : "", text->len, probs);
+    struct version_counts *vc = sm->counters;
+    if (vc && best < vc->n_labels)
+        atomic_fetch_add_explicit(&vc->by_label[best], 1, memory_order_relaxed);
     char id[UUID_STR_LEN];
     uuid_v4(id);
     json_t *p = json_object();

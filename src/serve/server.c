@@ -6,6 +6,7 @@
 #include "base/mem.h"
 #include "base/timeutil.h"
 #include "loop/scheduler.h"
+#include "serve/metrics.h"
 #include "serve/routes.h"
 
 #include <arpa/inet.h>
@@ -31,6 +32,39 @@ struct served_task *server_find_task(struct server *srv, const char *name, size_
 
 /* ---- champion loading (start-up and the watcher) ---- */
 
+/* The counter block of a version (made on first load; a version loaded
+ * again, e.g. after a rollback, keeps counting where it was). */
+static struct version_counts *counts_for(struct served_task *t, struct trained_model *m,
+                                         int64_t version)
+{
+    size_t n = atomic_load(&t->n_versions);
+    for (size_t i = 0; i < n; i++)
+        if (t->versions[i]->version == version) return t->versions[i];
+    if (n == MAX_COUNTED_VERSIONS) return NULL; /* counting stops, serving does not */
+    struct version_counts *vc = xcalloc(1, sizeof *vc);
+    vc->version = version;
+    vc->n_labels = model_n_labels(m);
+    vc->labels = xcalloc(vc->n_labels, sizeof *vc->labels);
+    vc->by_label = xcalloc(vc->n_labels, sizeof *vc->by_label);
+    for (size_t i = 0; i < vc->n_labels; i++)
+        vc->labels[i] = xstrdup(model_label(m, i));
+    t->versions[n] = vc;
+    atomic_store(&t->n_versions, n + 1); /* publish after the block is complete */
+    return vc;
+}
+
+static void free_counts(struct served_task *t)
+{
+    for (size_t i = 0; i < atomic_load(&t->n_versions); i++) {
+        struct version_counts *vc = t->versions[i];
+        for (size_t k = 0; k < vc->n_labels; k++)
+            free(vc->labels[k]);
+        free(vc->labels);
+        free(vc->by_label);
+        free(vc);
+    }
+}
+
 static void load_champion(struct served_task *t, struct store *st, int64_t version)
 {
     struct err e;
@@ -49,7 +83,7 @@ static void load_champion(struct served_task *t, struct store *st, int64_t versi
                   t->cfg->name, (long long)version, (long long)model_slot_version(&t->slot), e.msg);
         return;
     }
-    int64_t old = model_slot_install(&t->slot, m, version, NULL);
+    int64_t old = model_slot_install_with(&t->slot, m, version, NULL, counts_for(t, m, version));
     if (old)
         log_info("task %s: now serving model version %lld (was %lld)", t->cfg->name,
                  (long long)version, (long long)old);
@@ -122,6 +156,8 @@ static void *watcher_main(void *arg)
 
 static enum MHD_Result send_reply(struct http_request *r)
 {
+    metrics_observe_request(metrics_route_of(r->path), r->method, r->status ? r->status : 500,
+                            (double)(time_mono_ns() - r->start_ns) / 1e9);
     struct MHD_Response *resp =
         MHD_create_response_from_buffer(r->out.len, r->out.data, MHD_RESPMEM_MUST_COPY);
     if (!resp) return MHD_NO;
@@ -318,8 +354,10 @@ int serve_run(const struct config *cfg, const struct serve_options *opt, struct 
     pthread_mutex_unlock(&srv.watch_mu);
     pthread_join(srv.watcher, NULL);
     predlog_stop(srv.predlog);
-    for (size_t i = 0; i < srv.n_tasks; i++)
+    for (size_t i = 0; i < srv.n_tasks; i++) {
         model_slot_clear(&srv.tasks[i].slot);
+        free_counts(&srv.tasks[i]);
+    }
     free(srv.tasks);
     store_close(srv.watch_store);
     store_close(srv.store);

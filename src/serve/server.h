@@ -14,10 +14,24 @@
 #include <pthread.h>
 #include <stdatomic.h>
 
+/* Predictions counted per model version and label, for /metrics. A block is
+ * made when a version is first loaded and lives as long as the server, so a
+ * request only does an atomic add through served_model.counters. */
+struct version_counts {
+    int64_t version;
+    size_t n_labels;
+    char **labels;
+    _Atomic uint64_t *by_label;
+};
+enum { MAX_COUNTED_VERSIONS = 256 };
+
 struct served_task {
     const struct task_config *cfg;
     struct model_slot slot;
     _Atomic int64_t champion_seen; /* the alias value last acted upon */
+    struct version_counts *versions[MAX_COUNTED_VERSIONS];
+    _Atomic size_t n_versions;             /* appended by the watcher, read by scrapes */
+    _Atomic uint64_t feedback_by_score[3]; /* -1, 0, +1 */
 };
 
 struct server {
