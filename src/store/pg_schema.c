@@ -1,5 +1,5 @@
 /* The PostgreSQL schema: the same logical schema as the SQLite backend's
- * migrations 1 and 2, in PostgreSQL types (times are BIGINT Unix ms, JSON is
+ * migrations 1 to 3, in PostgreSQL types (times are BIGINT Unix ms, JSON is
  * kept as TEXT, artifacts are BYTEA). All pending migrations are applied in
  * one transaction under an advisory lock, so servers and workers starting
  * together on a new database never race; each migration is recorded in
@@ -148,9 +148,50 @@ static const char migration_2[] =
     "  WHERE status IN ('queued', 'running');"
     "ALTER TABLE feedback ADD COLUMN used_role TEXT CHECK (used_role IN ('train', 'holdout'));";
 
+/* MLflow tracking (issue 4), as SQLite's migration 3: MLflow runs live in
+ * `runs` (kind 'mlflow', task ''), their MLflow-only attributes are new
+ * columns; experiment 0, "Default", always exists. Experiment ids are
+ * max + 1 (as SQLite's rowid), given by pg_mlflow.c under a lock. metrics
+ * gains `seq`, standing in for SQLite's rowid in the order of points. */
+static const char migration_3[] =
+    "CREATE TABLE experiments ("
+    "  id BIGINT PRIMARY KEY,"
+    "  name TEXT NOT NULL UNIQUE,"
+    "  artifact_location TEXT,"
+    "  lifecycle_stage TEXT NOT NULL DEFAULT 'active'"
+    "    CHECK (lifecycle_stage IN ('active', 'deleted')),"
+    "  creation_time BIGINT NOT NULL,"
+    "  last_update_time BIGINT NOT NULL);"
+    "INSERT INTO experiments(id, name, artifact_location, creation_time, last_update_time)"
+    "  VALUES(0, 'Default', 'mlflow-artifacts:/0', (extract(epoch FROM now()) * 1000)::bigint,"
+    "         (extract(epoch FROM now()) * 1000)::bigint);"
+    "CREATE TABLE experiment_tags ("
+    "  experiment_id BIGINT NOT NULL REFERENCES experiments(id) ON DELETE CASCADE,"
+    "  key TEXT NOT NULL,"
+    "  value TEXT,"
+    "  PRIMARY KEY (experiment_id, key));"
+    "ALTER TABLE runs ADD COLUMN experiment_id BIGINT REFERENCES experiments(id);"
+    "ALTER TABLE runs ADD COLUMN run_name TEXT;"
+    "ALTER TABLE runs ADD COLUMN user_id TEXT;"
+    "ALTER TABLE runs ADD COLUMN lifecycle_stage TEXT NOT NULL DEFAULT 'active';"
+    "ALTER TABLE runs ADD COLUMN artifact_uri TEXT;"
+    "CREATE INDEX runs_experiment ON runs(experiment_id, started_ms);"
+    "CREATE TABLE run_params ("
+    "  run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
+    "  key TEXT NOT NULL,"
+    "  value TEXT NOT NULL,"
+    "  PRIMARY KEY (run_id, key));"
+    "CREATE TABLE run_tags ("
+    "  run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
+    "  key TEXT NOT NULL,"
+    "  value TEXT,"
+    "  PRIMARY KEY (run_id, key));"
+    "ALTER TABLE metrics ADD COLUMN seq BIGSERIAL;";
+
 static const struct migration migrations[] = {
     {1, "datasets, examples, runs, metrics, registry, predictions, feedback, jobs", migration_1},
     {2, "loop: run state, steps and trigger; job runs; feedback used_role", migration_2},
+    {3, "MLflow tracking: experiments, experiment tags, run params and tags", migration_3},
 };
 
 #define MIGRATION_COUNT ((int)(sizeof migrations / sizeof migrations[0]))

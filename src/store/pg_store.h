@@ -184,5 +184,27 @@ int pg_store_job_cancel(void *conn, const char *task, const char *kind, struct e
 json_t *pg_store_jobs_list(void *conn, const char *task, struct err *e);
 int pg_store_task_times(void *conn, const char *task, int64_t *last_retrain_ms,
                         int64_t *last_deploy_ms, int64_t *last_import_ms, struct err *e);
+/* pg_mlflow.c: */
+int pg_store_experiment_create(void *conn, const char *name, const char *artifact_location,
+                               const struct store_kv *tags, size_t n_tags, int64_t *id,
+                               struct err *e);
+json_t *pg_store_experiment_get(void *conn, int64_t id, const char *name, struct err *e);
+json_t *pg_store_experiments_list(void *conn, const char *lifecycle_stage, struct err *e);
+int pg_store_experiment_update(void *conn, int64_t id, const char *new_name,
+                               const char *lifecycle_stage, struct err *e);
+int pg_store_experiment_tag_set(void *conn, int64_t id, const char *key, const char *value,
+                                struct err *e);
+int pg_store_mlflow_run_create(void *conn, const struct store_mlflow_run *r, struct err *e);
+json_t *pg_store_mlflow_run_get(void *conn, const char *run_id, struct err *e);
+json_t *pg_store_mlflow_runs_load(void *conn, const int64_t *experiment_ids, size_t n,
+                                  const char *lifecycle_stage, struct err *e);
+int pg_store_mlflow_run_update(void *conn, const char *run_id,
+                               const struct store_mlflow_run_patch *p, struct err *e);
+int pg_store_mlflow_run_log(void *conn, const char *run_id, const struct store_metric *metrics,
+                            size_t n_metrics, const struct store_kv *params, size_t n_params,
+                            const struct store_kv *tags, size_t n_tags, struct err *e);
+int pg_store_mlflow_tag_delete(void *conn, const char *run_id, const char *key, struct err *e);
+json_t *pg_store_mlflow_metric_history(void *conn, const char *run_id, const char *key,
+                                       struct err *e);
 
 #endif

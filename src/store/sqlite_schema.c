@@ -196,10 +196,57 @@ static const char migration_3[] =
     "  value TEXT,"
     "  PRIMARY KEY (run_id, key));";
 
+/* MLflow model registry and artifacts (issue 4). A registered model is a
+ * boucle task: its versions are the rows of model_versions (boucle's trained
+ * ones and the ones MLflow clients create, kind 'mlflow', no artifact) and
+ * its aliases are boucle's, so an alias set through MLflow is the one the
+ * servers serve. A trigger gives every task that gets a version its
+ * registered_models row; existing tasks get theirs here. Run artifacts are
+ * blobs, never files. */
+static const char migration_4[] =
+    "CREATE TABLE registered_models ("
+    "  name TEXT PRIMARY KEY,"
+    "  description TEXT,"
+    "  creation_ms INTEGER NOT NULL,"
+    "  last_updated_ms INTEGER NOT NULL);"
+    "INSERT INTO registered_models(name, creation_ms, last_updated_ms)"
+    "  SELECT task, min(created_ms), max(created_ms) FROM model_versions GROUP BY task;"
+    "CREATE TRIGGER model_versions_registered AFTER INSERT ON model_versions BEGIN"
+    "  INSERT INTO registered_models(name, creation_ms, last_updated_ms)"
+    "    VALUES(NEW.task, NEW.created_ms, NEW.created_ms)"
+    "    ON CONFLICT(name) DO UPDATE SET last_updated_ms = excluded.last_updated_ms;"
+    "  END;"
+    "CREATE TABLE registered_model_tags ("
+    "  name TEXT NOT NULL,"
+    "  key TEXT NOT NULL,"
+    "  value TEXT,"
+    "  PRIMARY KEY (name, key));"
+    "ALTER TABLE model_versions ADD COLUMN description TEXT;"
+    "ALTER TABLE model_versions ADD COLUMN source TEXT;"
+    "ALTER TABLE model_versions ADD COLUMN run_link TEXT;"
+    "ALTER TABLE model_versions ADD COLUMN user_id TEXT;"
+    "ALTER TABLE model_versions ADD COLUMN stage TEXT NOT NULL DEFAULT 'None';"
+    "ALTER TABLE model_versions ADD COLUMN updated_ms INTEGER;"
+    "CREATE TABLE model_version_tags ("
+    "  task TEXT NOT NULL,"
+    "  version INTEGER NOT NULL,"
+    "  key TEXT NOT NULL,"
+    "  value TEXT,"
+    "  PRIMARY KEY (task, version, key));"
+    "CREATE TABLE artifacts ("
+    "  run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
+    "  path TEXT NOT NULL,"
+    "  data BLOB NOT NULL,"
+    "  sha256 TEXT NOT NULL,"
+    "  size INTEGER NOT NULL,"
+    "  created_ms INTEGER NOT NULL,"
+    "  PRIMARY KEY (run_id, path));";
+
 static const struct migration migrations[] = {
     {1, "datasets, examples, runs, metrics, registry, predictions, feedback, jobs", migration_1},
     {2, "loop: run state, steps and trigger; job runs; feedback used_role", migration_2},
     {3, "MLflow tracking: experiments, experiment tags, run params and tags", migration_3},
+    {4, "MLflow registry (registered models, version tags, stages) and run artifacts", migration_4},
 };
 
 #define MIGRATION_COUNT ((int)(sizeof migrations / sizeof migrations[0]))

@@ -661,3 +661,162 @@ json_t *store_mlflow_metric_history(struct store *s, const char *run_id, const c
     if (need_handle(s, e) || need(run_id, "run_id", e) || need(key, "key", e)) return NULL;
     RETURN_LOCKED_OPT(json_t *, NULL, s, mlflow_metric_history, e, run_id, key);
 }
+
+/* ---- MLflow model registry and run artifacts (issue 4) ---- */
+
+static int need_stage_name(const char *stage, struct err *e)
+{
+    static const char *const stages[] = {"None", "Staging", "Production", "Archived"};
+    if (!stage) return 0;
+    for (size_t i = 0; i < sizeof stages / sizeof stages[0]; i++)
+        if (str_eq(stage, stages[i])) return 0;
+    return err_set_field(e, ERR_INVALID, "stage",
+                         "stage '%s' is not None, Staging, Production or Archived", stage);
+}
+
+int store_registered_model_create(struct store *s, const char *name, const char *description,
+                                  const struct store_kv *tags, size_t n_tags, struct err *e)
+{
+    if (need_handle(s, e) || need(name, "name", e) || need_kvs(tags, n_tags, "tag", e)) return -1;
+    RETURN_LOCKED_OPT(int, -1, s, registered_model_create, e, name, description, tags, n_tags);
+}
+
+json_t *store_registered_models_list(struct store *s, const char *name, struct err *e)
+{
+    if (need_handle(s, e)) return NULL;
+    RETURN_LOCKED_OPT(json_t *, NULL, s, registered_models_list, e, name);
+}
+
+json_t *store_registered_model_get(struct store *s, const char *name, struct err *e)
+{
+    if (need(name, "name", e)) return NULL;
+    json_t *list = store_registered_models_list(s, name, e);
+    if (!list) return NULL;
+    json_t *one = json_incref(json_array_get(list, 0));
+    json_decref(list);
+    if (!one)
+        err_set_field(e, ERR_NOT_FOUND, "name", "Registered Model with name=%s not found", name);
+    return one;
+}
+
+int store_registered_model_update(struct store *s, const char *name, const char *new_name,
+                                  const char *description, struct err *e)
+{
+    if (need_handle(s, e) || need(name, "name", e) || (new_name && need(new_name, "new_name", e)))
+        return -1;
+    RETURN_LOCKED_OPT(int, -1, s, registered_model_update, e, name, new_name, description);
+}
+
+int store_registered_model_delete(struct store *s, const char *name, struct err *e)
+{
+    if (need_handle(s, e) || need(name, "name", e)) return -1;
+    RETURN_LOCKED_OPT(int, -1, s, registered_model_delete, e, name);
+}
+
+int store_registered_model_tag(struct store *s, const char *name, const char *key,
+                               const char *value, struct err *e)
+{
+    if (need_handle(s, e) || need(name, "name", e) || need(key, "key", e)) return -1;
+    RETURN_LOCKED_OPT(int, -1, s, registered_model_tag, e, name, key, value);
+}
+
+int store_model_version_create(struct store *s, const struct store_mlflow_version *v,
+                               int64_t *version, struct err *e)
+{
+    if (need_handle(s, e) || need_out(v, "model_version_create", e) || need(v->name, "name", e) ||
+        need_kvs(v->tags, v->n_tags, "tag", e) || need_out(version, "model_version_create", e))
+        return -1;
+    RETURN_LOCKED_OPT(int, -1, s, model_version_create, e, v, version);
+}
+
+json_t *store_model_versions_list(struct store *s, const char *name, struct err *e)
+{
+    if (need_handle(s, e)) return NULL;
+    RETURN_LOCKED_OPT(json_t *, NULL, s, model_versions_list, e, name, 0);
+}
+
+json_t *store_model_version_get(struct store *s, const char *name, int64_t version, struct err *e)
+{
+    if (need_handle(s, e) || need(name, "name", e) || need_version(version, e)) return NULL;
+    json_t *list;
+    if (!s->ops->model_versions_list) {
+        err_set(e, ERR_INTERNAL, "model_versions_list: not supported by this backend (%s)",
+                s->ops->name);
+        return NULL;
+    }
+    lock(s);
+    list = s->ops->model_versions_list(s->conn, name, version, e);
+    unlock(s);
+    if (!list) return NULL;
+    json_t *one = json_incref(json_array_get(list, 0));
+    json_decref(list);
+    if (!one)
+        err_set_field(e, ERR_NOT_FOUND, "version",
+                      "Model Version (name=%s, version=%lld) not found", name, (long long)version);
+    return one;
+}
+
+int store_model_version_update(struct store *s, const char *name, int64_t version,
+                               const char *description, const char *stage, int archive_others,
+                               struct err *e)
+{
+    if (need_handle(s, e) || need(name, "name", e) || need_version(version, e) ||
+        need_stage_name(stage, e))
+        return -1;
+    RETURN_LOCKED_OPT(int, -1, s, model_version_update, e, name, version, description, stage,
+                      archive_others);
+}
+
+int store_model_version_delete(struct store *s, const char *name, int64_t version, struct err *e)
+{
+    if (need_handle(s, e) || need(name, "name", e) || need_version(version, e)) return -1;
+    RETURN_LOCKED_OPT(int, -1, s, model_version_delete, e, name, version);
+}
+
+int store_model_version_tag(struct store *s, const char *name, int64_t version, const char *key,
+                            const char *value, struct err *e)
+{
+    if (need_handle(s, e) || need(name, "name", e) || need_version(version, e) ||
+        need(key, "key", e))
+        return -1;
+    RETURN_LOCKED_OPT(int, -1, s, model_version_tag, e, name, version, key, value);
+}
+
+int store_model_alias_delete(struct store *s, const char *name, const char *alias, struct err *e)
+{
+    if (need_handle(s, e) || need(name, "name", e) || need(alias, "alias", e)) return -1;
+    RETURN_LOCKED_OPT(int, -1, s, model_alias_delete, e, name, alias);
+}
+
+int store_artifact_put(struct store *s, const char *run_id, const char *path, const void *data,
+                       size_t len, struct err *e)
+{
+    if (need_handle(s, e) || need(run_id, "run_id", e) || need(path, "path", e)) return -1;
+    if (len && !data) return err_set(e, ERR_USAGE, "artifact_put: %zu bytes but no data", len);
+    char sha[SHA256_HEX_LEN];
+    sha256_hex(data ? data : "", len, sha);
+    RETURN_LOCKED_OPT(int, -1, s, artifact_put, e, run_id, path, data ? data : "", len, sha);
+}
+
+int store_artifact_get(struct store *s, const char *run_id, const char *path, void **data,
+                       size_t *len, char sha256_out[65], struct err *e)
+{
+    if (need_handle(s, e) || need(run_id, "run_id", e) || need(path, "path", e) ||
+        need_out(data, "artifact_get", e) || need_out(len, "artifact_get", e))
+        return -1;
+    char ignored[65];
+    RETURN_LOCKED_OPT(int, -1, s, artifact_get, e, run_id, path, data, len,
+                      sha256_out ? sha256_out : ignored);
+}
+
+json_t *store_artifacts_list(struct store *s, const char *run_id, struct err *e)
+{
+    if (need_handle(s, e) || need(run_id, "run_id", e)) return NULL;
+    RETURN_LOCKED_OPT(json_t *, NULL, s, artifacts_list, e, run_id);
+}
+
+int store_artifact_delete(struct store *s, const char *run_id, const char *path, struct err *e)
+{
+    if (need_handle(s, e) || need(run_id, "run_id", e) || need(path, "path", e)) return -1;
+    RETURN_LOCKED_OPT(int, -1, s, artifact_delete, e, run_id, path);
+}

@@ -295,4 +295,72 @@ int store_mlflow_tag_delete(struct store *s, const char *run_id, const char *key
 json_t *store_mlflow_metric_history(struct store *s, const char *run_id, const char *key,
                                     struct err *e);
 
+/* ---- MLflow model registry and run artifacts (issue 4) ---- */
+/* A registered model is a task: its versions are model_versions rows (the
+ * ones boucle trains and the ones MLflow creates, which carry no artifact),
+ * its aliases are boucle's (set them with store_alias_set_reason /
+ * store_alias_deploy). Every task with a version is a registered model. */
+/* ERR_CONFLICT (field "name") when the name exists. */
+int store_registered_model_create(struct store *s, const char *name, const char *description,
+                                  const struct store_kv *tags, size_t n_tags, struct err *e);
+/* [{"name","description" (or null),"creation_timestamp","last_updated_timestamp" (ms),
+ *   "tags":[{"key","value"}],"aliases":[{"alias","version" (integer)}]}] by name; name
+ * NULL: every model. store_registered_model_get: that one, ERR_NOT_FOUND when absent. */
+json_t *store_registered_models_list(struct store *s, const char *name, struct err *e);
+json_t *store_registered_model_get(struct store *s, const char *name, struct err *e);
+/* Renames (new_name; ERR_CONFLICT when taken, ERR_INVALID when the model has a
+ * champion: servers serve it under its task name) and/or sets the description
+ * (NULL: unchanged). ERR_NOT_FOUND when absent. */
+int store_registered_model_update(struct store *s, const char *name, const char *new_name,
+                                  const char *description, struct err *e);
+/* Deletes the model with its versions, tags and aliases; ERR_INVALID when it
+ * has a champion. */
+int store_registered_model_delete(struct store *s, const char *name, struct err *e);
+/* Sets a tag (value NULL: deletes it; ERR_NOT_FOUND when it has no such tag). */
+int store_registered_model_tag(struct store *s, const char *name, const char *key,
+                               const char *value, struct err *e);
+
+struct store_mlflow_version {
+    const char *name;
+    const char *source;
+    const char *run_id; /* NULL or an existing run (ERR_NOT_FOUND "run_id" else) */
+    const char *run_link;
+    const char *description;
+    const char *user_id;
+    const struct store_kv *tags;
+    size_t n_tags;
+};
+/* The next version of the model (created when absent), kind "mlflow". */
+int store_model_version_create(struct store *s, const struct store_mlflow_version *v,
+                               int64_t *version, struct err *e);
+/* [{"name","version" (integer),"creation_timestamp","last_updated_timestamp","user_id",
+ *   "current_stage","description","source","run_id","run_link","kind","size",
+ *   "tags":[{"key","value"}],"aliases":[names]}] by name, version descending. name NULL:
+ * every model's. store_model_version_get: one, ERR_NOT_FOUND when absent. */
+json_t *store_model_versions_list(struct store *s, const char *name, struct err *e);
+json_t *store_model_version_get(struct store *s, const char *name, int64_t version, struct err *e);
+/* Sets the description and/or the stage (NULL: unchanged); archive_others moves
+ * the model's other versions in that stage to "Archived". */
+int store_model_version_update(struct store *s, const char *name, int64_t version,
+                               const char *description, const char *stage, int archive_others,
+                               struct err *e);
+/* Deletes a version with its tags and aliases; ERR_INVALID when it is the champion. */
+int store_model_version_delete(struct store *s, const char *name, int64_t version, struct err *e);
+int store_model_version_tag(struct store *s, const char *name, int64_t version, const char *key,
+                            const char *value, struct err *e);
+/* Removes an alias (ERR_NOT_FOUND when unset; ERR_INVALID for "champion"). */
+int store_model_alias_delete(struct store *s, const char *name, const char *alias, struct err *e);
+
+/* Run artifacts: blobs keyed by (run_id, path); path is relative and
+ * normalised (the caller checks it). Put replaces. ERR_NOT_FOUND for an
+ * unknown run (field "run_id") or artifact (field "path"). */
+int store_artifact_put(struct store *s, const char *run_id, const char *path, const void *data,
+                       size_t len, struct err *e);
+/* The bytes (caller frees *data; never NULL, even when empty) and their sha256. */
+int store_artifact_get(struct store *s, const char *run_id, const char *path, void **data,
+                       size_t *len, char sha256_out[65], struct err *e);
+/* Every artifact of the run: [{"path","size","sha256"}] by path. */
+json_t *store_artifacts_list(struct store *s, const char *run_id, struct err *e);
+int store_artifact_delete(struct store *s, const char *run_id, const char *path, struct err *e);
+
 #endif

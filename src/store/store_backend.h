@@ -108,6 +108,32 @@ struct store_backend {
     int (*mlflow_tag_delete)(void *conn, const char *run_id, const char *key, struct err *e);
     json_t *(*mlflow_metric_history)(void *conn, const char *run_id, const char *key,
                                      struct err *e);
+    /* MLflow registry and run artifacts (issue 4); NULL: store.c answers
+     * ERR_INTERNAL. store.c checks names, versions and paths. */
+    int (*registered_model_create)(void *conn, const char *name, const char *description,
+                                   const struct store_kv *tags, size_t n_tags, struct err *e);
+    json_t *(*registered_models_list)(void *conn, const char *name, struct err *e);
+    int (*registered_model_update)(void *conn, const char *name, const char *new_name,
+                                   const char *description, struct err *e);
+    int (*registered_model_delete)(void *conn, const char *name, struct err *e);
+    int (*registered_model_tag)(void *conn, const char *name, const char *key, const char *value,
+                                struct err *e);
+    int (*model_version_create)(void *conn, const struct store_mlflow_version *v, int64_t *version,
+                                struct err *e);
+    json_t *(*model_versions_list)(void *conn, const char *name, int64_t version, struct err *e);
+    int (*model_version_update)(void *conn, const char *name, int64_t version,
+                                const char *description, const char *stage, int archive_others,
+                                struct err *e);
+    int (*model_version_delete)(void *conn, const char *name, int64_t version, struct err *e);
+    int (*model_version_tag)(void *conn, const char *name, int64_t version, const char *key,
+                             const char *value, struct err *e);
+    int (*model_alias_delete)(void *conn, const char *name, const char *alias, struct err *e);
+    int (*artifact_put)(void *conn, const char *run_id, const char *path, const void *data,
+                        size_t len, const char *sha256, struct err *e);
+    int (*artifact_get)(void *conn, const char *run_id, const char *path, void **data, size_t *len,
+                        char sha256_out[65], struct err *e);
+    json_t *(*artifacts_list)(void *conn, const char *run_id, struct err *e);
+    int (*artifact_delete)(void *conn, const char *run_id, const char *path, struct err *e);
 };
 
 extern const struct store_backend sqlite_store_backend;

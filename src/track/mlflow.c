@@ -8,12 +8,14 @@
 #include "base/timeutil.h"
 #include "track/filter.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #define MAX_KEY_LENGTH 250
 #define MAX_PARAM_VALUE_LENGTH 6000
@@ -1218,6 +1220,1133 @@ static json_t *metrics_get_history(struct call *c)
     return page_answer(all, "metrics", offset, limit);
 }
 
+/* ---- model registry ---- */
+
+#define SEARCH_MODELS_DEFAULT 100
+#define SEARCH_MODELS_MAX 50000
+#define SEARCH_VERSIONS_DEFAULT 10000
+#define SEARCH_VERSIONS_MAX 200000
+#define MAX_MODEL_NAME_LENGTH 256
+
+static const char *const stage_names[] = {"None", "Staging", "Production", "Archived"};
+
+/* A stage in any case ("production") as MLflow spells it, or NULL. */
+static const char *canonical_stage(const char *stage)
+{
+    for (size_t i = 0; stage && i < sizeof stage_names / sizeof stage_names[0]; i++)
+        if (strcasecmp(stage, stage_names[i]) == 0) return stage_names[i];
+    return NULL;
+}
+
+static const char *read_model_name(struct call *c, const char *field)
+{
+    const char *name = get_str(c, c->req, field, 1);
+    if (!name) return NULL;
+    if (!*name) return missing(c, field), NULL;
+    if (strlen(name) > MAX_MODEL_NAME_LENGTH)
+        return INVALID(c, "Registered model name '%.40s...' exceeds %d characters", name,
+                       MAX_MODEL_NAME_LENGTH),
+               NULL;
+    return name;
+}
+
+static int read_version(struct call *c, int64_t *version)
+{
+    json_t *v = json_object_get(c->req, "version");
+    if (!v || json_is_null(v)) return missing(c, "version");
+    int r = get_int(c, c->req, "version", version);
+    if (r < 0) return -1;
+    if (*version < 1)
+        return INVALID(c, "Model version must be a positive integer, got %lld",
+                       (long long)*version);
+    return 0;
+}
+
+static json_t *version_string(json_t *v)
+{
+    return json_sprintf("%lld", (long long)json_integer_value(v));
+}
+
+/* A store model version as MLflow shows it: the version as a string, status READY. */
+static json_t *model_version_json(json_t *x)
+{
+    json_t *out = json_object();
+    static const char *const keys[] = {"name",
+                                       "version",
+                                       "creation_timestamp",
+                                       "last_updated_timestamp",
+                                       "user_id",
+                                       "current_stage",
+                                       "description",
+                                       "source",
+                                       "run_id",
+                                       "run_link",
+                                       "tags",
+                                       "aliases"};
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+        json_t *v = json_object_get(x, keys[i]);
+        if (str_eq(keys[i], "version"))
+            json_object_set_new(out, "version", version_string(v));
+        else
+            json_object_set(out, keys[i], v);
+        if (str_eq(keys[i], "current_stage")) {
+            json_object_set_new(out, "status", json_string("READY"));
+            json_object_set_new(out, "status_message", json_string(""));
+        }
+    }
+    return out;
+}
+
+/* The latest version in each stage (all stages, or those in `stages`). */
+static json_t *latest_versions(json_t *versions, json_t *stages)
+{
+    json_t *out = json_array();
+    for (size_t s = 0; s < sizeof stage_names / sizeof stage_names[0]; s++) {
+        if (json_array_size(stages)) {
+            int wanted = 0;
+            size_t i;
+            json_t *x;
+            json_array_foreach(stages, i, x) wanted |=
+                canonical_stage(json_string_value(x)) == stage_names[s];
+            if (!wanted) continue;
+        }
+        json_t *best = NULL;
+        size_t i;
+        json_t *v;
+        json_array_foreach(versions, i, v)
+        {
+            if (!str_eq(json_string_value(json_object_get(v, "current_stage")), stage_names[s]))
+                continue;
+            if (!best || json_integer_value(json_object_get(v, "version")) >
+                             json_integer_value(json_object_get(best, "version")))
+                best = v;
+        }
+        if (best) json_array_append_new(out, model_version_json(best));
+    }
+    return out;
+}
+
+/* A store registered model as MLflow shows it, with its latest versions. */
+static json_t *registered_model_json(struct call *c, json_t *x)
+{
+    const char *name = json_string_value(json_object_get(x, "name"));
+    struct err e;
+    err_clear(&e);
+    json_t *versions = store_model_versions_list(c->s, name, &e);
+    if (!versions) return fail_store(c, &e, "INVALID_PARAMETER_VALUE"), NULL;
+    json_t *out = json_object();
+    json_object_set(out, "name", json_object_get(x, "name"));
+    json_object_set(out, "creation_timestamp", json_object_get(x, "creation_timestamp"));
+    json_object_set(out, "last_updated_timestamp", json_object_get(x, "last_updated_timestamp"));
+    const char *d = json_string_value(json_object_get(x, "description"));
+    json_object_set_new(out, "description", json_string(d ? d : ""));
+    json_object_set_new(out, "latest_versions", latest_versions(versions, NULL));
+    json_object_set(out, "tags", json_object_get(x, "tags"));
+    json_t *aliases = json_array();
+    size_t i;
+    json_t *a;
+    json_array_foreach(json_object_get(x, "aliases"), i, a) json_array_append_new(
+        aliases, json_pack("{s:O,s:o}", "alias", json_object_get(a, "alias"), "version",
+                           version_string(json_object_get(a, "version"))));
+    json_object_set_new(out, "aliases", aliases);
+    json_decref(versions);
+    return out;
+}
+
+static json_t *registered_model_answer(struct call *c, const char *name)
+{
+    struct err e;
+    err_clear(&e);
+    json_t *x = store_registered_model_get(c->s, name, &e);
+    if (!x) return fail_store(c, &e, "INVALID_PARAMETER_VALUE"), NULL;
+    json_t *rm = registered_model_json(c, x);
+    json_decref(x);
+    return rm ? json_pack("{s:o}", "registered_model", rm) : NULL;
+}
+
+static json_t *model_version_answer(struct call *c, const char *name, int64_t version)
+{
+    struct err e;
+    err_clear(&e);
+    json_t *x = store_model_version_get(c->s, name, version, &e);
+    if (!x) return fail_store(c, &e, "INVALID_PARAMETER_VALUE"), NULL;
+    json_t *out = json_pack("{s:o}", "model_version", model_version_json(x));
+    json_decref(x);
+    return out;
+}
+
+/* Reads tags[] into a new array of store_kv (pointers into the request). */
+static struct store_kv *read_tags(struct call *c, json_t **list)
+{
+    *list = get_list(c, c->req, "tags");
+    if (!*list) return NULL;
+    struct store_kv *tags = xcalloc(json_array_size(*list) + 1, sizeof *tags);
+    if (read_kvs(c, *list, "tag", MAX_TAG_VALUE_LENGTH, tags)) {
+        free(tags);
+        json_decref(*list);
+        *list = NULL;
+        return NULL;
+    }
+    return tags;
+}
+
+static json_t *registered_models_create(struct call *c)
+{
+    const char *name = read_model_name(c, "name");
+    const char *description = name ? get_str(c, c->req, "description", 0) : NULL;
+    if (!name || c->error) return NULL;
+    json_t *list;
+    struct store_kv *tags = read_tags(c, &list);
+    if (!tags) return NULL;
+    struct err e;
+    err_clear(&e);
+    json_t *out = NULL;
+    if (store_registered_model_create(c->s, name, description, tags, json_array_size(list), &e))
+        fail_store(c, &e, "RESOURCE_ALREADY_EXISTS");
+    else
+        out = registered_model_answer(c, name);
+    free(tags);
+    json_decref(list);
+    return out;
+}
+
+static json_t *registered_models_get(struct call *c)
+{
+    const char *name = read_model_name(c, "name");
+    return name ? registered_model_answer(c, name) : NULL;
+}
+
+static json_t *registered_models_rename(struct call *c)
+{
+    const char *name = read_model_name(c, "name");
+    const char *new_name = name ? read_model_name(c, "new_name") : NULL;
+    if (!new_name) return NULL;
+    struct err e;
+    err_clear(&e);
+    if (store_registered_model_update(c->s, name, new_name, NULL, &e))
+        return fail_store(c, &e, "RESOURCE_ALREADY_EXISTS"), NULL;
+    return registered_model_answer(c, new_name);
+}
+
+static json_t *registered_models_update(struct call *c)
+{
+    const char *name = read_model_name(c, "name");
+    const char *description = name ? get_str(c, c->req, "description", 0) : NULL;
+    if (!name || c->error) return NULL;
+    struct err e;
+    err_clear(&e);
+    if (store_registered_model_update(c->s, name, NULL, description ? description : "", &e))
+        return fail_store(c, &e, "INVALID_PARAMETER_VALUE"), NULL;
+    return registered_model_answer(c, name);
+}
+
+static json_t *registered_models_delete(struct call *c)
+{
+    const char *name = read_model_name(c, "name");
+    if (!name) return NULL;
+    struct err e;
+    err_clear(&e);
+    if (store_registered_model_delete(c->s, name, &e))
+        return fail_store(c, &e, "INVALID_PARAMETER_VALUE"), NULL;
+    return json_object();
+}
+
+static json_t *registered_models_tag(struct call *c, int set)
+{
+    const char *name = read_model_name(c, "name");
+    const char *key = name ? get_str(c, c->req, "key", 1) : NULL;
+    const char *value = key && set ? get_str(c, c->req, "value", 0) : NULL;
+    if (!key || c->error || check_key(c, "tag", key) ||
+        check_value(c, "tag", key, value, MAX_TAG_VALUE_LENGTH))
+        return NULL;
+    struct err e;
+    err_clear(&e);
+    if (store_registered_model_tag(c->s, name, key, set ? (value ? value : "") : NULL, &e))
+        return fail_store(c, &e, "INVALID_PARAMETER_VALUE"), NULL;
+    return json_object();
+}
+
+static json_t *registered_models_set_tag(struct call *c)
+{
+    return registered_models_tag(c, 1);
+}
+
+static json_t *registered_models_delete_tag(struct call *c)
+{
+    return registered_models_tag(c, 0);
+}
+
+static json_t *registered_models_get_latest(struct call *c)
+{
+    const char *name = read_model_name(c, "name");
+    json_t *stages = name ? get_list(c, c->req, "stages") : NULL;
+    if (!stages) return NULL;
+    size_t i;
+    json_t *x;
+    json_array_foreach(stages, i, x) if (!canonical_stage(json_string_value(x)))
+    {
+        json_decref(stages);
+        return INVALID(c,
+                       "Invalid Model Version stage: %.40s. Value must be one of None, "
+                       "Staging, Production, Archived.",
+                       json_string_value(x) ? json_string_value(x) : "?"),
+               NULL;
+    }
+    struct err e;
+    err_clear(&e);
+    json_t *rm = store_registered_model_get(c->s, name, &e);
+    json_t *versions = rm ? store_model_versions_list(c->s, name, &e) : NULL;
+    json_decref(rm);
+    json_t *out = NULL;
+    if (!versions)
+        fail_store(c, &e, "INVALID_PARAMETER_VALUE");
+    else
+        out = json_pack("{s:o}", "model_versions", latest_versions(versions, stages));
+    json_decref(versions);
+    json_decref(stages);
+    return out;
+}
+
+/* MLflow reserves "latest" and version-like names ("v3"). */
+static int check_alias(struct call *c, const char *alias)
+{
+    if (!alias) return -1;
+    if (!*alias) return missing(c, "alias");
+    size_t n = strlen(alias);
+    int version_like =
+        (alias[0] == 'v' || alias[0] == 'V') && n > 1 && strspn(alias + 1, "0123456789") == n - 1;
+    if (strcasecmp(alias, "latest") == 0 || version_like)
+        return INVALID(c,
+                       "'%.64s' alias name (case insensitive) is reserved and cannot be used as "
+                       "an alias",
+                       alias);
+    if (n > MAX_KEY_LENGTH || strchr(alias, '/') || strchr(alias, '\\'))
+        return INVALID(c, "Invalid alias name '%.64s'", alias);
+    return 0;
+}
+
+static json_t *registered_models_set_alias(struct call *c)
+{
+    const char *name = read_model_name(c, "name");
+    const char *alias = name ? get_str(c, c->req, "alias", 1) : NULL;
+    int64_t version;
+    if (check_alias(c, alias) || read_version(c, &version)) return NULL;
+    struct err e;
+    err_clear(&e);
+    json_t *mv = store_model_version_get(c->s, name, version, &e);
+    if (!mv) return fail_store(c, &e, "INVALID_PARAMETER_VALUE"), NULL;
+    int is_mlflow_only = str_eq(json_string_value(json_object_get(mv, "kind")), "mlflow");
+    json_decref(mv);
+    const char *reason = "mlflow: set_registered_model_alias";
+    int r;
+    if (str_eq(alias, "champion")) {
+        /* The champion is what `boucle serve` loads: only a version boucle
+         * trained has a model it can serve. Moving it keeps `previous` (the
+         * rollback target) as a promotion does. */
+        if (is_mlflow_only)
+            return INVALID(c,
+                           "Version %lld of '%.100s' was registered through MLflow and has no "
+                           "boucle model to serve; the champion alias must point at a version "
+                           "boucle trained",
+                           (long long)version, name),
+                   NULL;
+        int64_t current = 0;
+        int has = store_alias_get(c->s, name, "champion", &current, &e);
+        if (has < 0) return fail_store(c, &e, "INVALID_PARAMETER_VALUE"), NULL;
+        r = has && current == version ? 0 : store_alias_deploy(c->s, name, version, reason, &e);
+    } else {
+        r = store_alias_set_reason(c->s, name, alias, version, reason, &e);
+    }
+    if (r) return fail_store(c, &e, "INVALID_PARAMETER_VALUE"), NULL;
+    return json_object();
+}
+
+static json_t *registered_models_delete_alias(struct call *c)
+{
+    const char *name = read_model_name(c, "name");
+    const char *alias = name ? get_str(c, c->req, "alias", 1) : NULL;
+    if (!alias) return NULL;
+    struct err e;
+    err_clear(&e);
+    if (store_model_alias_delete(c->s, name, alias, &e))
+        return fail_store(c, &e, "INVALID_PARAMETER_VALUE"), NULL;
+    return json_object();
+}
+
+static json_t *registered_models_get_alias(struct call *c)
+{
+    const char *name = read_model_name(c, "name");
+    const char *alias = name ? get_str(c, c->req, "alias", 1) : NULL;
+    if (!alias) return NULL;
+    if (!*alias) return missing(c, "alias"), NULL;
+    struct err e;
+    err_clear(&e);
+    int64_t version = 0;
+    int has = store_alias_get(c->s, name, alias, &version, &e);
+    if (has < 0) return fail_store(c, &e, "INVALID_PARAMETER_VALUE"), NULL;
+    if (!has)
+        return fail(c, 404, "RESOURCE_DOES_NOT_EXIST",
+                    "Registered model alias %.100s not found for model %.200s.", alias, name),
+               NULL;
+    return model_version_answer(c, name, version);
+}
+
+static json_t *model_versions_create(struct call *c)
+{
+    const char *name = read_model_name(c, "name");
+    struct store_mlflow_version v = {.name = name};
+    if (!name) return NULL;
+    v.source = get_str(c, c->req, "source", 1);
+    v.run_id = get_str(c, c->req, "run_id", 0);
+    v.run_link = get_str(c, c->req, "run_link", 0);
+    v.description = get_str(c, c->req, "description", 0);
+    if (c->error) return NULL;
+    json_t *list;
+    struct store_kv *tags = read_tags(c, &list);
+    if (!tags) return NULL;
+    v.tags = tags;
+    v.n_tags = json_array_size(list);
+    struct err e;
+    err_clear(&e);
+    int64_t version = 0;
+    json_t *out = NULL;
+    if (store_model_version_create(c->s, &v, &version, &e))
+        fail_store(c, &e, "RESOURCE_ALREADY_EXISTS");
+    else
+        out = model_version_answer(c, name, version);
+    free(tags);
+    json_decref(list);
+    return out;
+}
+
+static json_t *model_versions_get(struct call *c)
+{
+    const char *name = read_model_name(c, "name");
+    int64_t version;
+    if (!name || read_version(c, &version)) return NULL;
+    return model_version_answer(c, name, version);
+}
+
+static json_t *model_versions_update(struct call *c)
+{
+    const char *name = read_model_name(c, "name");
+    int64_t version;
+    if (!name || read_version(c, &version)) return NULL;
+    const char *description = get_str(c, c->req, "description", 0);
+    if (c->error) return NULL;
+    struct err e;
+    err_clear(&e);
+    if (store_model_version_update(c->s, name, version, description ? description : "", NULL, 0,
+                                   &e))
+        return fail_store(c, &e, "INVALID_PARAMETER_VALUE"), NULL;
+    return model_version_answer(c, name, version);
+}
+
+static json_t *model_versions_delete(struct call *c)
+{
+    const char *name = read_model_name(c, "name");
+    int64_t version;
+    if (!name || read_version(c, &version)) return NULL;
+    struct err e;
+    err_clear(&e);
+    if (store_model_version_delete(c->s, name, version, &e))
+        return fail_store(c, &e, "INVALID_PARAMETER_VALUE"), NULL;
+    return json_object();
+}
+
+static int get_bool(struct call *c, const char *name, int *out)
+{
+    json_t *v = json_object_get(c->req, name);
+    *out = 0;
+    if (!v || json_is_null(v)) return 0;
+    if (json_is_boolean(v)) {
+        *out = json_is_true(v);
+        return 0;
+    }
+    const char *t = json_string_value(v);
+    if (t && (strcasecmp(t, "true") == 0 || strcasecmp(t, "false") == 0)) {
+        *out = strcasecmp(t, "true") == 0;
+        return 0;
+    }
+    return INVALID(c, "Invalid value for parameter '%s': expected a boolean", name);
+}
+
+static json_t *model_versions_transition_stage(struct call *c)
+{
+    const char *name = read_model_name(c, "name");
+    int64_t version;
+    if (!name || read_version(c, &version)) return NULL;
+    const char *raw = get_str(c, c->req, "stage", 1);
+    int archive = 0;
+    if (!raw || get_bool(c, "archive_existing_versions", &archive)) return NULL;
+    const char *stage = canonical_stage(raw);
+    if (!stage)
+        return INVALID(c,
+                       "Invalid Model Version stage: %.40s. Value must be one of None, Staging, "
+                       "Production, Archived.",
+                       raw),
+               NULL;
+    struct err e;
+    err_clear(&e);
+    if (store_model_version_update(c->s, name, version, NULL, stage, archive, &e))
+        return fail_store(c, &e, "INVALID_PARAMETER_VALUE"), NULL;
+    return model_version_answer(c, name, version);
+}
+
+static json_t *model_versions_download_uri(struct call *c)
+{
+    const char *name = read_model_name(c, "name");
+    int64_t version;
+    if (!name || read_version(c, &version)) return NULL;
+    struct err e;
+    err_clear(&e);
+    json_t *x = store_model_version_get(c->s, name, version, &e);
+    if (!x) return fail_store(c, &e, "INVALID_PARAMETER_VALUE"), NULL;
+    json_t *out = json_pack("{s:O}", "artifact_uri", json_object_get(x, "source"));
+    json_decref(x);
+    return out;
+}
+
+static json_t *model_versions_tag(struct call *c, int set)
+{
+    const char *name = read_model_name(c, "name");
+    int64_t version;
+    if (!name || read_version(c, &version)) return NULL;
+    const char *key = get_str(c, c->req, "key", 1);
+    const char *value = key && set ? get_str(c, c->req, "value", 0) : NULL;
+    if (!key || c->error || check_key(c, "tag", key) ||
+        check_value(c, "tag", key, value, MAX_TAG_VALUE_LENGTH))
+        return NULL;
+    struct err e;
+    err_clear(&e);
+    if (store_model_version_tag(c->s, name, version, key, set ? (value ? value : "") : NULL, &e))
+        return fail_store(c, &e, "INVALID_PARAMETER_VALUE"), NULL;
+    return json_object();
+}
+
+static json_t *model_versions_set_tag(struct call *c)
+{
+    return model_versions_tag(c, 1);
+}
+
+static json_t *model_versions_delete_tag(struct call *c)
+{
+    return model_versions_tag(c, 0);
+}
+
+/* ---- registry search: a small filter (`field op 'value'` joined by AND)
+ * and order_by over the store's objects ---- */
+
+enum reg_op { REG_EQ, REG_NE, REG_LIKE, REG_ILIKE, REG_IN };
+
+struct reg_clause {
+    char *field; /* "name", "run_id", "source", "version_number", "tags.<key>" */
+    enum reg_op op;
+    json_t *values; /* strings */
+};
+
+#define REG_MAX_CLAUSES 16
+
+static void reg_clauses_free(struct reg_clause *cl, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(cl[i].field);
+        json_decref(cl[i].values);
+    }
+}
+
+static const char *skip_ws(const char *p)
+{
+    while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
+        p++;
+    return p;
+}
+
+/* A quoted string literal at p: the value, and p past it; NULL when not one. */
+static char *reg_literal(const char **pp)
+{
+    const char *p = *pp;
+    char q = *p;
+    if (q != '\'' && q != '"') {
+        size_t n = strspn(p, "0123456789");
+        if (!n) return NULL;
+        *pp = p + n;
+        return xstrndup(p, n);
+    }
+    const char *end = strchr(p + 1, q);
+    if (!end) return NULL;
+    *pp = end + 1;
+    return xstrndup(p + 1, (size_t)(end - p - 1));
+}
+
+static int reg_keyword(const char **pp, const char *word)
+{
+    size_t n = strlen(word);
+    if (strncasecmp(*pp, word, n) != 0) return 0;
+    char next = (*pp)[n];
+    if (isalnum((unsigned char)next) || next == '_') return 0;
+    *pp += n;
+    return 1;
+}
+
+static int reg_filter_parse(struct call *c, const char *text, const char *const *fields,
+                            struct reg_clause *cl, size_t *n)
+{
+    *n = 0;
+    if (!text) return 0;
+    const char *p = skip_ws(text);
+    while (*p) {
+        if (*n == REG_MAX_CLAUSES)
+            return INVALID(c, "Invalid filter '%.200s': at most %d conditions", text,
+                           REG_MAX_CLAUSES);
+        size_t at = (size_t)(p - text);
+        /* the field: name, attributes.name, tags.key, tags.`key` */
+        const char *start = p;
+        if (str_starts_with(p, "attributes."))
+            p += 11, start = p;
+        else if (str_starts_with(p, "attribute."))
+            p += 10, start = p;
+        char *field = NULL;
+        if (str_starts_with(p, "tags.") || str_starts_with(p, "tag.")) {
+            p = strchr(p, '.') + 1;
+            char *key = NULL;
+            if (*p == '`' || *p == '"') {
+                const char *end = strchr(p + 1, *p);
+                if (end) {
+                    key = xstrndup(p + 1, (size_t)(end - p - 1));
+                    p = end + 1;
+                }
+            } else {
+                size_t k = strcspn(p, " \t=!<>");
+                if (k) key = xstrndup(p, k);
+                p += k;
+            }
+            if (!key)
+                return INVALID(c, "Invalid filter '%.200s': at character %zu: expected a tag key",
+                               text, at + 1);
+            field = xcalloc(strlen(key) + 6, 1);
+            sprintf(field, "tags.%s", key);
+            free(key);
+        } else {
+            size_t k = strspn(p, "abcdefghijklmnopqrstuvwxyz_ABCDEFGHIJKLMNOPQRSTUVWXYZ");
+            field = xstrndup(p, k);
+            p += k;
+            int known = 0;
+            for (size_t i = 0; fields[i]; i++)
+                known |= str_eq(field, fields[i]);
+            if (!known) {
+                int r = INVALID(c,
+                                "Invalid filter '%.200s': at character %zu: invalid attribute "
+                                "'%.64s'",
+                                text, (size_t)(start - text) + 1, field);
+                free(field);
+                return r;
+            }
+        }
+        cl[*n].field = field;
+        cl[*n].values = json_array();
+        (*n)++;
+        struct reg_clause *x = &cl[*n - 1];
+        p = skip_ws(p);
+        size_t op_at = (size_t)(p - text);
+        if (str_starts_with(p, "!="))
+            x->op = REG_NE, p += 2;
+        else if (*p == '=')
+            x->op = REG_EQ, p += 1;
+        else if (reg_keyword(&p, "ILIKE"))
+            x->op = REG_ILIKE;
+        else if (reg_keyword(&p, "LIKE"))
+            x->op = REG_LIKE;
+        else if (reg_keyword(&p, "IN"))
+            x->op = REG_IN;
+        else
+            return INVALID(c,
+                           "Invalid filter '%.200s': at character %zu: expected a comparator "
+                           "(=, !=, LIKE, ILIKE, IN)",
+                           text, op_at + 1);
+        p = skip_ws(p);
+        size_t lit_at = (size_t)(p - text);
+        if (x->op == REG_IN) {
+            if (*p != '(')
+                return INVALID(c, "Invalid filter '%.200s': at character %zu: expected '('", text,
+                               lit_at + 1);
+            p = skip_ws(p + 1);
+            for (;;) {
+                char *lit = reg_literal(&p);
+                if (!lit)
+                    return INVALID(c,
+                                   "Invalid filter '%.200s': at character %zu: expected a quoted "
+                                   "string",
+                                   text, (size_t)(p - text) + 1);
+                json_array_append_new(x->values, json_string(lit));
+                free(lit);
+                p = skip_ws(p);
+                if (*p == ',') {
+                    p = skip_ws(p + 1);
+                    continue;
+                }
+                if (*p == ')') {
+                    p++;
+                    break;
+                }
+                return INVALID(c, "Invalid filter '%.200s': at character %zu: expected ',' or ')'",
+                               text, (size_t)(p - text) + 1);
+            }
+        } else {
+            char *lit = reg_literal(&p);
+            if (!lit)
+                return INVALID(
+                    c, "Invalid filter '%.200s': at character %zu: expected a quoted string", text,
+                    lit_at + 1);
+            json_t *v = json_string(lit);
+            free(lit);
+            if (!v) return INVALID(c, "Invalid filter '%.200s': not UTF-8", text);
+            json_array_append_new(x->values, v);
+        }
+        p = skip_ws(p);
+        if (!*p) break;
+        size_t and_at = (size_t)(p - text);
+        if (!reg_keyword(&p, "AND"))
+            return INVALID(c, "Invalid filter '%.200s': at character %zu: expected AND", text,
+                           and_at + 1);
+        p = skip_ws(p);
+        if (!*p)
+            return INVALID(c,
+                           "Invalid filter '%.200s': at character %zu: a condition must "
+                           "follow AND",
+                           text, (size_t)(p - text) + 1);
+    }
+    return 0;
+}
+
+/* The value of a field of a store object as text (NULL: absent). */
+static const char *reg_value(json_t *x, const char *field, char *num, size_t size)
+{
+    if (str_starts_with(field, "tags.")) {
+        size_t i;
+        json_t *t;
+        json_array_foreach(
+            json_object_get(x, "tags"), i,
+            t) if (str_eq(json_string_value(json_object_get(t, "key")),
+                          field + 5)) return json_string_value(json_object_get(t, "value"));
+        return NULL;
+    }
+    const char *key = str_eq(field, "version_number") ? "version" : field;
+    json_t *v = json_object_get(x, key);
+    if (json_is_integer(v)) {
+        snprintf(num, size, "%lld", (long long)json_integer_value(v));
+        return num;
+    }
+    return json_string_value(v);
+}
+
+static int reg_match(const struct reg_clause *cl, size_t n, json_t *x)
+{
+    for (size_t i = 0; i < n; i++) {
+        char num[32];
+        const char *v = reg_value(x, cl[i].field, num, sizeof num);
+        const char *lit = json_string_value(json_array_get(cl[i].values, 0));
+        int m;
+        switch (cl[i].op) {
+        case REG_EQ:
+            m = v && str_eq(v, lit);
+            break;
+        case REG_NE:
+            m = v && !str_eq(v, lit);
+            break;
+        case REG_LIKE:
+        case REG_ILIKE:
+            m = v && filter_like(v, lit, cl[i].op == REG_ILIKE);
+            break;
+        default: {
+            m = 0;
+            size_t j;
+            json_t *o;
+            json_array_foreach(cl[i].values, j, o) m |= v && str_eq(v, json_string_value(o));
+        }
+        }
+        if (!m) return 0;
+    }
+    return 1;
+}
+
+struct reg_order {
+    char field[64];
+    int desc;
+};
+static _Thread_local const struct reg_order *tl_reg_orders;
+static _Thread_local size_t tl_reg_n_orders;
+
+static int reg_compare(const void *pa, const void *pb)
+{
+    json_t *a = *(json_t *const *)pa, *b = *(json_t *const *)pb;
+    for (size_t i = 0; i < tl_reg_n_orders; i++) {
+        const char *f = tl_reg_orders[i].field;
+        const char *key = str_eq(f, "version_number") ? "version" : f;
+        json_t *x = json_object_get(a, key), *y = json_object_get(b, key);
+        int r;
+        if (json_is_integer(x) || json_is_integer(y)) {
+            int64_t u = json_integer_value(x), v = json_integer_value(y);
+            r = (u > v) - (u < v);
+        } else {
+            const char *u = json_string_value(x), *v = json_string_value(y);
+            r = strcmp(u ? u : "", v ? v : "");
+        }
+        if (r) return tl_reg_orders[i].desc ? -r : r;
+    }
+    return 0;
+}
+
+/* order_by[] into orders (fields from `fields`; "timestamp" means
+ * last_updated_timestamp). */
+static int reg_order_parse(struct call *c, const char *const *fields, struct reg_order *orders,
+                           size_t max, size_t *n)
+{
+    json_t *list = get_list(c, c->req, "order_by");
+    if (!list) return -1;
+    *n = 0;
+    size_t i;
+    json_t *o;
+    json_array_foreach(list, i, o)
+    {
+        const char *t = json_string_value(o);
+        char field[64] = "", dir[16] = "", extra[8] = "";
+        if (!t || sscanf(t, "%63s %15s %7s", field, dir, extra) < 1 || *extra || *n == max) {
+            json_decref(list);
+            return INVALID(c, "Invalid order_by clause '%.100s'", t ? t : "?");
+        }
+        const char *f = field;
+        if (str_starts_with(f, "attributes.")) f += 11;
+        if (str_eq(f, "timestamp")) f = "last_updated_timestamp";
+        int known = 0;
+        for (size_t k = 0; fields[k]; k++)
+            known |= str_eq(f, fields[k]);
+        if (!known || (*dir && strcasecmp(dir, "ASC") != 0 && strcasecmp(dir, "DESC") != 0)) {
+            json_decref(list);
+            return INVALID(c, "Invalid order_by clause '%.100s'", t);
+        }
+        snprintf(orders[*n].field, sizeof orders[*n].field, "%s", f);
+        orders[(*n)++].desc = strcasecmp(dir, "DESC") == 0;
+    }
+    json_decref(list);
+    return 0;
+}
+
+/* Filters, orders and pages a list of store objects; shape() makes each
+ * answer item (NULL with c->error set stops). Steals `all`. */
+static json_t *reg_search(struct call *c, json_t *all, const char *key, const char *const *fields,
+                          const char *const *order_fields, const struct reg_order *dflt,
+                          size_t n_dflt, int64_t page_default, int64_t page_max,
+                          json_t *(*shape)(struct call *c, json_t *x))
+{
+    size_t offset, limit, n_clauses = 0, n_orders = 0;
+    struct reg_clause clauses[REG_MAX_CLAUSES];
+    struct reg_order orders[8];
+    json_t *out = NULL;
+    if (read_page(c, page_default, page_max, &offset, &limit)) goto done;
+    const char *filter = get_str(c, c->req, "filter", 0);
+    if (c->error || reg_filter_parse(c, filter, fields, clauses, &n_clauses) ||
+        reg_order_parse(c, order_fields, orders, 8, &n_orders))
+        goto done;
+    for (size_t i = 0; i < n_dflt && n_orders < 8; i++)
+        orders[n_orders++] = dflt[i];
+    size_t n = json_array_size(all), kept = 0;
+    json_t **items = xcalloc(n + 1, sizeof *items);
+    for (size_t i = 0; i < n; i++)
+        if (reg_match(clauses, n_clauses, json_array_get(all, i)))
+            items[kept++] = json_array_get(all, i);
+    tl_reg_orders = orders;
+    tl_reg_n_orders = n_orders;
+    qsort(items, kept, sizeof *items, reg_compare);
+    json_t *page = json_array();
+    for (size_t i = offset; i < kept && i < offset + limit; i++) {
+        json_t *item = shape(c, items[i]);
+        if (!item) break;
+        json_array_append_new(page, item);
+    }
+    free(items);
+    if (c->error) {
+        json_decref(page);
+        goto done;
+    }
+    out = json_object();
+    json_object_set_new(out, key, page);
+    if (offset + limit < kept) {
+        char *token = mlflow_page_token(offset + limit);
+        json_object_set_new(out, "next_page_token", json_string(token));
+        free(token);
+    }
+done:
+    reg_clauses_free(clauses, n_clauses);
+    json_decref(all);
+    return out;
+}
+
+static json_t *shape_model(struct call *c, json_t *x)
+{
+    return registered_model_json(c, x);
+}
+
+static json_t *shape_version(struct call *c, json_t *x)
+{
+    (void)c;
+    return model_version_json(x);
+}
+
+static json_t *registered_models_search(struct call *c)
+{
+    static const char *const fields[] = {"name", NULL};
+    static const char *const order_fields[] = {"name", "creation_timestamp",
+                                               "last_updated_timestamp", NULL};
+    static const struct reg_order dflt[] = {{"name", 0}};
+    struct err e;
+    err_clear(&e);
+    json_t *all = store_registered_models_list(c->s, NULL, &e);
+    if (!all) return fail_store(c, &e, "INVALID_PARAMETER_VALUE"), NULL;
+    return reg_search(c, all, "registered_models", fields, order_fields, dflt, 1,
+                      SEARCH_MODELS_DEFAULT, SEARCH_MODELS_MAX, shape_model);
+}
+
+static json_t *model_versions_search(struct call *c)
+{
+    static const char *const fields[] = {"name", "run_id", "source", "version_number", NULL};
+    static const char *const order_fields[] = {"name", "version_number", "creation_timestamp",
+                                               "last_updated_timestamp", NULL};
+    static const struct reg_order dflt[] = {{"name", 0}, {"version_number", 1}};
+    struct err e;
+    err_clear(&e);
+    json_t *all = store_model_versions_list(c->s, NULL, &e);
+    if (!all) return fail_store(c, &e, "INVALID_PARAMETER_VALUE"), NULL;
+    return reg_search(c, all, "model_versions", fields, order_fields, dflt, 2,
+                      SEARCH_VERSIONS_DEFAULT, SEARCH_VERSIONS_MAX, shape_version);
+}
+
+/* ---- artifacts ---- */
+
+char *mlflow_artifact_path(const char *raw, size_t len, int allow_empty, const char **why)
+{
+    *why = NULL;
+    if (!raw) raw = "";
+    if (memchr(raw, '\0', len) || strlen(raw) != len) return *why = "contains a NUL byte", NULL;
+    if (raw[0] == '/') return *why = "is absolute", NULL;
+    if (strchr(raw, '\\')) return *why = "contains a backslash", NULL;
+    if (strstr(raw, "//")) return *why = "contains an empty segment ('//')", NULL;
+    if (len >= 2 && raw[1] == ':' && isalpha((unsigned char)raw[0]))
+        return *why = "names a drive", NULL;
+    for (const char *p = raw; *p; p++) {
+        if ((unsigned char)*p < 0x20 || *p == 0x7f)
+            return *why = "contains a control character", NULL;
+        /* still percent-encoded after the server decoded it once: a double
+         * encoding, the classic way past a traversal check */
+        if (*p == '%' && isxdigit((unsigned char)p[1]) && isxdigit((unsigned char)p[2]))
+            return *why = "contains percent-encoding", NULL;
+    }
+    struct buf out;
+    buf_init(&out);
+    const char *p = raw;
+    while (*p) {
+        size_t n = strcspn(p, "/");
+        if (n == 2 && p[0] == '.' && p[1] == '.') {
+            buf_free(&out);
+            return *why = "escapes the artifact root ('..')", NULL;
+        }
+        if (n && !(n == 1 && p[0] == '.')) {
+            if (out.len) buf_append_char(&out, '/');
+            buf_append(&out, p, n);
+        }
+        p += n;
+        if (*p == '/') p++;
+    }
+    if (!out.len && !allow_empty) {
+        buf_free(&out);
+        return *why = "is empty", NULL;
+    }
+    buf_append_char(&out, '\0');
+    return buf_detach(&out);
+}
+
+/* The entries directly under `dir` ("" for the root) among the run's
+ * artifacts: files with their size, sub-directories once. `full`: paths
+ * relative to the run's root (artifacts/list), else to `dir` (the proxy). */
+static json_t *artifact_entries(json_t *all, const char *dir, int full)
+{
+    json_t *files = json_array();
+    size_t dlen = strlen(dir);
+    const char *last_dir = NULL;
+    size_t last_len = 0;
+    size_t i;
+    json_t *a;
+    json_array_foreach(all, i, a)
+    {
+        const char *p = json_string_value(json_object_get(a, "path"));
+        if (!p) continue;
+        if (dlen) {
+            if (strncmp(p, dir, dlen) != 0 || p[dlen] != '/') continue;
+            p += dlen + 1;
+        }
+        size_t n = strcspn(p, "/");
+        int is_dir = p[n] == '/';
+        if (is_dir && last_dir && last_len == n && strncmp(last_dir, p, n) == 0) continue;
+        char *name = xstrndup(p, n);
+        json_t *path = full && dlen ? json_sprintf("%s/%s", dir, name) : json_string(name);
+        free(name);
+        json_t *entry = json_pack("{s:o,s:b}", "path", path, "is_dir", is_dir);
+        if (!is_dir) json_object_set(entry, "file_size", json_object_get(a, "size"));
+        json_array_append_new(files, entry);
+        if (is_dir) {
+            last_dir = p;
+            last_len = n;
+        }
+    }
+    return files;
+}
+
+/* The run of an artifact request, checked against the experiment id in the
+ * URL (a boucle run, without one, is accepted under any). */
+static int artifact_run(struct call *c, const char *exp, const char *run_id)
+{
+    struct err e;
+    err_clear(&e);
+    json_t *run = store_mlflow_run_get(c->s, run_id, &e);
+    if (!run) return fail_store(c, &e, "INVALID_PARAMETER_VALUE");
+    json_t *id = json_object_get(run, "experiment_id");
+    int ok = !json_is_integer(id);
+    if (!ok) {
+        char text[32];
+        snprintf(text, sizeof text, "%lld", (long long)json_integer_value(id));
+        ok = str_eq(text, exp);
+    }
+    json_decref(run);
+    if (!ok)
+        return fail(c, 404, "RESOURCE_DOES_NOT_EXIST", "Run '%.64s' is not in experiment '%.64s'",
+                    run_id, exp);
+    return 0;
+}
+
+/* "<exp>/<run>/artifacts[/<path>]" (normalised) into its parts; *path
+ * points into `norm`. */
+static int artifact_split(struct call *c, char *norm, const char **exp, const char **run,
+                          const char **path)
+{
+    char *a = strchr(norm, '/');
+    char *b = a ? strchr(a + 1, '/') : NULL;
+    if (!a || !b || strncmp(b + 1, "artifacts", 9) != 0 || (b[10] && b[10] != '/'))
+        return fail(c, 404, "RESOURCE_DOES_NOT_EXIST",
+                    "No artifact root at '%.200s': expected <experiment_id>/<run_id>/artifacts",
+                    norm);
+    *a = *b = '\0';
+    *exp = norm;
+    *run = a + 1;
+    *path = b[10] ? b + 11 : "";
+    return 0;
+}
+
+json_t *mlflow_artifacts_call(struct store *s, const char *method, const char *rest,
+                              size_t rest_len, const char *query_path, size_t query_len,
+                              const void *body, size_t body_len, void **data, size_t *data_len,
+                              unsigned int *status)
+{
+    struct call c = {.s = s, .status = 200};
+    *data = NULL;
+    *data_len = 0;
+    int listing = rest_len == 0;
+    const char *raw = listing ? query_path : rest;
+    size_t raw_len = listing ? query_len : rest_len;
+    if (!listing && !str_eq(method, "GET") && !str_eq(method, "PUT") && !str_eq(method, "DELETE"))
+        return mlflow_error(status, 405, "BAD_REQUEST",
+                            "Method %.16s is not allowed here; use GET, PUT or DELETE", method);
+    if (listing && !str_eq(method, "GET"))
+        return mlflow_error(status, 405, "BAD_REQUEST", "Method %.16s is not allowed; use GET",
+                            method);
+    const char *why;
+    char *norm = mlflow_artifact_path(raw, raw ? raw_len : 0, listing, &why);
+    if (norm && !listing && raw_len && raw[raw_len - 1] == '/') {
+        free(norm);
+        norm = NULL;
+        why = "names a directory (ends with '/'), not a file";
+    }
+    if (!norm)
+        return mlflow_error(status, 400, "INVALID_PARAMETER_VALUE", "Invalid artifact path: %s",
+                            why);
+    json_t *out = NULL;
+    const char *exp = NULL, *run = NULL, *path = NULL;
+    struct err e;
+    err_clear(&e);
+    if (listing && (!*norm || !strchr(norm, '/') || !strchr(strchr(norm, '/') + 1, '/'))) {
+        /* above a run's artifact root: nothing to list here */
+        out = json_pack("{s:[]}", "files");
+        goto done;
+    }
+    if (artifact_split(&c, norm, &exp, &run, &path) || artifact_run(&c, exp, run)) goto done;
+    if (listing) {
+        json_t *all = store_artifacts_list(s, run, &e);
+        if (!all) {
+            fail_store(&c, &e, "INVALID_PARAMETER_VALUE");
+            goto done;
+        }
+        out = json_pack("{s:o}", "files", artifact_entries(all, path, 0));
+        json_decref(all);
+        goto done;
+    }
+    if (!*path) {
+        INVALID(&c, "Invalid artifact path: names the artifact root, not a file");
+        goto done;
+    }
+    if (str_eq(method, "PUT")) {
+        if (store_artifact_put(s, run, path, body, body_len, &e))
+            fail_store(&c, &e, "INVALID_PARAMETER_VALUE");
+        else
+            out = json_object();
+    } else if (str_eq(method, "DELETE")) {
+        if (store_artifact_delete(s, run, path, &e))
+            fail_store(&c, &e, "INVALID_PARAMETER_VALUE");
+        else
+            out = json_object();
+    } else if (store_artifact_get(s, run, path, data, data_len, NULL, &e)) {
+        fail_store(&c, &e, "INVALID_PARAMETER_VALUE");
+    } else {
+        *status = 200;
+    }
+done:
+    free(norm);
+    if (c.error) {
+        json_decref(out);
+        free(*data);
+        *data = NULL;
+        *status = c.status;
+        return c.error;
+    }
+    if (out) *status = 200;
+    return out;
+}
+
+static json_t *artifacts_list(struct call *c)
+{
+    const char *id = read_run_id(c);
+    const char *dir = id ? get_str(c, c->req, "path", 0) : NULL;
+    if (!id || c->error) return NULL;
+    const char *why;
+    size_t dir_len = dir ? json_string_length(json_object_get(c->req, "path")) : 0;
+    char *norm = mlflow_artifact_path(dir, dir_len, 1, &why);
+    if (!norm) return INVALID(c, "Invalid artifact path: %s", why), NULL;
+    struct err e;
+    err_clear(&e);
+    json_t *run = store_mlflow_run_get(c->s, id, &e);
+    json_t *all = run ? store_artifacts_list(c->s, id, &e) : NULL;
+    json_t *out = NULL;
+    if (!all) {
+        fail_store(c, &e, "INVALID_PARAMETER_VALUE");
+    } else {
+        const char *uri = json_string_value(json_object_get(run, "artifact_uri"));
+        out = json_pack("{s:s,s:o}", "root_uri", uri ? uri : "", "files",
+                        artifact_entries(all, norm, 1));
+    }
+    json_decref(all);
+    json_decref(run);
+    free(norm);
+    return out;
+}
+
 /* ---- dispatch ---- */
 
 struct endpoint {
@@ -1248,6 +2377,28 @@ static const struct endpoint endpoints[] = {
     {"runs/log-batch", "POST", runs_log_batch},
     {"runs/search", "POST", runs_search},
     {"metrics/get-history", "GET", metrics_get_history},
+    {"artifacts/list", "GET", artifacts_list},
+    {"registered-models/create", "POST", registered_models_create},
+    {"registered-models/get", "GET", registered_models_get},
+    {"registered-models/rename", "POST", registered_models_rename},
+    {"registered-models/update", "PATCH", registered_models_update},
+    {"registered-models/delete", "DELETE", registered_models_delete},
+    {"registered-models/search", "GET", registered_models_search},
+    {"registered-models/get-latest-versions", "POST GET", registered_models_get_latest},
+    {"registered-models/set-tag", "POST", registered_models_set_tag},
+    {"registered-models/delete-tag", "DELETE", registered_models_delete_tag},
+    {"registered-models/alias", "POST", registered_models_set_alias},
+    {"registered-models/alias", "DELETE", registered_models_delete_alias},
+    {"registered-models/alias", "GET", registered_models_get_alias},
+    {"model-versions/create", "POST", model_versions_create},
+    {"model-versions/get", "GET", model_versions_get},
+    {"model-versions/update", "PATCH", model_versions_update},
+    {"model-versions/delete", "DELETE", model_versions_delete},
+    {"model-versions/search", "GET", model_versions_search},
+    {"model-versions/transition-stage", "POST", model_versions_transition_stage},
+    {"model-versions/get-download-uri", "GET", model_versions_download_uri},
+    {"model-versions/set-tag", "POST", model_versions_set_tag},
+    {"model-versions/delete-tag", "DELETE", model_versions_delete_tag},
 };
 
 static int method_allowed(const char *methods, const char *method)
@@ -1261,13 +2412,14 @@ static int method_allowed(const char *methods, const char *method)
 json_t *mlflow_call(struct store *s, const char *method, const char *endpoint, json_t *req,
                     unsigned int *status)
 {
+    const struct endpoint *other = NULL; /* the path's, for another method */
     for (size_t i = 0; i < sizeof endpoints / sizeof endpoints[0]; i++) {
         const struct endpoint *ep = &endpoints[i];
         if (!str_eq(ep->path, endpoint)) continue;
-        if (!method_allowed(ep->methods, method))
-            return mlflow_error(status, 405, "BAD_REQUEST",
-                                "Method %.16s is not allowed for %s; use %s", method, ep->path,
-                                ep->methods);
+        if (!method_allowed(ep->methods, method)) {
+            if (!other) other = ep;
+            continue;
+        }
         struct call c = {.s = s, .req = req, .status = 200};
         json_t *out = ep->handle(&c);
         if (c.error) {
@@ -1279,6 +2431,9 @@ json_t *mlflow_call(struct store *s, const char *method, const char *endpoint, j
         *status = 200;
         return out;
     }
+    if (other)
+        return mlflow_error(status, 405, "BAD_REQUEST", "Method %.16s is not allowed for %s",
+                            method, other->path);
     return mlflow_error(status, 404, "ENDPOINT_NOT_FOUND",
                         "No API endpoint '%.200s' (method %.16s) in this MLflow server", endpoint,
                         method);

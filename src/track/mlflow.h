@@ -36,4 +36,21 @@ char *mlflow_page_token(size_t offset);
 /* 0 and the offset, or -1 when the token is not one of ours. */
 int mlflow_page_offset(const char *token, size_t *offset);
 
+/* An artifact path from a request (raw bytes, len of them), checked and
+ * normalised: relative, '/'-separated, no '..' segment, no absolute path,
+ * backslash, NUL, control character or leftover percent-encoding ("." and
+ * empty segments are dropped). A new string, or NULL with *why saying what
+ * is wrong. allow_empty: "" (the root) is accepted. */
+char *mlflow_artifact_path(const char *raw, size_t len, int allow_empty, const char **why);
+
+/* The artifacts proxy (/api/2.0/mlflow-artifacts/artifacts...). rest: the
+ * path after ".../artifacts/" ("<experiment_id>/<run_id>/artifacts/<path>";
+ * rest_len 0: a listing of query_path). PUT stores body, DELETE deletes,
+ * GET downloads: then it returns NULL with the bytes in *data (caller frees)
+ * and *status 200. Otherwise it returns the JSON answer and sets *status. */
+json_t *mlflow_artifacts_call(struct store *s, const char *method, const char *rest,
+                              size_t rest_len, const char *query_path, size_t query_len,
+                              const void *body, size_t body_len, void **data, size_t *data_len,
+                              unsigned int *status);
+
 #endif

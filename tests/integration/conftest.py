@@ -1,10 +1,15 @@
 """Fixtures for black-box tests of the real boucle binary (CLI and HTTP)."""
+import itertools
 import json
 import os
+import queue
+import re
 import shutil
+import sqlite3
 import signal
 import socket
 import subprocess
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -28,6 +33,73 @@ tasks:
 """
 
 
+# With BOUCLE_TEST_PG_URL (postgres://USER@HOST:PORT/DB, e.g. from
+# scripts/pg-test-server.sh; `make integration-pg`), every workspace gets a
+# fresh PostgreSQL database of its own and its config's `store:` points at it.
+PG_URL = os.environ.get("BOUCLE_TEST_PG_URL") or None
+ON_PG = PG_URL is not None
+_pg_dbs = {}  # workspace folder -> its database URL (two Workspaces on one folder share it)
+_pg_seq = itertools.count(1)
+
+
+def psql(url, script, vars=()):
+    """Runs SQL through psql on stdin, after \\set for each (name, value) so
+    the script can use :'name'; returns stdout."""
+    sets = "".join("\\set %s '%s'\n" % (name, str(value).replace("\\", "\\\\")
+                                           .replace("'", "\\'")) for name, value in vars)
+    p = subprocess.run(["psql", "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-d", url],
+                       input=sets + script, capture_output=True, text=True, timeout=60)
+    if p.returncode != 0:
+        raise AssertionError(f"psql failed ({p.returncode}): {p.stderr}\n{script}")
+    return p.stdout
+
+
+def _pg_create_database():
+    name = f"it_{os.getpid()}_{next(_pg_seq)}"
+    psql(PG_URL, f'CREATE DATABASE "{name}"')
+    return re.sub(r"/[^/?]*(\?.*)?$", f"/{name}", PG_URL, count=1)
+
+
+_pg_ready = queue.Queue(maxsize=3)
+
+
+def _pg_prepare():
+    """Keeps a few empty databases ready: a CREATE DATABASE takes ~0.15 s,
+    done here while the tests run instead of in their way."""
+    while True:
+        try:
+            url = _pg_create_database()
+        except AssertionError as err:  # handed to the test that waits for it
+            url = err
+        _pg_ready.put(url)
+
+
+def pg_new_database():
+    """A fresh, empty database's URL."""
+    if not getattr(pg_new_database, "started", False):
+        pg_new_database.started = True
+        threading.Thread(target=_pg_prepare, daemon=True).start()
+    url = _pg_ready.get(timeout=120)
+    if isinstance(url, Exception):
+        raise url
+    return url
+
+
+def ok(result):
+    """An MLflow-style (status, body) answer that must be a 200: its body."""
+    status, body = result
+    assert status == 200, body
+    return body
+
+
+def error(result, status, code):
+    """An MLflow-style error answer: checks status and error_code, returns the message."""
+    got_status, body = result
+    assert (got_status, body.get("error_code")) == (status, code), body
+    assert body["message"]
+    return body["message"]
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -40,9 +112,68 @@ class Workspace:
     def __init__(self, path: Path, config: str = CONFIG):
         self.path = path
         self.config = path / "boucle.yaml"
+        self.write_config(config)
+
+    def write_config(self, config: str):
         self.config.write_text(config)
+        self.point_store()
+
+    def point_store(self):
+        """On PostgreSQL, points the config's store (or the default one, by a
+        line added at the end so line numbers stay) at this folder's database.
+        Done on every write and before every command, so a config a test
+        writes by hand lands on PostgreSQL too."""
+        if not ON_PG or not self.config.exists():
+            return
+        key = str(self.path.resolve())
+        if key not in _pg_dbs:
+            _pg_dbs[key] = pg_new_database()
+        line = f"store: {_pg_dbs[key]}"
+        text = self.config.read_text()
+        if re.search(r"(?m)^store:", text):
+            new = re.sub(r"(?m)^store:.*$", line, text)
+        else:
+            new = text + ("" if text.endswith("\n") or not text else "\n") + line + "\n"
+        if new != text:
+            self.config.write_text(new)
+
+    def sql(self, query, *params):
+        """Runs one SQL statement on this workspace's store, SQLite or
+        PostgreSQL, with ? placeholders (str, int or bytes). A query returns
+        its rows as tuples of Python values (PostgreSQL bytea comes back as
+        bytes); any other statement returns []."""
+        if not ON_PG:
+            m = re.search(r"(?m)^store:\s*sqlite:(.*)$", self.config.read_text())
+            db = sqlite3.connect(self.path / (m.group(1).strip() if m else "boucle.db"))
+            try:
+                rows = db.execute(query, params).fetchall()
+                db.commit()
+                return rows
+            finally:
+                db.close()
+        url = re.search(r"(?m)^store:\s*(\S+)", self.config.read_text()).group(1)
+        names = iter(range(1, len(params) + 1))
+        stmt = re.sub(r"\?", lambda _: f":'p{next(names)}'", query)
+        vars = [(f"p{i}", "\\x" + v.hex() if isinstance(v, (bytes, bytearray)) else v)
+                for i, v in enumerate(params, 1)]
+        if not re.match(r"\s*(select|with)\b", query, re.I):
+            psql(url, stmt, vars)
+            return []
+        out = psql(url, f"select coalesce(json_agg(q), '[]') from ({stmt}) q", vars)
+
+        def row(pairs):
+            return tuple(bytes.fromhex(v[2:]) if isinstance(v, str) and re.fullmatch(
+                r"\\x(?:[0-9a-f]{2})*", v) else v for _, v in pairs)
+        return json.loads(out, object_pairs_hook=row)
+
+    def sql_value(self, query, *params):
+        """The single value a one-row, one-column query returns."""
+        rows = self.sql(query, *params)
+        assert len(rows) == 1 and len(rows[0]) == 1, rows
+        return rows[0][0]
 
     def run(self, *args, check=False, timeout=300):
+        self.point_store()
         env = dict(os.environ, BOUCLE_CONFIG=str(self.config))
         p = subprocess.run([BIN, *map(str, args)], cwd=self.path, env=env, capture_output=True,
                            text=True, timeout=timeout)
@@ -75,6 +206,7 @@ class Server:
         self.ws = ws
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
+        ws.point_store()
         env = dict(os.environ, BOUCLE_CONFIG=str(ws.config))
         self.log = open(ws.path / f"serve-{self.port}.log", "w")
         self.proc = subprocess.Popen([BIN, "serve", "--listen", f"127.0.0.1:{self.port}", *extra],

@@ -1,13 +1,12 @@
 """The MLflow tracking REST surface, driven as the MLflow client drives it:
 experiments, runs, params, metrics (history, latest value, NaN), tags,
 batches, search with order_by and page tokens, and MLflow's error codes."""
-import json
 import math
 import urllib.parse
 
 import pytest
 
-from conftest import Server
+from conftest import Server, error, ok
 
 API = "/api/2.0/mlflow"
 
@@ -27,19 +26,6 @@ def post(srv, endpoint, body, prefix=API):
 def get(srv, endpoint, prefix=API, **query):
     qs = urllib.parse.urlencode(query, doseq=True)
     return srv.get(f"{prefix}/{endpoint}?{qs}")
-
-
-def ok(result):
-    status, body = result
-    assert status == 200, body
-    return body
-
-
-def error(result, status, code):
-    got_status, body = result
-    assert (got_status, body.get("error_code")) == (status, code), body
-    assert body["message"]
-    return body["message"]
 
 
 def metric_value(v):

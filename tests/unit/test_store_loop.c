@@ -654,6 +654,17 @@ static void test_alias_notify(void **state)
  * refuses, so its declaration is cut from the schema text (the table is
  * empty). */
 static const char downgrade_to_1[] =
+    /* migration 4 (MLflow registry and artifacts) */
+    "DROP TRIGGER model_versions_registered;"
+    "DROP TABLE artifacts; DROP TABLE model_version_tags; DROP TABLE registered_model_tags;"
+    "DROP TABLE registered_models;"
+    "ALTER TABLE model_versions DROP COLUMN description;"
+    "ALTER TABLE model_versions DROP COLUMN source;"
+    "ALTER TABLE model_versions DROP COLUMN run_link;"
+    "ALTER TABLE model_versions DROP COLUMN user_id;"
+    "ALTER TABLE model_versions DROP COLUMN stage;"
+    "ALTER TABLE model_versions DROP COLUMN updated_ms;"
+    "DELETE FROM schema_migrations WHERE version = 4;"
     /* migration 3 (MLflow tracking) */
     "DROP TABLE run_tags; DROP TABLE run_params; DROP TABLE experiment_tags;"
     "DROP INDEX runs_experiment;"
@@ -712,7 +723,9 @@ static void test_migration_1_to_2(void **state)
 
     d->s = store_open(d->db.url, &e);
     assert_non_null(d->s);
-    assert_int_equal(store_schema_version(d->s), 3);
+    assert_int_equal(store_schema_version(d->s), 4);
+    /* migration 4 registered the task that already had versions */
+    assert_int_equal(raw(d, "SELECT count(*) FROM registered_models WHERE name = 'tickets'"), 1);
     assert_int_equal(raw(d, "SELECT count(*) FROM pragma_table_info('jobs')"), 11);
     assert_int_equal(raw(d, "SELECT count(*) FROM pragma_foreign_key_check"), 0);
 

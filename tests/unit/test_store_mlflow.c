@@ -1,6 +1,6 @@
 /* The store's MLflow tracking operations (issue 4): experiments, MLflow
- * runs, params, tags and metric points. A backend without them (PostgreSQL,
- * for now) answers ERR_INTERNAL instead of crashing. */
+ * runs, params, tags and metric points, on SQLite and, with
+ * BOUCLE_TEST_PG_URL, on PostgreSQL (store_test_backend.h). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -44,37 +44,62 @@ static int teardown(void **state)
     return 0;
 }
 
-/* PostgreSQL does not implement these yet: every call is ERR_INTERNAL. */
-static int unsupported(struct fx *f)
+/* The object's keys, in order, joined by commas. */
+static void keys_of(json_t *obj, char *out, size_t size)
 {
-    if (!test_db_is_pg()) return 0;
-    struct err e = {0};
-    int64_t id;
-    assert_int_equal(store_experiment_create(f->s, "x", NULL, NULL, 0, &id, &e), -1);
-    assert_int_equal(e.code, ERR_INTERNAL);
-    assert_non_null(strstr(e.msg, "not supported by this backend"));
-    assert_null(store_mlflow_run_get(f->s, "abc", &e));
-    assert_int_equal(e.code, ERR_INTERNAL);
-    return 1;
+    size_t len = 0;
+    out[0] = '\0';
+    for (void *it = json_object_iter(obj); it; it = json_object_iter_next(obj, it))
+        len += (size_t)snprintf(out + len, size - len, "%s%s", len ? "," : "",
+                                json_object_iter_key(it));
 }
 
 static void test_experiments(void **state)
 {
     struct fx *f = *state;
-    if (unsupported(f)) return;
     struct err e = {0};
     json_t *d = store_experiment_get(f->s, 0, NULL, &e);
     assert_non_null(d);
     assert_string_equal(json_string_value(json_object_get(d, "name")), "Default");
+    assert_string_equal(json_string_value(json_object_get(d, "artifact_location")),
+                        "mlflow-artifacts:/0");
+    assert_string_equal(json_string_value(json_object_get(d, "lifecycle_stage")), "active");
+    assert_true(json_integer_value(json_object_get(d, "creation_time")) > 0);
+    char keys[256];
+    keys_of(d, keys, sizeof keys);
+    assert_string_equal(keys,
+                        "id,name,artifact_location,lifecycle_stage,creation_time,last_update_time,"
+                        "tags");
     json_decref(d);
 
-    struct store_kv tags[] = {{"team", "ml ✓"}};
+    /* tags by key, byte order (as SQLite's BINARY collation) */
+    struct store_kv tags[] = {{"team", "ml ✓"}, {"Zeta", "z"}, {"alpha", NULL}};
     int64_t id = 0;
-    assert_int_equal(store_experiment_create(f->s, "exp é", NULL, tags, 1, &id, &e), 0);
-    assert_true(id >= 1);
+    assert_int_equal(store_experiment_create(f->s, "exp é", NULL, tags, 3, &id, &e), 0);
+    assert_int_equal(id, 1);
     int64_t dup;
     assert_int_equal(store_experiment_create(f->s, "exp é", NULL, NULL, 0, &dup, &e), -1);
     assert_int_equal(e.code, ERR_CONFLICT);
+    assert_string_equal(e.field, "name");
+    assert_string_equal(e.msg, "Experiment(name=exp é) already exists.");
+    /* a failed creation leaves no gap in the ids; a given location is kept */
+    int64_t next = 0;
+    assert_int_equal(store_experiment_create(f->s, "next", "s3://b/p", NULL, 0, &next, &e), 0);
+    assert_int_equal(next, id + 1);
+    json_t *n = store_experiment_get(f->s, next, NULL, &e);
+    assert_string_equal(json_string_value(json_object_get(n, "artifact_location")), "s3://b/p");
+    assert_int_equal(json_array_size(json_object_get(n, "tags")), 0);
+    json_decref(n);
+    assert_int_equal(store_experiment_tag_set(f->s, next, "k", "v", &e), 0);
+    assert_int_equal(store_experiment_tag_set(f->s, next, "k", "v2", &e), 0);
+    n = store_experiment_get(f->s, 0, "next", &e);
+    json_t *nt = json_object_get(n, "tags");
+    assert_int_equal(json_array_size(nt), 1);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(nt, 0), "value")), "v2");
+    json_decref(n);
+    assert_int_equal(store_experiment_tag_set(f->s, 999, "k", "v", &e), -1);
+    assert_int_equal(e.code, ERR_NOT_FOUND);
+    assert_string_equal(e.field, "experiment_id");
 
     json_t *x = store_experiment_get(f->s, 0, "exp é", &e);
     assert_non_null(x);
@@ -82,20 +107,38 @@ static void test_experiments(void **state)
     char loc[64];
     snprintf(loc, sizeof loc, "mlflow-artifacts:/%lld", (long long)id);
     assert_string_equal(json_string_value(json_object_get(x, "artifact_location")), loc);
-    json_t *t = json_array_get(json_object_get(x, "tags"), 0);
+    json_t *xt = json_object_get(x, "tags");
+    assert_int_equal(json_array_size(xt), 3);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(xt, 0), "key")), "Zeta");
+    assert_string_equal(json_string_value(json_object_get(json_array_get(xt, 1), "key")), "alpha");
+    assert_true(json_is_null(json_object_get(json_array_get(xt, 1), "value")));
+    json_t *t = json_array_get(xt, 2);
     assert_string_equal(json_string_value(json_object_get(t, "value")), "ml ✓");
     json_decref(x);
 
     assert_null(store_experiment_get(f->s, 999, NULL, &e));
     assert_int_equal(e.code, ERR_NOT_FOUND);
+    assert_string_equal(e.field, "experiment_id");
+    assert_null(store_experiment_get(f->s, 0, "nope", &e));
+    assert_int_equal(e.code, ERR_NOT_FOUND);
+    assert_string_equal(e.field, "experiment_name");
     assert_int_equal(store_experiment_update(f->s, id, "Default", NULL, &e), -1);
     assert_int_equal(e.code, ERR_CONFLICT);
-    assert_int_equal(store_experiment_update(f->s, id, NULL, "deleted", &e), 0);
+    assert_string_equal(e.field, "new_name");
+    assert_int_equal(store_experiment_update(f->s, 999, "x", NULL, &e), -1);
+    assert_int_equal(e.code, ERR_NOT_FOUND);
+    assert_int_equal(store_experiment_update(f->s, id, "renamed", "deleted", &e), 0);
     json_t *deleted = store_experiments_list(f->s, "deleted", &e);
     assert_int_equal(json_array_size(deleted), 1);
+    json_t *del = json_array_get(deleted, 0);
+    assert_string_equal(json_string_value(json_object_get(del, "name")), "renamed");
+    assert_int_equal(json_array_size(json_object_get(del, "tags")), 3);
     json_decref(deleted);
     json_t *all = store_experiments_list(f->s, NULL, &e);
-    assert_int_equal(json_array_size(all), 2);
+    assert_int_equal(json_array_size(all), 3);
+    for (size_t i = 0; i < 3; i++) /* by id */
+        assert_int_equal(json_integer_value(json_object_get(json_array_get(all, i), "id")),
+                         (json_int_t)i);
     json_decref(all);
     assert_int_equal(store_experiment_update(f->s, id, NULL, "gone", &e), -1);
     assert_int_equal(e.code, ERR_INVALID);
@@ -120,12 +163,15 @@ static void make_run(struct fx *f, const char *run_id, int64_t exp)
 static void test_runs(void **state)
 {
     struct fx *f = *state;
-    if (unsupported(f)) return;
     struct err e = {0};
     struct store_mlflow_run bad = {.run_id = "r0", .experiment_id = 77, .start_time = 1};
     assert_int_equal(store_mlflow_run_create(f->s, &bad, &e), -1);
     assert_int_equal(e.code, ERR_NOT_FOUND);
     make_run(f, RUN, 0);
+    struct store_mlflow_run again = {.run_id = RUN, .experiment_id = 0, .start_time = 1};
+    assert_int_equal(store_mlflow_run_create(f->s, &again, &e), -1);
+    assert_int_equal(e.code, ERR_CONFLICT);
+    assert_string_equal(e.field, "run_id");
 
     struct store_metric m[] = {{"loss", 0.5, 10, 0},
                                {"loss", NAN, 11, 1},
@@ -141,15 +187,59 @@ static void test_runs(void **state)
     assert_int_equal(store_mlflow_run_log(f->s, RUN, m, 1, p2, 1, t2, 1, &e), -1);
     assert_int_equal(e.code, ERR_CONFLICT);
     assert_string_equal(e.field, "lr");
+    assert_int_equal(test_db_int(&f->db, "SELECT count(*) FROM metrics"), 4);
     assert_int_equal(store_mlflow_run_log(f->s, RUN, NULL, 0, p, 1, t2, 1, &e), 0);
+
+    /* NaN is stored as SQL NULL */
+    assert_int_equal(test_db_int(&f->db, "SELECT count(*) FROM metrics WHERE value IS NULL"), 1);
 
     json_t *r = store_mlflow_run_get(f->s, RUN, &e);
     assert_non_null(r);
+    char keys[256];
+    keys_of(r, keys, sizeof keys);
+    assert_string_equal(keys, "run_id,experiment_id,run_name,user_id,status,start_time,end_time,"
+                              "artifact_uri,lifecycle_stage,params,tags,metrics");
     assert_string_equal(json_string_value(json_object_get(r, "status")), "running");
-    assert_int_equal(json_array_size(json_object_get(r, "metrics")), 4);
-    json_t *tag = json_array_get(json_object_get(r, "tags"), 0);
+    assert_int_equal(json_integer_value(json_object_get(r, "experiment_id")), 0);
+    assert_int_equal(json_integer_value(json_object_get(r, "start_time")), 1000);
+    assert_true(json_is_null(json_object_get(r, "end_time")));
+    assert_true(json_is_null(json_object_get(r, "user_id")));
+    assert_string_equal(json_string_value(json_object_get(r, "lifecycle_stage")), "active");
+    /* metrics by key, step, timestamp; tags by key (byte order) */
+    json_t *ms = json_object_get(r, "metrics");
+    assert_int_equal(json_array_size(ms), 4);
+    json_t *m0 = json_array_get(ms, 0);
+    assert_string_equal(json_string_value(json_object_get(m0, "key")), "acc");
+    assert_string_equal(json_string_value(json_object_get(m0, "value")), "-Infinity");
+    assert_int_equal(json_integer_value(json_object_get(m0, "timestamp")), 1);
+    json_t *m1 = json_array_get(ms, 1);
+    assert_true(json_is_real(json_object_get(m1, "value")));
+    assert_true(json_real_value(json_object_get(m1, "value")) == 0.5);
+    json_t *ts = json_object_get(r, "tags");
+    assert_int_equal(json_array_size(ts), 2);
+    json_t *tag = json_array_get(ts, 0);
+    assert_string_equal(json_string_value(json_object_get(tag, "key")), "k");
     assert_string_equal(json_string_value(json_object_get(tag, "value")), "v2");
+    assert_string_equal(json_string_value(json_object_get(json_array_get(ts, 1), "key")),
+                        "mlflow.runName");
+    json_t *ps = json_object_get(r, "params");
+    assert_int_equal(json_array_size(ps), 1);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(ps, 0), "value")), "0.1");
     json_decref(r);
+
+    /* values round-trip exactly */
+    struct store_metric exact[] = {
+        {"x", 0.1, 5, 0}, {"x", 1e-300, 5, 1}, {"x", -123456789.125, 5, 2}};
+    assert_int_equal(store_mlflow_run_log(f->s, RUN, exact, 3, NULL, 0, NULL, 0, &e), 0);
+    json_t *xh = store_mlflow_metric_history(f->s, RUN, "x", &e);
+    assert_int_equal(json_array_size(xh), 3);
+    for (size_t i = 0; i < 3; i++)
+        assert_true(json_real_value(json_object_get(json_array_get(xh, i), "value")) ==
+                    exact[i].value);
+    json_decref(xh);
+    assert_null(store_mlflow_metric_history(f->s, "nope", "x", &e));
+    assert_int_equal(e.code, ERR_NOT_FOUND);
+    assert_string_equal(e.field, "run_id");
 
     json_t *h = store_mlflow_metric_history(f->s, RUN, "loss", &e);
     assert_int_equal(json_array_size(h), 3);
@@ -168,8 +258,15 @@ static void test_runs(void **state)
     assert_int_equal(store_mlflow_run_update(f->s, RUN, &patch, &e), 0);
     r = store_mlflow_run_get(f->s, RUN, &e);
     assert_string_equal(json_string_value(json_object_get(r, "run_name")), "new");
+    assert_string_equal(json_string_value(json_object_get(r, "status")), "completed");
     assert_int_equal(json_integer_value(json_object_get(r, "end_time")), 2000);
+    tag = json_array_get(json_object_get(r, "tags"), 0);
+    assert_string_equal(json_string_value(json_object_get(tag, "key")), "mlflow.runName");
+    assert_string_equal(json_string_value(json_object_get(tag, "value")), "new");
     json_decref(r);
+    struct store_mlflow_run_patch none = {.status = "failed"};
+    assert_int_equal(store_mlflow_run_update(f->s, "nope", &none, &e), -1);
+    assert_int_equal(e.code, ERR_NOT_FOUND);
 
     /* deleting the experiment deletes its runs; a deleted run takes no data */
     int64_t other;
@@ -182,13 +279,234 @@ static void test_runs(void **state)
     json_decref(active);
     json_t *every = store_mlflow_runs_load(f->s, ids, 2, NULL, &e);
     assert_int_equal(json_array_size(every), 2);
+    /* in creation order, each with its own children */
+    json_t *first = json_array_get(every, 0), *second = json_array_get(every, 1);
+    assert_string_equal(json_string_value(json_object_get(first, "run_id")), RUN);
+    assert_int_equal(json_array_size(json_object_get(first, "metrics")), 7);
+    assert_int_equal(json_array_size(json_object_get(second, "metrics")), 0);
+    assert_int_equal(json_array_size(json_object_get(second, "tags")), 1);
+    assert_string_equal(json_string_value(json_object_get(second, "lifecycle_stage")), "deleted");
     json_decref(every);
+    json_t *none_loaded = store_mlflow_runs_load(f->s, NULL, 0, NULL, &e);
+    assert_int_equal(json_array_size(none_loaded), 0);
+    json_decref(none_loaded);
     assert_int_equal(
         store_mlflow_run_log(f->s, "ffffffffffffffffffffffffffffffff", m, 1, NULL, 0, NULL, 0, &e),
         -1);
     assert_int_equal(e.code, ERR_INVALID);
     assert_null(store_mlflow_run_get(f->s, "00000000000000000000000000000000", &e));
     assert_int_equal(e.code, ERR_NOT_FOUND);
+}
+
+/* ---- the MLflow registry over boucle's (issue 4): SQLite only so far ---- */
+
+static int registry_unsupported(struct fx *f)
+{
+    if (!test_db_is_pg()) return 0;
+    struct err e = {0};
+    assert_int_equal(store_registered_model_create(f->s, "m", NULL, NULL, 0, &e), -1);
+    assert_int_equal(e.code, ERR_INTERNAL);
+    assert_non_null(strstr(e.msg, "not supported by this backend"));
+    assert_int_equal(store_artifact_put(f->s, RUN, "a", "x", 1, &e), -1);
+    assert_int_equal(e.code, ERR_INTERNAL);
+    return 1;
+}
+
+static int64_t add_boucle_version(struct fx *f, const char *task)
+{
+    struct err e = {0};
+    struct store_model_version v = {
+        .task = task, .kind = "linear", .artifact = "model", .artifact_len = 5};
+    int64_t version = 0;
+    assert_int_equal(store_model_add(f->s, &v, &version, &e), 0);
+    return version;
+}
+
+static const char *str_at(json_t *o, const char *key)
+{
+    return json_string_value(json_object_get(o, key));
+}
+
+static void test_registry(void **state)
+{
+    struct fx *f = *state;
+    if (registry_unsupported(f)) return;
+    struct err e = {0};
+    /* a task with versions is a registered model */
+    assert_int_equal(add_boucle_version(f, "t"), 1);
+    assert_int_equal(add_boucle_version(f, "t"), 2);
+    json_t *t = store_registered_model_get(f->s, "t", &e);
+    assert_non_null(t);
+    char keys[256];
+    keys_of(t, keys, sizeof keys);
+    assert_string_equal(keys, "name,description,creation_timestamp,last_updated_timestamp,tags,"
+                              "aliases");
+    json_decref(t);
+
+    struct store_kv tags[] = {{"team", "ml"}};
+    assert_int_equal(store_registered_model_create(f->s, "m", "about m", tags, 1, &e), 0);
+    assert_int_equal(store_registered_model_create(f->s, "m", NULL, NULL, 0, &e), -1);
+    assert_int_equal(e.code, ERR_CONFLICT);
+    assert_int_equal(store_registered_model_create(f->s, "t", NULL, NULL, 0, &e), -1);
+    assert_int_equal(e.code, ERR_CONFLICT);
+    json_t *all = store_registered_models_list(f->s, NULL, &e);
+    assert_int_equal(json_array_size(all), 2); /* by name */
+    assert_string_equal(str_at(json_array_get(all, 0), "name"), "m");
+    assert_string_equal(str_at(json_array_get(all, 0), "description"), "about m");
+    json_decref(all);
+
+    /* versions count on from the model's last one; the run must exist */
+    make_run(f, RUN, 0);
+    struct store_kv vt[] = {{"k", "v"}};
+    struct store_mlflow_version v = {.name = "m",
+                                     .source = "mlflow-artifacts:/0/r/artifacts/model",
+                                     .run_id = RUN,
+                                     .tags = vt,
+                                     .n_tags = 1};
+    int64_t n = 0;
+    assert_int_equal(store_model_version_create(f->s, &v, &n, &e), 0);
+    assert_int_equal(n, 1);
+    v.tags = NULL;
+    v.n_tags = 0;
+    assert_int_equal(store_model_version_create(f->s, &v, &n, &e), 0);
+    assert_int_equal(n, 2);
+    v.name = "t";
+    v.run_id = NULL;
+    assert_int_equal(store_model_version_create(f->s, &v, &n, &e), 0);
+    assert_int_equal(n, 3);
+    v.name = "nope";
+    assert_int_equal(store_model_version_create(f->s, &v, &n, &e), -1);
+    assert_int_equal(e.code, ERR_NOT_FOUND);
+    assert_string_equal(e.field, "name");
+    v.name = "m";
+    v.run_id = "ffffffffffffffffffffffffffffffff";
+    assert_int_equal(store_model_version_create(f->s, &v, &n, &e), -1);
+    assert_int_equal(e.code, ERR_NOT_FOUND);
+    assert_string_equal(e.field, "run_id");
+
+    json_t *mv = store_model_version_get(f->s, "m", 1, &e);
+    assert_non_null(mv);
+    assert_string_equal(str_at(mv, "kind"), "mlflow");
+    assert_string_equal(str_at(mv, "run_id"), RUN);
+    assert_string_equal(str_at(mv, "current_stage"), "None");
+    assert_string_equal(str_at(json_array_get(json_object_get(mv, "tags"), 0), "value"), "v");
+    json_decref(mv);
+    mv = store_model_version_get(f->s, "t", 1, &e);
+    assert_string_equal(str_at(mv, "kind"), "linear");
+    assert_string_equal(str_at(mv, "source"), "boucle:/t/1");
+    json_decref(mv);
+    assert_null(store_model_version_get(f->s, "m", 9, &e));
+    assert_int_equal(e.code, ERR_NOT_FOUND);
+    json_t *tv = store_model_versions_list(f->s, "t", &e);
+    assert_int_equal(json_array_size(tv), 3); /* newest first */
+    assert_int_equal(json_integer_value(json_object_get(json_array_get(tv, 0), "version")), 3);
+    json_decref(tv);
+
+    /* stages: archive_others moves the other Production versions */
+    assert_int_equal(store_model_version_update(f->s, "m", 1, "one", "Production", 0, &e), 0);
+    assert_int_equal(store_model_version_update(f->s, "m", 2, NULL, "Production", 1, &e), 0);
+    mv = store_model_version_get(f->s, "m", 1, &e);
+    assert_string_equal(str_at(mv, "current_stage"), "Archived");
+    assert_string_equal(str_at(mv, "description"), "one");
+    json_decref(mv);
+    assert_int_equal(store_model_version_update(f->s, "m", 1, NULL, "Live", 0, &e), -1);
+    assert_int_equal(e.code, ERR_INVALID);
+
+    /* tags */
+    assert_int_equal(store_model_version_tag(f->s, "m", 1, "k", NULL, &e), 0);
+    assert_int_equal(store_model_version_tag(f->s, "m", 1, "k", NULL, &e), -1);
+    assert_int_equal(e.code, ERR_NOT_FOUND);
+    assert_int_equal(store_registered_model_tag(f->s, "m", "team", "ops", &e), 0);
+    assert_int_equal(store_registered_model_tag(f->s, "m", "gone", NULL, &e), -1);
+    assert_int_equal(e.code, ERR_NOT_FOUND);
+    assert_int_equal(store_registered_model_tag(f->s, "zz", "a", "b", &e), -1);
+    assert_int_equal(e.code, ERR_NOT_FOUND);
+
+    /* aliases are boucle's; the champion is protected */
+    assert_int_equal(store_alias_set_reason(f->s, "m", "best", 2, "mlflow", &e), 0);
+    assert_int_equal(store_alias_deploy(f->s, "t", 1, "test", &e), 0);
+    assert_int_equal(store_model_alias_delete(f->s, "t", "champion", &e), -1);
+    assert_int_equal(e.code, ERR_INVALID);
+    assert_int_equal(store_model_version_delete(f->s, "t", 1, &e), -1);
+    assert_int_equal(e.code, ERR_INVALID);
+    assert_int_equal(store_registered_model_delete(f->s, "t", &e), -1);
+    assert_int_equal(e.code, ERR_INVALID);
+    assert_int_equal(store_registered_model_update(f->s, "t", "t2", NULL, &e), -1);
+    assert_int_equal(e.code, ERR_INVALID);
+    assert_int_equal(store_model_version_delete(f->s, "t", 3, &e), 0);
+
+    /* rename moves versions, tags and aliases */
+    assert_int_equal(store_registered_model_update(f->s, "m", "t", NULL, &e), -1);
+    assert_int_equal(e.code, ERR_CONFLICT);
+    assert_int_equal(store_registered_model_update(f->s, "m", "m2", "new", &e), 0);
+    assert_null(store_registered_model_get(f->s, "m", &e));
+    assert_int_equal(e.code, ERR_NOT_FOUND);
+    json_t *m2 = store_registered_model_get(f->s, "m2", &e);
+    assert_string_equal(str_at(m2, "description"), "new");
+    assert_string_equal(str_at(json_array_get(json_object_get(m2, "tags"), 0), "value"), "ops");
+    json_t *al = json_array_get(json_object_get(m2, "aliases"), 0);
+    assert_string_equal(str_at(al, "alias"), "best");
+    assert_int_equal(json_integer_value(json_object_get(al, "version")), 2);
+    json_decref(m2);
+    int64_t best = 0;
+    assert_int_equal(store_alias_get(f->s, "m2", "best", &best, &e), 1);
+    assert_int_equal(best, 2);
+    assert_int_equal(store_model_alias_delete(f->s, "m2", "best", &e), 0);
+    assert_int_equal(store_model_alias_delete(f->s, "m2", "best", &e), -1);
+    assert_int_equal(e.code, ERR_NOT_FOUND);
+
+    assert_int_equal(store_registered_model_delete(f->s, "m2", &e), 0);
+    assert_int_equal(test_db_int(&f->db, "SELECT count(*) FROM model_versions WHERE task = 'm2'"),
+                     0);
+    assert_int_equal(
+        test_db_int(&f->db, "SELECT count(*) FROM registered_model_tags WHERE name = 'm2'"), 0);
+    assert_int_equal(store_registered_model_delete(f->s, "m2", &e), -1);
+    assert_int_equal(e.code, ERR_NOT_FOUND);
+}
+
+static void test_artifacts(void **state)
+{
+    struct fx *f = *state;
+    if (registry_unsupported(f)) return;
+    struct err e = {0};
+    make_run(f, RUN, 0);
+    static const unsigned char blob[] = {0, 1, 2, 0, 255, 'x', 0};
+    assert_int_equal(store_artifact_put(f->s, RUN, "model/w.bin", blob, sizeof blob, &e), 0);
+    assert_int_equal(store_artifact_put(f->s, RUN, "empty", NULL, 0, &e), 0);
+    void *data = NULL;
+    size_t len = 0;
+    char sha[65], want[SHA256_HEX_LEN];
+    assert_int_equal(store_artifact_get(f->s, RUN, "model/w.bin", &data, &len, sha, &e), 0);
+    assert_int_equal(len, sizeof blob);
+    assert_memory_equal(data, blob, sizeof blob);
+    sha256_hex(blob, sizeof blob, want);
+    assert_string_equal(sha, want);
+    free(data);
+    assert_int_equal(store_artifact_get(f->s, RUN, "empty", &data, &len, NULL, &e), 0);
+    assert_non_null(data);
+    assert_int_equal(len, 0);
+    free(data);
+    /* put replaces */
+    assert_int_equal(store_artifact_put(f->s, RUN, "empty", "ab", 2, &e), 0);
+    json_t *list = store_artifacts_list(f->s, RUN, &e);
+    assert_int_equal(json_array_size(list), 2);
+    assert_string_equal(str_at(json_array_get(list, 0), "path"), "empty");
+    assert_int_equal(json_integer_value(json_object_get(json_array_get(list, 0), "size")), 2);
+    assert_string_equal(str_at(json_array_get(list, 1), "sha256"), want);
+    json_decref(list);
+
+    assert_int_equal(store_artifact_delete(f->s, RUN, "empty", &e), 0);
+    assert_int_equal(store_artifact_delete(f->s, RUN, "empty", &e), -1);
+    assert_int_equal(e.code, ERR_NOT_FOUND);
+    assert_string_equal(e.field, "path");
+    assert_int_equal(store_artifact_get(f->s, RUN, "empty", &data, &len, NULL, &e), -1);
+    assert_int_equal(e.code, ERR_NOT_FOUND);
+    assert_int_equal(store_artifact_put(f->s, "ffffffffffffffffffffffffffffffff", "a", "x", 1, &e),
+                     -1);
+    assert_int_equal(e.code, ERR_NOT_FOUND);
+    assert_string_equal(e.field, "run_id");
+    assert_int_equal(store_artifact_put(f->s, RUN, "", "x", 1, &e), -1);
+    assert_int_equal(e.code, ERR_INVALID);
 }
 
 int main(void)
@@ -198,6 +516,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_experiments, setup, teardown),
         cmocka_unit_test_setup_teardown(test_runs, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_registry, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_artifacts, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
