@@ -6,8 +6,21 @@ const esc = (s) => String(s ?? "").replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "
 const num = (x) => (typeof x === "number" ? x.toFixed(4) : "—");
 const when = (t) => (t ? esc(String(t).replace("T", " ").replace(/\.\d+Z$/, "")) : "—");
 
+// With API tokens configured, the API needs one: asked once, kept in this browser.
+function authHeaders(extra = {}) {
+  const token = localStorage.getItem("boucle-token");
+  return token ? { ...extra, Authorization: `Bearer ${token}` } : extra;
+}
+
+function askToken() {
+  const box = $("#token");
+  box.hidden = false;
+  box.querySelector("input").focus();
+}
+
 async function get(path) {
-  const r = await fetch(path);
+  const r = await fetch(path, { headers: authHeaders() });
+  if (r.status === 401) askToken();
   return { status: r.status, body: await r.json() };
 }
 
@@ -47,7 +60,7 @@ $("#try").addEventListener("submit", async (ev) => {
   ev.preventDefault();
   const task = $("#try-task").value;
   const r = await fetch(`/v1/tasks/${encodeURIComponent(task)}/predict`, {
-    method: "POST", headers: { "Content-Type": "application/json" },
+    method: "POST", headers: authHeaders({ "Content-Type": "application/json" }),
     body: JSON.stringify({ text: $("#try-text").value }),
   });
   const body = await r.json();
@@ -56,6 +69,13 @@ $("#try").addEventListener("submit", async (ev) => {
   out.innerHTML = `<div><b class="label">${esc(body.label)}</b> (model v${esc(body.model_version)})</div>` +
     Object.entries(body.probabilities).map(([k, p]) =>
       `<div><span class="bar" style="width:${Math.round(p * 200)}px"></span>${esc(k)} ${p.toFixed(3)}</div>`).join("");
+});
+
+$("#token").addEventListener("submit", (ev) => {
+  ev.preventDefault();
+  localStorage.setItem("boucle-token", $("#token input").value.trim());
+  $("#token").hidden = true;
+  refresh();
 });
 
 refresh();

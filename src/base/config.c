@@ -480,6 +480,7 @@ static int top_pair(struct cfg_ctx *c, const char *key, yaml_node_t *k, yaml_nod
         if (!cfg->n_tasks) return cfg_fail(c, v, path, "at least one task required");
     } else {
         int rc = cfg_loop_top_pair(c, key, v, path, cfg);
+        if (rc == 1) rc = cfg_auth_top_pair(c, key, v, path, cfg);
         return rc == 1 ? cfg_unknown_key(c, k, path) : rc;
     }
     return 0;
@@ -508,6 +509,7 @@ static void set_defaults(struct config *cfg)
     cfg->limits.max_batch = 256;
     cfg->limits.max_field_bytes = 64 * 1024;
     cfg_loop_defaults(cfg);
+    cfg->auth.public_routes = PUBLIC_HEALTHZ | PUBLIC_READYZ | PUBLIC_DASHBOARD;
 }
 
 static int load_document(struct cfg_ctx *c, yaml_node_t *root, void *user)
@@ -668,6 +670,7 @@ void config_free(struct config *c)
     free(c->log_level);
     free(c->log_format);
     cfg_loop_free(c);
+    cfg_auth_free(c);
     memset(c, 0, sizeof *c);
 }
 

@@ -125,6 +125,30 @@ struct config_limits {
     size_t max_field_bytes; /* default 64 KiB per text field, in imports and requests */
 };
 
+/* ---- API tokens (issue 6) ---- */
+
+enum auth_scope { SCOPE_PREDICT = 1, SCOPE_FEEDBACK = 2, SCOPE_ADMIN = 4 };
+/* Routes that answer without a token when tokens are configured. */
+enum auth_public {
+    PUBLIC_HEALTHZ = 1,
+    PUBLIC_READYZ = 2,
+    PUBLIC_METRICS = 4,
+    PUBLIC_DASHBOARD = 8
+};
+
+struct auth_token {
+    char *name;
+    char sha256[65]; /* of the token: the token itself is never stored */
+    unsigned scopes; /* enum auth_scope bits; admin implies the others */
+    int line;
+};
+
+struct auth_config {
+    struct auth_token *tokens;
+    size_t n_tokens;
+    unsigned public_routes; /* enum auth_public bits; default healthz, readyz, dashboard */
+};
+
 struct config {
     char *path;       /* as given */
     char *dir;        /* absolute folder of the file */
@@ -139,6 +163,7 @@ struct config {
     int worker_enabled;            /* serve spawns and supervises a worker; default true */
     int64_t worker_lease_ms; /* a job whose worker stops heartbeating is retried after; 60 s */
     char *public_url;        /* given to command steps as BOUCLE_URL; default http://LISTEN */
+    struct auth_config auth; /* no tokens: no authentication, loopback only */
     struct task_config *tasks;
     size_t n_tasks;
 };

@@ -60,6 +60,13 @@ int cfg_parse(struct cfg_ctx *c, const char *text, size_t len, cfg_doc_fn fn, vo
 char *cfg_read_file(const char *path, const char *what, size_t *len, struct err *e);
 char *cfg_dirname(const char *path);
 
+/* ---- API tokens (config_auth.c) ---- */
+
+/* Handles `auth:`; returns 1 when the key is not its own. */
+int cfg_auth_top_pair(struct cfg_ctx *c, const char *key, yaml_node_t *v, const char *path,
+                      struct config *cfg);
+void cfg_auth_free(struct config *cfg);
+
 /* ---- the automatic loop's keys (config_loop.c) ---- */
 
 void cfg_loop_defaults(struct config *cfg);

@@ -43,6 +43,8 @@ static const struct cli_command commands[] = {
     {"rollback", "make the previous version champion again", "--task T [--json]", cmd_rollback},
     {"export", "write training data for external trainers",
      "--task T --what preferences [--out FILE]", cmd_export},
+    {"token", "create an API token (printed once) and the config line for it",
+     "create --name NAME --scopes predict,feedback,admin [--json]", cmd_token},
     {"worker", "claim and run queued pipeline jobs until stopped", "[--id NAME]", cmd_worker},
     {"version", "print the version", "", cmd_version},
 };

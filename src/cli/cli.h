@@ -75,6 +75,7 @@ int cmd_deploy(const struct cli_command *cmd, int argc, char **argv);
 int cmd_run(const struct cli_command *cmd, int argc, char **argv);
 int cmd_rollback(const struct cli_command *cmd, int argc, char **argv);
 int cmd_promote(const struct cli_command *cmd, int argc, char **argv);
+int cmd_token(const struct cli_command *cmd, int argc, char **argv);
 int cmd_worker(const struct cli_command *cmd, int argc, char **argv);
 int cmd_export(const struct cli_command *cmd, int argc, char **argv);
 int cmd_simulate(const struct cli_command *cmd, int argc, char **argv);

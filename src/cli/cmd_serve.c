@@ -1,6 +1,8 @@
 /* boucle serve [--listen HOST:PORT] [--threads N] */
 #include "cli/cli.h"
 
+#include "base/log.h"
+#include "serve/auth.h"
 #include "serve/server.h"
 
 #include <stdlib.h>
@@ -28,6 +30,18 @@ int cmd_serve(const struct cli_command *cmd, int argc, char **argv)
     err_clear(&e);
     const struct config *cfg = cli_config(&e);
     if (!cfg) return cli_fail(&e);
+    const char *listen = so.listen ? so.listen : cfg->listen;
+    if (cfg->auth.n_tokens == 0) {
+        /* no token, no authentication: then nobody but this machine may connect */
+        if (!auth_listen_is_loopback(listen)) {
+            err_set(&e, ERR_INVALID,
+                    "refusing to listen on %s without API tokens: add auth.tokens to %s "
+                    "(boucle token create) or listen on 127.0.0.1",
+                    listen, cfg->path);
+            return cli_fail(&e);
+        }
+        log_warn("no API tokens configured: serving without authentication, on loopback only");
+    }
     if (serve_run(cfg, &so, &e) != 0) return cli_fail(&e);
     return EXIT_OK;
 }

@@ -24,7 +24,8 @@ struct http_request {
     unsigned int status;
     struct buf out;
     const char *content_type;
-    const char *allow; /* for 405 */
+    const char *allow;            /* for 405 */
+    const char *www_authenticate; /* for 401 */
 };
 
 const char *http_query(struct http_request *r, const char *key);

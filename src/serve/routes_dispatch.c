@@ -1,5 +1,6 @@
 #include "serve/routes.h"
 
+#include "serve/auth.h"
 #include "serve/web_assets.h"
 
 #include <string.h>
@@ -58,6 +59,8 @@ static int serve_web_asset(struct http_request *r)
 
 void routes_dispatch(struct server *srv, struct http_request *r)
 {
+    /* before anything else: no route is reached without its scope */
+    if (auth_check(&srv->cfg->auth, r) != 0) return;
     if (routes_is_mlflow(r->path)) {
         routes_mlflow(srv, r);
         return;
