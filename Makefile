@@ -51,7 +51,7 @@ unit: $(UNITBIN)
 # The store tests again on a real PostgreSQL (Debian's server, started in a
 # temporary directory on a free port, stopped however the tests end).
 PGTEST_DIR := /tmp/boucle-pgtest-$(shell id -u)
-unit-pg: $(BUILD)/tests/test_store $(BUILD)/tests/test_store_loop
+unit-pg: $(BUILD)/tests/test_store $(BUILD)/tests/test_store_loop $(BUILD)/tests/test_store_mlflow
 	@set -e; dir=$(PGTEST_DIR)-$$$$; trap 'scripts/pg-test-server.sh stop '$$dir EXIT; \
 	url=$$(scripts/pg-test-server.sh start $$dir); \
 	for t in $(abspath $^); do echo "== $$t (postgres)"; \
@@ -59,6 +59,14 @@ unit-pg: $(BUILD)/tests/test_store $(BUILD)/tests/test_store_loop
 
 integration: $(BUILD)/boucle
 	BOUCLE_BIN=$(abspath $(BUILD)/boucle) $(PYTEST) -q tests/integration
+
+# The integration tests again on a real PostgreSQL: one server, a fresh
+# database per test workspace (tests/integration/conftest.py).
+.PHONY: integration-pg
+integration-pg: $(BUILD)/boucle
+	@set -e; dir=$(PGTEST_DIR)-int-$$$$; trap 'scripts/pg-test-server.sh stop '$$dir EXIT; \
+	url=$$(scripts/pg-test-server.sh start $$dir); \
+	BOUCLE_TEST_PG_URL=$$url BOUCLE_BIN=$(abspath $(BUILD)/boucle) $(PYTEST) -q tests/integration
 
 # The dashboard in Debian's Chromium, driven by playwright-core (npm).
 browser: $(BUILD)/boucle
@@ -76,6 +84,7 @@ test: deps
 	$(MAKE) unit
 	$(MAKE) unit-pg
 	$(MAKE) integration
+	$(MAKE) integration-pg
 	$(MAKE) browser
 	ASAN_OPTIONS=detect_leaks=1 $(MAKE) asan
 

@@ -114,6 +114,7 @@ void server_refresh_champions(struct server *srv, struct store *st)
 void server_wake_watcher(struct server *srv)
 {
     pthread_mutex_lock(&srv->watch_mu);
+    srv->watch_woken = 1;
     pthread_cond_signal(&srv->watch_cv);
     pthread_mutex_unlock(&srv->watch_mu);
 }
@@ -128,27 +129,91 @@ static void scheduler_maybe_tick(struct server *srv, int64_t *next_tick_ms)
     scheduler_tick(srv->watch_store, srv->cfg, now, &e); /* it logs what it does */
 }
 
+/* How the watcher waits: on SQLite it polls the champion alias every
+ * WATCH_POLL_MS. On PostgreSQL it listens for the NOTIFY every champion move
+ * sends (from any process) and waits on its connection in slices of
+ * WATCH_SLICE_MS: a move is served at once, server_wake_watcher and the
+ * shutdown are seen within a slice, and the alias is still re-read every
+ * WATCH_POLL_MS regardless (one cheap query; nothing depends on a
+ * notification never going missing). */
+#define WATCH_POLL_MS 500
+#define WATCH_SLICE_MS 100
+
+/* Sleeps up to ms on the condition variable (woken early by
+ * server_wake_watcher or the shutdown); 1 when woken, 0 otherwise. */
+static int watcher_sleep(struct server *srv, int ms)
+{
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += ms / 1000;
+    until.tv_nsec += (long)(ms % 1000) * 1000000L;
+    if (until.tv_nsec >= 1000000000L) {
+        until.tv_sec++;
+        until.tv_nsec -= 1000000000L;
+    }
+    pthread_mutex_lock(&srv->watch_mu);
+    if (!srv->watch_woken && !atomic_load(&srv->stopping))
+        pthread_cond_timedwait(&srv->watch_cv, &srv->watch_mu, &until);
+    int woken = srv->watch_woken;
+    srv->watch_woken = 0;
+    pthread_mutex_unlock(&srv->watch_mu);
+    return woken;
+}
+
+/* Takes the wake-up flag server_wake_watcher set, if any. */
+static int watcher_take_wake(struct server *srv)
+{
+    pthread_mutex_lock(&srv->watch_mu);
+    int woken = srv->watch_woken;
+    srv->watch_woken = 0;
+    pthread_mutex_unlock(&srv->watch_mu);
+    return woken;
+}
+
 static void *watcher_main(void *arg)
 {
     struct server *srv = arg;
     int64_t next_tick_ms = time_now_ms() + srv->cfg->scheduler_interval_ms;
-    pthread_mutex_lock(&srv->watch_mu);
-    while (!atomic_load(&srv->stopping)) {
-        struct timespec until;
-        clock_gettime(CLOCK_REALTIME, &until);
-        until.tv_nsec += 500 * 1000000L;
-        if (until.tv_nsec >= 1000000000L) {
-            until.tv_sec++;
-            until.tv_nsec -= 1000000000L;
-        }
-        pthread_cond_timedwait(&srv->watch_cv, &srv->watch_mu, &until);
-        if (atomic_load(&srv->stopping)) break;
-        pthread_mutex_unlock(&srv->watch_mu);
-        server_refresh_champions(srv, srv->watch_store);
-        scheduler_maybe_tick(srv, &next_tick_ms);
-        pthread_mutex_lock(&srv->watch_mu);
+    const char *url = srv->cfg->store_url ? srv->cfg->store_url : "";
+    int notified = strncmp(url, "postgres://", 11) == 0 || strncmp(url, "postgresql://", 13) == 0;
+    struct err e;
+    err_clear(&e);
+    if (notified && store_listen_aliases(srv->watch_store, &e) != 0) {
+        log_warn("champion watcher: cannot listen for champion moves (%s): polling every %d ms",
+                 e.msg, WATCH_POLL_MS);
+        notified = 0;
     }
-    pthread_mutex_unlock(&srv->watch_mu);
+    /* an alias moved between the start-up load and LISTEN is caught here */
+    int64_t next_refresh_ms = notified ? 0 : time_now_ms() + WATCH_POLL_MS;
+    int failing = 0;
+    while (!atomic_load(&srv->stopping)) {
+        int refresh = 0;
+        if (notified) {
+            err_clear(&e);
+            int rc = store_wait_alias_change(srv->watch_store, WATCH_SLICE_MS, &e);
+            if (rc < 0) {
+                /* connection trouble: say so once, and do not spin while the
+                 * store reconnects */
+                if (!failing) log_warn("champion watcher: waiting for champion moves: %s", e.msg);
+                failing = 1;
+                refresh = watcher_sleep(srv, WATCH_POLL_MS);
+            } else {
+                if (failing) log_info("champion watcher: listening for champion moves again");
+                failing = 0;
+                refresh = rc == 1;
+            }
+            refresh |= watcher_take_wake(srv);
+        } else {
+            refresh = watcher_sleep(srv, WATCH_POLL_MS);
+        }
+        if (atomic_load(&srv->stopping)) break;
+        int64_t now = time_now_ms();
+        if (refresh || now >= next_refresh_ms) {
+            server_refresh_champions(srv, srv->watch_store);
+            next_refresh_ms = time_now_ms() + WATCH_POLL_MS;
+        }
+        scheduler_maybe_tick(srv, &next_tick_ms);
+    }
     return NULL;
 }
 
@@ -164,6 +229,8 @@ static enum MHD_Result send_reply(struct http_request *r)
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
                             r->content_type ? r->content_type : "application/json");
     if (r->allow) MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, r->allow);
+    if (r->www_authenticate)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE, r->www_authenticate);
     enum MHD_Result ret = MHD_queue_response(r->conn, r->status ? r->status : 500, resp);
     MHD_destroy_response(resp);
     return ret;

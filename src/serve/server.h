@@ -47,6 +47,7 @@ struct server {
     _Atomic int stopping;
     pthread_mutex_t watch_mu;
     pthread_cond_t watch_cv;
+    int watch_woken; /* under watch_mu: server_wake_watcher was called */
 };
 
 struct serve_options {

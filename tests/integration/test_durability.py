@@ -1,7 +1,6 @@
 """An acknowledged feedback is never lost: 1,000 concurrent feedbacks, then
 kill -9 right after the last 201; after a restart every one is there."""
 import signal
-import sqlite3
 from concurrent.futures import ThreadPoolExecutor
 
 from conftest import Server
@@ -37,7 +36,5 @@ def test_1000_concurrent_feedbacks_survive_kill_9(trained):
             assert s2.get(f"/v1/feedback/{fid}")[0] == 200
     finally:
         assert s2.stop() == 0
-    db = sqlite3.connect(trained.path / "boucle.db")
-    stored = {r[0] for r in db.execute("select id from feedback")}
-    db.close()
+    stored = {r[0] for r in trained.sql("select id from feedback")}
     assert set(acked) <= stored

@@ -1,12 +1,9 @@
 """The automatic loop: triggers, pipeline, gate, deploy, rollback, failures."""
 import os
 import signal
-import sqlite3
 import subprocess
 import threading
 import time
-
-import pytest
 
 from conftest import Workspace
 from loopkit import WebhookReceiver, champion, config, feed, rows, wait_run, write_csv
@@ -42,9 +39,7 @@ def test_retrain_from_feedback_learns_and_records_everything(tmp_path, server_fa
     assert "version 2 deployed" in hook.received[-1]["subject"]
     hook.close()
     # the used feedback is marked and not used twice
-    db = sqlite3.connect(ws.path / "boucle.db")
-    unused = db.execute("select count(*) from feedback where used_for_training_run is null").fetchone()[0]
-    db.close()
+    unused = ws.sql_value("select count(*) from feedback where used_for_training_run is null")
     assert unused < 600  # the -1 without label and the 0s; every gold one was used
     # rollback over HTTP goes back to version 1 and the server follows
     status, rb = s.post("/v1/tasks/sentiment/rollback")

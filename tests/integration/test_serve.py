@@ -1,13 +1,10 @@
 """The HTTP API: predict in every form, feedback, errors with their status,
 readiness, hot pickup of a new champion and orderly shutdown."""
 import signal
-import sqlite3
 import time
 import http.client
 
 import pytest
-
-from conftest import Workspace
 
 
 @pytest.fixture(scope="module")
@@ -172,7 +169,5 @@ def test_sigterm_flushes_the_prediction_log_and_exits_0(ws, server_factory):
     ids = [s.post("/v1/tasks/sentiment/predict", {"text": f"tweet number {i}"})[1]["prediction_id"]
            for i in range(200)]
     assert s.stop(signal.SIGTERM) == 0, s.logs()
-    db = sqlite3.connect(ws.path / "boucle.db")
-    stored = {r[0] for r in db.execute("select id from predictions")}
-    db.close()
+    stored = {r[0] for r in ws.sql("select id from predictions")}
     assert set(ids) <= stored

@@ -2,7 +2,6 @@
 import csv
 import io
 import json
-import sqlite3
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -50,14 +49,10 @@ def test_simulate_against_a_trained_server(trained, server_factory):
     assert out["versions"] == [1] and out["deploys"] == []
     assert out["failed_requests"] == 0
     srv.stop()
-    db = sqlite3.connect(trained.path / "boucle.db")
-    try:
-        assert db.execute("select count(*) from feedback").fetchone()[0] == 400
-        scores = dict(db.execute("select score, count(*) from feedback group by score").fetchall())
-        assert scores.get(1, 0) == out["correct"]
-        assert db.execute("select count(*) from predictions").fetchone()[0] >= 400
-    finally:
-        db.close()
+    assert trained.sql_value("select count(*) from feedback") == 400
+    scores = dict(trained.sql("select score, count(*) from feedback group by score"))
+    assert scores.get(1, 0) == out["correct"]
+    assert trained.sql_value("select count(*) from predictions") >= 400
 
 
 def test_simulate_text_output_and_determinism(trained, server_factory):

@@ -1,9 +1,7 @@
 """Training: metrics on the held-out split, registry, champion, artifact checks,
 and accuracy against scikit-learn on the same split."""
 import csv
-import io
 import random
-import sqlite3
 
 from conftest import SAMPLE
 
@@ -63,18 +61,14 @@ def test_corrupted_artifact_is_refused(ws):
     ws.copy_sample(rows=300)
     ws.run("import", "tweets.csv", check=True)
     ws.run("train", check=True)
-    db = sqlite3.connect(ws.path / "boucle.db")
-    blob = bytearray(db.execute("select artifact from model_versions").fetchone()[0])
+    blob = bytearray(ws.sql_value("select artifact from model_versions"))
     blob[len(blob) // 2] ^= 0xFF
-    db.execute("update model_versions set artifact = ?", (bytes(blob),))
-    db.commit()
+    ws.sql("update model_versions set artifact = ?", bytes(blob))
     p = ws.run("predict", "hello")
     assert p.returncode == 4 and "checksum" in p.stderr
-    db.execute("update model_versions set artifact = ?", (bytes(blob[:100]),))
-    db.commit()
+    ws.sql("update model_versions set artifact = ?", bytes(blob[:100]))
     p = ws.run("predict", "hello")
     assert p.returncode == 4 and ("truncated" in p.stderr or "checksum" in p.stderr)
-    db.close()
 
 
 def sklearn_accuracy(train_rows, test_rows):
