@@ -188,10 +188,43 @@ static const char migration_3[] =
     "  PRIMARY KEY (run_id, key));"
     "ALTER TABLE metrics ADD COLUMN seq BIGSERIAL;";
 
+/* Each run's latest point per metric key, as SQLite's migration 5: kept by
+ * a trigger on every insert into metrics. PostgreSQL sorts NaN above every
+ * number; MLflow's rule puts it below, so the trigger says so. */
+static const char migration_latest_metrics[] =
+    "CREATE TABLE latest_metrics ("
+    "  run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
+    "  key TEXT NOT NULL,"
+    "  value DOUBLE PRECISION,"
+    "  step BIGINT NOT NULL,"
+    "  ts_ms BIGINT NOT NULL,"
+    "  PRIMARY KEY (run_id, key));"
+    "CREATE INDEX latest_metrics_key_value ON latest_metrics(key, value);"
+    "CREATE FUNCTION metrics_keep_latest() RETURNS trigger LANGUAGE plpgsql AS $$"
+    "BEGIN"
+    "  INSERT INTO latest_metrics AS l (run_id, key, value, step, ts_ms)"
+    "    VALUES (NEW.run_id, NEW.key, NEW.value, NEW.step, NEW.ts_ms)"
+    "  ON CONFLICT (run_id, key) DO UPDATE SET"
+    "    value = EXCLUDED.value, step = EXCLUDED.step, ts_ms = EXCLUDED.ts_ms"
+    "  WHERE EXCLUDED.step > l.step"
+    "     OR (EXCLUDED.step = l.step AND EXCLUDED.ts_ms > l.ts_ms)"
+    "     OR (EXCLUDED.step = l.step AND EXCLUDED.ts_ms = l.ts_ms"
+    "         AND EXCLUDED.value IS NOT NULL AND EXCLUDED.value <> 'NaN'"
+    "         AND (l.value IS NULL OR l.value = 'NaN' OR EXCLUDED.value > l.value));"
+    "  RETURN NULL;"
+    "END $$;"
+    "CREATE TRIGGER metrics_keep_latest AFTER INSERT ON metrics"
+    "  FOR EACH ROW EXECUTE FUNCTION metrics_keep_latest();"
+    "INSERT INTO latest_metrics(run_id, key, value, step, ts_ms)"
+    "  SELECT DISTINCT ON (run_id, key) run_id, key, value, step, ts_ms FROM metrics"
+    "  ORDER BY run_id, key, step DESC, ts_ms DESC,"
+    "    (value IS NULL OR value = 'NaN'), value DESC;";
+
 static const struct migration migrations[] = {
     {1, "datasets, examples, runs, metrics, registry, predictions, feedback, jobs", migration_1},
     {2, "loop: run state, steps and trigger; job runs; feedback used_role", migration_2},
     {3, "MLflow tracking: experiments, experiment tags, run params and tags", migration_3},
+    {4, "each run's latest metric values, for run search", migration_latest_metrics},
 };
 
 #define MIGRATION_COUNT ((int)(sizeof migrations / sizeof migrations[0]))

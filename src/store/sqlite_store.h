@@ -235,8 +235,10 @@ int sqlite_store_experiment_tag_set(void *conn, int64_t id, const char *key, con
                                     struct err *e);
 int sqlite_store_mlflow_run_create(void *conn, const struct store_mlflow_run *r, struct err *e);
 json_t *sqlite_store_mlflow_run_get(void *conn, const char *run_id, struct err *e);
-json_t *sqlite_store_mlflow_runs_load(void *conn, const int64_t *experiment_ids, size_t n,
-                                      const char *lifecycle_stage, struct err *e);
+json_t *sqlite_store_mlflow_runs_get(void *conn, const char *const *run_ids, size_t n,
+                                     struct err *e);
+int sqlite_store_mlflow_runs_scan(void *conn, const struct store_mlflow_scan *q,
+                                  struct store_scan *out, struct err *e);
 int sqlite_store_mlflow_run_update(void *conn, const char *run_id,
                                    const struct store_mlflow_run_patch *p, struct err *e);
 int sqlite_store_mlflow_run_log(void *conn, const char *run_id, const struct store_metric *metrics,

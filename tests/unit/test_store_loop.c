@@ -654,6 +654,9 @@ static void test_alias_notify(void **state)
  * refuses, so its declaration is cut from the schema text (the table is
  * empty). */
 static const char downgrade_to_1[] =
+    /* migration 5 (latest metrics) */
+    "DROP TRIGGER metrics_keep_latest; DROP TABLE latest_metrics;"
+    "DELETE FROM schema_migrations WHERE version = 5;"
     /* migration 4 (MLflow registry and artifacts) */
     "DROP TRIGGER model_versions_registered;"
     "DROP TABLE artifacts; DROP TABLE model_version_tags; DROP TABLE registered_model_tags;"
@@ -723,7 +726,7 @@ static void test_migration_1_to_2(void **state)
 
     d->s = store_open(d->db.url, &e);
     assert_non_null(d->s);
-    assert_int_equal(store_schema_version(d->s), 4);
+    assert_int_equal(store_schema_version(d->s), 5);
     /* migration 4 registered the task that already had versions */
     assert_int_equal(raw(d, "SELECT count(*) FROM registered_models WHERE name = 'tickets'"), 1);
     assert_int_equal(raw(d, "SELECT count(*) FROM pragma_table_info('jobs')"), 11);
