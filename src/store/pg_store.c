@@ -397,6 +397,7 @@ const struct store_backend pg_store_backend = {
     .datasets_list = pg_store_datasets_list,
     .examples_foreach = pg_store_examples_foreach,
     .run_create = pg_store_run_create,
+    .run_attach = pg_store_run_attach,
     .run_finish = pg_store_run_finish,
     .run_log = pg_store_run_log,
     .run_get = pg_store_run_get,

@@ -412,6 +412,7 @@ const struct store_backend sqlite_store_backend = {
     .datasets_list = sqlite_store_datasets_list,
     .examples_foreach = sqlite_store_examples_foreach,
     .run_create = sqlite_store_run_create,
+    .run_attach = sqlite_store_run_attach,
     .run_finish = sqlite_store_run_finish,
     .run_log = sqlite_store_run_log,
     .run_get = sqlite_store_run_get,

@@ -166,6 +166,8 @@ int sqlite_store_examples_foreach(void *conn, const char *task, store_example_cb
 
 int sqlite_store_run_create(void *conn, const char *run_id, const char *task, const char *kind,
                             const char *params_json, struct err *e);
+int sqlite_store_run_attach(void *conn, const char *run_id, int64_t experiment_id,
+                            const char *run_name, const char *artifact_uri, struct err *e);
 int sqlite_store_run_finish(void *conn, const char *run_id, const char *status,
                             const char *metrics_json, struct err *e);
 int sqlite_store_run_log(void *conn, const char *run_id, const char *line, struct err *e);

@@ -3,6 +3,7 @@
  * backend-independent (argument checks, artifact checksum) lives here so each
  * backend only translates calls into its own SQL. */
 #include "store/store.h"
+#include "store/run_mirror.h"
 #include "store/store_backend.h"
 
 #include "base/ids.h"
@@ -204,7 +205,21 @@ int store_run_create(struct store *s, const char *run_id, const char *task, cons
     if (need_handle(s, e) || need(run_id, "run_id", e) || need(task, "task", e) ||
         need(kind, "kind", e) || need_json(params_json, "params", e))
         return -1;
-    RETURN_LOCKED(int, s, run_create, run_id, task, kind, params_json, e);
+    lock(s);
+    int rc = s->ops->run_create(s->conn, run_id, task, kind, params_json, e);
+    unlock(s);
+    if (rc == 0) run_mirror_started(s, run_id, task, kind, params_json);
+    return rc;
+}
+
+int store_run_attach(struct store *s, const char *run_id, int64_t experiment_id,
+                     const char *run_name, struct err *e)
+{
+    if (need_handle(s, e) || need(run_id, "run_id", e) || need(run_name, "run_name", e)) return -1;
+    char uri[200];
+    snprintf(uri, sizeof uri, "mlflow-artifacts:/%lld/%.64s/artifacts", (long long)experiment_id,
+             run_id);
+    RETURN_LOCKED(int, s, run_attach, run_id, experiment_id, run_name, uri, e);
 }
 
 int store_run_finish(struct store *s, const char *run_id, const char *status,
@@ -213,7 +228,11 @@ int store_run_finish(struct store *s, const char *run_id, const char *status,
     if (need_handle(s, e) || need(run_id, "run_id", e) || need_end_status(status, "run", e) ||
         need_json(metrics_json, "metrics", e))
         return -1;
-    RETURN_LOCKED(int, s, run_finish, run_id, status, metrics_json, e);
+    lock(s);
+    int rc = s->ops->run_finish(s->conn, run_id, status, metrics_json, e);
+    unlock(s);
+    if (rc == 0) run_mirror_finished(s, run_id, metrics_json);
+    return rc;
 }
 
 int store_run_log(struct store *s, const char *run_id, const char *line, struct err *e)

@@ -51,6 +51,11 @@ int store_examples_foreach(struct store *s, const char *task, store_example_cb c
 int store_run_create(struct store *s, const char *run_id, const char *task, const char *kind,
                      const char *params_json, struct err *e);
 /* status: "completed" | "failed" | "cancelled"; metrics_json may be NULL. */
+/* Puts a boucle run into an MLflow experiment under a run name, with the
+ * user "boucle" and the artifact URI MLflow clients expect (store.c does it
+ * for every new run: see run_mirror.h). ERR_NOT_FOUND when absent. */
+int store_run_attach(struct store *s, const char *run_id, int64_t experiment_id,
+                     const char *run_name, struct err *e);
 int store_run_finish(struct store *s, const char *run_id, const char *status,
                      const char *metrics_json, struct err *e);
 int store_run_log(struct store *s, const char *run_id, const char *line, struct err *e);

@@ -26,6 +26,8 @@ struct store_backend {
 
     int (*run_create)(void *conn, const char *run_id, const char *task, const char *kind,
                       const char *params_json, struct err *e);
+    int (*run_attach)(void *conn, const char *run_id, int64_t experiment_id, const char *run_name,
+                      const char *artifact_uri, struct err *e);
     int (*run_finish)(void *conn, const char *run_id, const char *status, const char *metrics_json,
                       struct err *e);
     int (*run_log)(void *conn, const char *run_id, const char *line, struct err *e);
