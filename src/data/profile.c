@@ -109,7 +109,7 @@ static double rate(size_t k, size_t n)
 
 static json_t *column_json(struct profile_column *c)
 {
-    qsort(c->lengths, c->rows, sizeof *c->lengths, cmp_size);
+    if (c->rows) qsort(c->lengths, c->rows, sizeof *c->lengths, cmp_size);
     return json_pack("{s:I,s:I,s:f,s:I,s:f,s:I,s:f,s:{s:I,s:I,s:I,s:I}}", "rows",
                      (json_int_t)c->rows, "nulls", (json_int_t)c->nulls, "null_rate",
                      rate(c->nulls, c->rows), "empty", (json_int_t)c->empties, "empty_rate",

@@ -91,11 +91,32 @@ static void test_profile(void **state)
     profile_free(&p);
 }
 
+/* No rows (an empty split) is a profile of nothing, not an error. */
+static void test_empty(void **state)
+{
+    (void)state;
+    struct task_config task = {
+        .name = "t", .text_fields = fields, .n_text_fields = 2, .label = "queue"};
+    clean_config_defaults(&task.clean);
+    struct profile p;
+    profile_init(&p, &task);
+    json_t *doc = profile_json(&p);
+    assert_int_equal(json_integer_value(path(doc, "rows", NULL, NULL)), 0);
+    assert_int_equal(json_array_size(path(doc, "labels", NULL, NULL)), 0);
+    assert_int_equal(json_integer_value(path(doc, "fields", "body", "rows")), 0);
+    assert_int_equal(json_integer_value(json_object_get(path(doc, "text", "length", NULL), "max")),
+                     0);
+    assert_float_equal(json_real_value(path(doc, "fields", "subject", "null_rate")), 0, 0);
+    json_decref(doc);
+    profile_free(&p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_quantiles),
         cmocka_unit_test(test_profile),
+        cmocka_unit_test(test_empty),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
