@@ -5,7 +5,7 @@
  * after the task's cleaning, with what each cleaning step did. */
 #include "cli/cli.h"
 
-#include "data/profile.h"
+#include "data/data_profile.h"
 #include "loop/corpus.h"
 
 #include <stdio.h>
@@ -76,13 +76,13 @@ static int profile(const struct cli_command *cmd, struct cli_option *opts)
     rc = corpus_load(env.st, env.task, env.cfg->limits.max_field_bytes, &c, &e);
     cli_close(&env);
     if (rc != 0) return cli_fail(&e);
-    struct profile p;
-    profile_init(&p, env.task);
+    struct data_profile p;
+    data_profile_init(&p, env.task);
     for (size_t i = 0; i < c.n; i++)
         if (want < 0 || c.split[i] == want)
-            profile_add(&p, corpus_values(&c, i), corpus_lens(&c, i), c.nulls[i], c.labels[i]);
-    json_t *doc = profile_json(&p);
-    profile_free(&p);
+            data_profile_add(&p, corpus_values(&c, i), corpus_lens(&c, i), c.nulls[i], c.labels[i]);
+    json_t *doc = data_profile_json(&p);
+    data_profile_free(&p);
     corpus_free(&c);
     if (cli_opt(opts, "json")) {
         json_t *head =

@@ -1,11 +1,11 @@
-/* Unit tests for data/profile: counts, rates and nearest-rank quantiles. */
+/* Unit tests for data/data_profile: counts, rates and nearest-rank quantiles. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "data/profile.h"
+#include "data/data_profile.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -27,20 +27,20 @@ static void test_quantiles(void **state)
     size_t v[20];
     for (size_t i = 0; i < 20; i++)
         v[i] = i + 1;
-    assert_int_equal(profile_quantile(v, 20, 0.05), 1);
-    assert_int_equal(profile_quantile(v, 20, 0.5), 10);
-    assert_int_equal(profile_quantile(v, 20, 0.95), 19);
-    assert_int_equal(profile_quantile(v, 20, 1.0), 20);
-    assert_int_equal(profile_quantile(v, 1, 0.05), 1);
-    assert_int_equal(profile_quantile(v, 0, 0.5), 0);
+    assert_int_equal(data_profile_quantile(v, 20, 0.05), 1);
+    assert_int_equal(data_profile_quantile(v, 20, 0.5), 10);
+    assert_int_equal(data_profile_quantile(v, 20, 0.95), 19);
+    assert_int_equal(data_profile_quantile(v, 20, 1.0), 20);
+    assert_int_equal(data_profile_quantile(v, 1, 0.05), 1);
+    assert_int_equal(data_profile_quantile(v, 0, 0.5), 0);
 }
 
-static void add(struct profile *p, const char *subject, const char *body, const char *label)
+static void add(struct data_profile *p, const char *subject, const char *body, const char *label)
 {
     const char *v[] = {subject, body};
     size_t l[] = {subject ? strlen(subject) : 0, body ? strlen(body) : 0};
     p->task->n_text_fields == 2 ? (void)0 : fail();
-    profile_add(p, v, l, (uint32_t)(!subject) | (uint32_t)(!body) << 1, label);
+    data_profile_add(p, v, l, (uint32_t)(!subject) | (uint32_t)(!body) << 1, label);
 }
 
 static void test_profile(void **state)
@@ -54,14 +54,14 @@ static void test_profile(void **state)
     task.clean.steps[2] = CLEAN_DEDUPE;
     task.clean.n_steps = 3;
     strcpy(task.clean.separator, " ");
-    struct profile p;
-    profile_init(&p, &task);
+    struct data_profile p;
+    data_profile_init(&p, &task);
     add(&p, "Refund", "I want my money back", "billing");
     add(&p, "Refund", "I want  my money back", "billing"); /* a duplicate once cleaned */
     add(&p, NULL, "crash on start", "tech");
     add(&p, "  ", "crash on start", "tech");
     add(&p, "Café", NULL, "tech");
-    json_t *doc = profile_json(&p);
+    json_t *doc = data_profile_json(&p);
     assert_int_equal(json_integer_value(path(doc, "rows", NULL, NULL)), 5);
     json_t *labels = path(doc, "labels", NULL, NULL);
     assert_string_equal(json_string_value(json_object_get(json_array_get(labels, 0), "label")),
@@ -88,7 +88,7 @@ static void test_profile(void **state)
     assert_int_equal(json_integer_value(json_object_get(text, "rows")), 3);
     assert_int_equal(json_integer_value(path(doc, "cleaning", "kept", NULL)), 3);
     json_decref(doc);
-    profile_free(&p);
+    data_profile_free(&p);
 }
 
 /* No rows (an empty split) is a profile of nothing, not an error. */
@@ -98,9 +98,9 @@ static void test_empty(void **state)
     struct task_config task = {
         .name = "t", .text_fields = fields, .n_text_fields = 2, .label = "queue"};
     clean_config_defaults(&task.clean);
-    struct profile p;
-    profile_init(&p, &task);
-    json_t *doc = profile_json(&p);
+    struct data_profile p;
+    data_profile_init(&p, &task);
+    json_t *doc = data_profile_json(&p);
     assert_int_equal(json_integer_value(path(doc, "rows", NULL, NULL)), 0);
     assert_int_equal(json_array_size(path(doc, "labels", NULL, NULL)), 0);
     assert_int_equal(json_integer_value(path(doc, "fields", "body", "rows")), 0);
@@ -108,7 +108,7 @@ static void test_empty(void **state)
                      0);
     assert_float_equal(json_real_value(path(doc, "fields", "subject", "null_rate")), 0, 0);
     json_decref(doc);
-    profile_free(&p);
+    data_profile_free(&p);
 }
 
 int main(void)

@@ -1,6 +1,6 @@
-/* Accumulating a data profile: see profile.h. Quantiles are nearest-rank,
+/* Accumulating a data profile: see data_profile.h. Quantiles are nearest-rank,
  * so every figure is a length some row really has. */
-#include "data/profile.h"
+#include "data/data_profile.h"
 
 #include "base/ids.h"
 #include "text/clean.h"
@@ -9,19 +9,19 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void column_init(struct profile_column *c)
+static void column_init(struct data_profile_column *c)
 {
     memset(c, 0, sizeof *c);
     hashmap_init(&c->seen);
 }
 
-static void column_free(struct profile_column *c)
+static void column_free(struct data_profile_column *c)
 {
     free(c->lengths);
     hashmap_free(&c->seen);
 }
 
-void profile_init(struct profile *p, const struct task_config *task)
+void data_profile_init(struct data_profile *p, const struct task_config *task)
 {
     memset(p, 0, sizeof *p);
     p->task = task;
@@ -33,7 +33,7 @@ void profile_init(struct profile *p, const struct task_config *task)
     preparer_init(&p->prep, &task->clean, task->n_text_fields);
 }
 
-void profile_free(struct profile *p)
+void data_profile_free(struct data_profile *p)
 {
     for (size_t i = 0; i < p->task->n_text_fields; i++)
         column_free(&p->fields[i]);
@@ -53,7 +53,7 @@ static size_t utf8_chars(const char *s, size_t len)
 
 /* An empty value is one with nothing but whitespace; a duplicate, a
  * non-empty value some earlier row has byte for byte. */
-static void column_add(struct profile_column *c, const char *s, size_t len, int is_null)
+static void column_add(struct data_profile_column *c, const char *s, size_t len, int is_null)
 {
     if (c->rows == c->cap) {
         c->cap = c->cap ? c->cap * 2 : 256;
@@ -75,8 +75,8 @@ static void column_add(struct profile_column *c, const char *s, size_t len, int 
     if (!inserted) c->duplicates++;
 }
 
-void profile_add(struct profile *p, const char *const *values, const size_t *lens, uint32_t nulls,
-                 const char *label)
+void data_profile_add(struct data_profile *p, const char *const *values, const size_t *lens,
+                      uint32_t nulls, const char *label)
 {
     p->rows++;
     for (size_t i = 0; i < p->task->n_text_fields; i++)
@@ -95,7 +95,7 @@ static int cmp_size(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-size_t profile_quantile(const size_t *sorted, size_t n, double q)
+size_t data_profile_quantile(const size_t *sorted, size_t n, double q)
 {
     if (!n) return 0;
     size_t rank = (size_t)ceil(q * (double)n);
@@ -107,7 +107,7 @@ static double rate(size_t k, size_t n)
     return n ? (double)k / (double)n : 0.0;
 }
 
-static json_t *column_json(struct profile_column *c)
+static json_t *column_json(struct data_profile_column *c)
 {
     if (c->rows) qsort(c->lengths, c->rows, sizeof *c->lengths, cmp_size);
     return json_pack("{s:I,s:I,s:f,s:I,s:f,s:I,s:f,s:{s:I,s:I,s:I,s:I}}", "rows",
@@ -115,9 +115,9 @@ static json_t *column_json(struct profile_column *c)
                      rate(c->nulls, c->rows), "empty", (json_int_t)c->empties, "empty_rate",
                      rate(c->empties, c->rows), "duplicates", (json_int_t)c->duplicates,
                      "duplicate_rate", rate(c->duplicates, c->rows), "length", "p5",
-                     (json_int_t)profile_quantile(c->lengths, c->rows, 0.05), "p50",
-                     (json_int_t)profile_quantile(c->lengths, c->rows, 0.50), "p95",
-                     (json_int_t)profile_quantile(c->lengths, c->rows, 0.95), "max",
+                     (json_int_t)data_profile_quantile(c->lengths, c->rows, 0.05), "p50",
+                     (json_int_t)data_profile_quantile(c->lengths, c->rows, 0.50), "p95",
+                     (json_int_t)data_profile_quantile(c->lengths, c->rows, 0.95), "max",
                      (json_int_t)(c->rows ? c->lengths[c->rows - 1] : 0));
 }
 
@@ -133,7 +133,7 @@ static int cmp_label(const void *a, const void *b)
     return strcmp(x->label, y->label);
 }
 
-json_t *profile_json(struct profile *p)
+json_t *data_profile_json(struct data_profile *p)
 {
     struct label_count *lc = xcalloc(p->labels.count + 1, sizeof *lc);
     size_t n = 0;
