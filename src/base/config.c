@@ -338,6 +338,8 @@ static int add_text_field(struct cfg_ctx *c, struct task_config *t, const yaml_n
 {
     const char *s;
     if (cfg_string(c, n, path, &s)) return -1;
+    if (t->n_text_fields == TASK_MAX_TEXT_FIELDS)
+        return cfg_fail(c, n, path, "at most %d text fields", TASK_MAX_TEXT_FIELDS);
     for (size_t i = 0; i < t->n_text_fields; i++)
         if (str_eq(t->text_fields[i], s)) return cfg_fail(c, n, path, "field '%s' listed twice", s);
     t->text_fields = xrealloc(t->text_fields, (t->n_text_fields + 1) * sizeof *t->text_fields);
@@ -416,7 +418,8 @@ static int task_pair(struct cfg_ctx *c, const char *key, yaml_node_t *k, yaml_no
         if (!t->model_kind) return cfg_fail(c, v, path, "missing required key 'kind'");
         seen->model = 1;
     } else {
-        int rc = cfg_loop_task_pair(c, key, v, path, t);
+        int rc = cfg_clean_task_pair(c, key, v, path, t);
+        if (rc == 1) rc = cfg_loop_task_pair(c, key, v, path, t);
         return rc == 1 ? cfg_unknown_key(c, k, path) : rc;
     }
     return 0;
@@ -434,6 +437,7 @@ static int tasks_pair(struct cfg_ctx *c, const char *key, yaml_node_t *k, yaml_n
     t->name = xstrdup(key);
     t->line = cfg_line(k);
     t->test_fraction = 0.2;
+    clean_config_defaults(&t->clean);
     cfg_loop_task_defaults(t);
     struct task_seen seen = {.t = t};
     if (cfg_each_pair(c, v, path, task_pair, &seen)) return -1;

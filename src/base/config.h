@@ -93,12 +93,42 @@ struct notify_config {
     int64_t timeout_ms; /* per notification; default 10 s */
 };
 
+/* ---- data preparation (issue 5) ---- */
+
+/* The `clean:` steps, applied in the listed order. The text steps rewrite
+ * each text field (and run on served requests too); drop_empty and dedupe
+ * remove rows of training data only. */
+enum clean_step {
+    CLEAN_STRIP_HTML,
+    CLEAN_STRIP_CODE,
+    CLEAN_SCRUB_PII,
+    CLEAN_NORMALIZE_WHITESPACE,
+    CLEAN_DROP_EMPTY,
+    CLEAN_DEDUPE
+};
+#define CLEAN_N_STEPS 6
+#define TASK_MAX_TEXT_FIELDS 32 /* so the predict path keeps field views on the stack */
+#define CLEAN_MAX_SEPARATOR 32  /* bytes of text_separator */
+const char *clean_step_name(enum clean_step s); /* "strip_html", ... */
+int clean_step_parse(const char *name, enum clean_step *out);
+
+/* How a task's text fields become the one text a model sees: joined with
+ * `separator`, then cleaned. A trained model carries a copy in its artifact,
+ * so a served request is prepared as the model's training text was. */
+struct clean_config {
+    unsigned char steps[CLEAN_N_STEPS]; /* enum clean_step, each at most once */
+    size_t n_steps;
+    char separator[CLEAN_MAX_SEPARATOR + 1]; /* default "\n" */
+};
+void clean_config_defaults(struct clean_config *c); /* no steps, "\n" */
+
 struct task_config {
     char *name;
     int line;
     enum task_type type;
-    char **text_fields; /* concatenated in this order, separated by "\n" */
+    char **text_fields; /* concatenated in this order, separated by clean.separator */
     size_t n_text_fields;
+    struct clean_config clean; /* `clean:` and `text_separator:` */
     char *label;
     char *model_kind;                  /* "linear" */
     struct config_param *model_params; /* the other keys of `model:` */

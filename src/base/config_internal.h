@@ -67,6 +67,12 @@ int cfg_auth_top_pair(struct cfg_ctx *c, const char *key, yaml_node_t *v, const 
                       struct config *cfg);
 void cfg_auth_free(struct config *cfg);
 
+/* ---- data preparation (config_clean.c) ---- */
+
+/* A task's `clean:` or `text_separator:`: 0 = parsed, -1 = error, 1 = not its key. */
+int cfg_clean_task_pair(struct cfg_ctx *c, const char *key, yaml_node_t *v, const char *path,
+                        struct task_config *t);
+
 /* ---- the automatic loop's keys (config_loop.c) ---- */
 
 void cfg_loop_defaults(struct config *cfg);

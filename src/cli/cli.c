@@ -23,6 +23,8 @@ static const struct cli_command commands[] = {
     {"runs", "list runs, or show one with its logs", "list [--task T] [--json] | show RUN_ID",
      cmd_runs},
     {"datasets", "list imported dataset versions", "list [--task T] [--json]", cmd_datasets},
+    {"data", "profile a task's examples: labels, lengths, empty, duplicate and null rates",
+     "profile [--task T] [--split train|test] [--json]", cmd_data},
     {"simulate", "replay labeled rows as live traffic with feedback through the HTTP API",
      "--task T --stream FILE [--feedback-rate R] [--correct-rate R] [--speed max|realtime] "
      "[--window N] [--json]",

@@ -67,6 +67,7 @@ int cmd_predict(const struct cli_command *cmd, int argc, char **argv);
 int cmd_models(const struct cli_command *cmd, int argc, char **argv);
 int cmd_runs(const struct cli_command *cmd, int argc, char **argv);
 int cmd_datasets(const struct cli_command *cmd, int argc, char **argv);
+int cmd_data(const struct cli_command *cmd, int argc, char **argv);
 int cmd_check_retrain(const struct cli_command *cmd, int argc, char **argv);
 int cmd_retrain(const struct cli_command *cmd, int argc, char **argv);
 int cmd_prepare(const struct cli_command *cmd, int argc, char **argv);

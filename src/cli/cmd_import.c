@@ -42,12 +42,15 @@ int cmd_import(const struct cli_command *cmd, int argc, char **argv)
     cli_close(&env);
     if (rc != 0) return cli_fail(&e);
     if (cli_opt(opts, "json")) {
-        cli_print_json(json_pack("{s:s,s:I,s:s,s:b,s:I,s:I,s:I,s:f}", "task", task->name,
+        cli_print_json(json_pack("{s:s,s:I,s:s,s:b,s:I,s:I,s:I,s:f,s:o}", "task", task->name,
                                  "dataset_id", (json_int_t)res.dataset_id, "hash", res.hash,
                                  "already_imported", res.already_imported, "rows",
                                  (json_int_t)res.rows, "train_rows", (json_int_t)res.train_rows,
-                                 "test_rows", (json_int_t)res.test_rows, "seconds", res.seconds));
-    } else if (res.already_imported) {
+                                 "test_rows", (json_int_t)res.test_rows, "seconds", res.seconds,
+                                 "cleaning", prepare_report_json(&task->clean, &res.cleaning)));
+        return EXIT_OK;
+    }
+    if (res.already_imported) {
         printf("%s: already imported into task '%s' as dataset %lld (sha256 %.12s): nothing to "
                "do\n",
                pos[0], task->name, (long long)res.dataset_id, res.hash);
@@ -56,6 +59,13 @@ int cmd_import(const struct cli_command *cmd, int argc, char **argv)
                "test, in %.2f s\n",
                res.rows, task->name, (long long)res.dataset_id, res.hash, res.train_rows,
                res.test_rows, res.seconds);
+    }
+    if (task->clean.n_steps && !res.already_imported) {
+        struct buf b;
+        buf_init(&b);
+        prepare_report_text(&task->clean, &res.cleaning, &b);
+        printf("cleaning: %s (rows are stored as given; training applies the cleaning)\n", b.data);
+        buf_free(&b);
     }
     return EXIT_OK;
 }

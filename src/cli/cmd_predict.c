@@ -45,7 +45,9 @@ int cmd_predict(const struct cli_command *cmd, int argc, char **argv)
     double *probs = xmalloc(nl * sizeof *probs);
     json_t *all = json_array();
     for (int i = 0; i < npos; i++) {
-        size_t best = model_predict(m, pos[i], strlen(pos[i]), probs);
+        /* TEXT is the input's one text, prepared as the model's training text was */
+        size_t len = strlen(pos[i]);
+        size_t best = model_predict_fields(m, &pos[i], &len, 1, probs);
         json_t *p = json_object();
         for (size_t k = 0; k < nl; k++)
             json_object_set_new(p, model_label(m, k), json_real(probs[k]));

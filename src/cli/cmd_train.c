@@ -15,6 +15,11 @@ static void print_report(const struct task_config *task, const struct train_resu
     printf("version    %lld%s\n", (long long)r->version, r->became_champion ? " (champion)" : "");
     printf("data       %zu train, %zu test, %zu labels, %zu features (dataset sha256 %.12s)\n",
            r->n_train, r->n_test, r->n_labels, r->n_features, r->dataset_hash);
+    struct buf cleaning;
+    buf_init(&cleaning);
+    prepare_report_text(&r->clean, &r->prep, &cleaning);
+    printf("cleaning   %s\n", cleaning.data);
+    buf_free(&cleaning);
     printf("time       %.3f s training, %.3f s in all\n", r->train_seconds, r->total_seconds);
     if (!r->metrics) {
         printf("metrics    none: the task has no test examples\n");
@@ -90,14 +95,15 @@ int cmd_train(const struct cli_command *cmd, int argc, char **argv)
         return cli_fail(&e);
     }
     if (cli_opt(opts, "json"))
-        cli_print_json(json_pack(
-            "{s:s,s:s,s:I,s:b,s:I,s:I,s:I,s:I,s:f,s:f,s:s,s:s,s:I,s:O?}", "run_id", r.run_id,
-            "task", task->name, "model_version", (json_int_t)r.version, "champion",
-            r.became_champion, "n_train", (json_int_t)r.n_train, "n_test", (json_int_t)r.n_test,
-            "n_labels", (json_int_t)r.n_labels, "n_features", (json_int_t)r.n_features,
-            "train_seconds", r.train_seconds, "total_seconds", r.total_seconds, "dataset_hash",
-            r.dataset_hash, "artifact_sha256", r.artifact_sha256, "artifact_bytes",
-            (json_int_t)r.artifact_bytes, "metrics", r.metrics));
+        cli_print_json(
+            json_pack("{s:s,s:s,s:I,s:b,s:I,s:I,s:I,s:I,s:f,s:f,s:s,s:s,s:I,s:O?,s:o}", "run_id",
+                      r.run_id, "task", task->name, "model_version", (json_int_t)r.version,
+                      "champion", r.became_champion, "n_train", (json_int_t)r.n_train, "n_test",
+                      (json_int_t)r.n_test, "n_labels", (json_int_t)r.n_labels, "n_features",
+                      (json_int_t)r.n_features, "train_seconds", r.train_seconds, "total_seconds",
+                      r.total_seconds, "dataset_hash", r.dataset_hash, "artifact_sha256",
+                      r.artifact_sha256, "artifact_bytes", (json_int_t)r.artifact_bytes, "metrics",
+                      r.metrics, "cleaning", prepare_report_json(&r.clean, &r.prep)));
     else
         print_report(task, &r);
     train_result_free(&r);

@@ -59,11 +59,13 @@ static int one_row(const struct table *t, const struct task_config *task, const 
     buf_reset(&b->text);
     buf_reset(&b->json);
     for (size_t i = 0; i < task->n_text_fields; i++) {
+        /* a key absent from a JSON line, or null: no text, stored as null so a
+         * profile can tell missing values from empty ones */
         const char *v = table_cell(t, r, (size_t)text_cols[i]);
-        b->values[i] = v ? v : ""; /* a key absent from a JSON line: no text */
-        b->lens[i] = strlen(b->values[i]);
-        if (check_cell(b->values[i], b->lens[i], line, task->text_fields[i], max, e)) return -1;
-        input_append_text(&b->text, i, b->values[i], b->lens[i]);
+        b->values[i] = v;
+        b->lens[i] = v ? strlen(v) : 0;
+        if (v && check_cell(v, b->lens[i], line, task->text_fields[i], max, e)) return -1;
+        input_append_text(&b->text, i, v ? v : "", b->lens[i]);
     }
     input_append_json(&b->json, task, b->values, b->lens);
 

@@ -15,8 +15,9 @@
 enum split { SPLIT_TRAIN = 0, SPLIT_TEST = 1 };
 
 struct example {
-    const char *input_json; /* {"field": "value", ...}: the task's text fields, compact JSON */
-    const char *text;       /* the text fields joined by "\n", as the model sees them */
+    const char *input_json; /* {"field": "value", ...}: the task's text fields, compact JSON;
+                               null for a cell the file left out */
+    const char *text;       /* the text fields joined by "\n", before cleaning */
     const char *label;
     size_t line; /* source line */
     enum split split;

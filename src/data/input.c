@@ -65,33 +65,38 @@ void input_append_json(struct buf *out, const struct task_config *task, const ch
         if (i) buf_append_char(out, ',');
         input_append_json_string(out, task->text_fields[i], strlen(task->text_fields[i]));
         buf_append_char(out, ':');
-        input_append_json_string(out, values[i], lens[i]);
+        if (values[i])
+            input_append_json_string(out, values[i], lens[i]);
+        else
+            buf_append(out, "null", 4);
     }
     buf_append_char(out, '}');
 }
 
-int input_text_from_json(const struct task_config *task, json_t *input_object,
-                         size_t max_field_bytes, struct buf *text_out, json_t **normalized_out,
-                         struct err *e)
+int input_fields_from_json(const struct task_config *task, json_t *input_object,
+                           size_t max_field_bytes, const char **values, size_t *lens,
+                           uint32_t *nulls, json_t **normalized_out, struct err *e)
 {
     if (normalized_out) *normalized_out = NULL;
+    if (nulls) *nulls = 0;
     if (!json_is_object(input_object))
         return err_set_field(e, ERR_INVALID, "input", "input: must be a JSON object");
     json_t *norm = normalized_out ? json_object() : NULL;
-    buf_reset(text_out);
-    buf_append(text_out, "", 0); /* data is a valid string even with no fields */
     for (size_t i = 0; i < task->n_text_fields; i++) {
         const char *name = task->text_fields[i];
         char field[64];
         snprintf(field, sizeof field, "input.%s", name);
         json_t *v = json_object_get(input_object, name);
-        const char *problem = !v ? "missing" : !json_is_string(v) ? "must be a string" : NULL;
+        const char *problem = !v                                       ? "missing"
+                              : !json_is_string(v) && !json_is_null(v) ? "must be a string or null"
+                                                                       : NULL;
         if (problem) {
             json_decref(norm);
             return err_set_field(e, ERR_INVALID, field, "input.%.64s: %s", name, problem);
         }
-        const char *s = json_string_value(v);
-        size_t len = json_string_length(v);
+        const char *s = json_is_null(v) ? "" : json_string_value(v);
+        size_t len = json_is_null(v) ? 0 : json_string_length(v);
+        if (json_is_null(v) && nulls) *nulls |= (uint32_t)1 << i;
         if (max_field_bytes && len > max_field_bytes) {
             json_decref(norm);
             return err_set_field(
@@ -105,9 +110,29 @@ int input_text_from_json(const struct task_config *task, json_t *input_object,
             return err_set_field(e, ERR_INVALID, field,
                                  "input.%.64s: must be valid UTF-8 without NUL characters", name);
         }
-        input_append_text(text_out, i, s, len);
+        values[i] = s;
+        lens[i] = len;
         if (norm) json_object_set(norm, name, v);
     }
     if (normalized_out) *normalized_out = norm;
+    return 0;
+}
+
+int input_text_from_json(const struct task_config *task, json_t *input_object,
+                         size_t max_field_bytes, struct buf *text_out, json_t **normalized_out,
+                         struct err *e)
+{
+    const char *values[TASK_MAX_TEXT_FIELDS];
+    size_t lens[TASK_MAX_TEXT_FIELDS];
+    if (task->n_text_fields > TASK_MAX_TEXT_FIELDS)
+        return err_set(e, ERR_INVALID, "task '%s' has more than %d text fields", task->name,
+                       TASK_MAX_TEXT_FIELDS);
+    if (input_fields_from_json(task, input_object, max_field_bytes, values, lens, NULL,
+                               normalized_out, e) != 0)
+        return -1;
+    buf_reset(text_out);
+    buf_append(text_out, "", 0); /* data is a valid string even with no fields */
+    for (size_t i = 0; i < task->n_text_fields; i++)
+        input_append_text(text_out, i, values[i], lens[i]);
     return 0;
 }

@@ -10,13 +10,24 @@
 
 #include <jansson.h>
 #include <stddef.h>
+#include <stdint.h>
 
-/* For a prediction request: checks that each of the task's text fields is in
- * `input_object` and is a string within max_field_bytes (0 = no limit), and
- * replaces text_out's contents with the fields joined by "\n". Other keys are
- * ignored. When normalized_out is not NULL it receives a new object holding
- * only the task's fields, in config order (the caller decrefs it).
- * Errors name the field: e->field = "input.<name>", "missing" / "must be a string". */
+/* The task's text fields of an input object, as views into it: values[i]
+ * and lens[i] for each of the task's fields, in config order (the arrays
+ * hold at least task->n_text_fields entries). A field set to null reads as
+ * an empty text, as an empty or absent cell of an imported file does, and
+ * sets bit i of *nulls (when nulls is not NULL). Each field must be present,
+ * a string or null, within max_field_bytes (0 = no limit), valid UTF-8
+ * without NUL. Other keys are ignored. When normalized_out is not NULL it
+ * receives a new object holding only the task's fields, in config order
+ * (the caller decrefs it). Errors name the field: e->field = "input.<name>",
+ * "missing" / "must be a string or null". */
+int input_fields_from_json(const struct task_config *task, json_t *input_object,
+                           size_t max_field_bytes, const char **values, size_t *lens,
+                           uint32_t *nulls, json_t **normalized_out, struct err *e);
+
+/* The same fields joined by "\n" into text_out (replacing its contents):
+ * the input as text, before any cleaning (exports). */
 int input_text_from_json(const struct task_config *task, json_t *input_object,
                          size_t max_field_bytes, struct buf *text_out, json_t **normalized_out,
                          struct err *e);
@@ -27,7 +38,8 @@ void input_append_text(struct buf *text, size_t index, const char *value, size_t
 
 /* Appends the compact JSON object {"field":"value",...} for the task's text
  * fields, byte for byte what json_dumps(JSON_COMPACT) writes for the
- * normalized object, so stored inputs compare equal whichever path made them. */
+ * normalized object, so stored inputs compare equal whichever path made them.
+ * A NULL value (a cell the file left out) is written as null. */
 void input_append_json(struct buf *out, const struct task_config *task, const char *const *values,
                        const size_t *lens);
 

@@ -14,6 +14,18 @@ struct loader {
     struct err *e;
 };
 
+static void grow(struct loader *l)
+{
+    struct corpus *c = l->c;
+    l->cap = l->cap ? l->cap * 2 : 1024;
+    size_t nf = c->n_fields ? c->n_fields : 1;
+    c->values = xrealloc(c->values, l->cap * nf * sizeof *c->values);
+    c->lens = xrealloc(c->lens, l->cap * nf * sizeof *c->lens);
+    c->nulls = xrealloc(c->nulls, l->cap * sizeof *c->nulls);
+    c->labels = xrealloc(c->labels, l->cap * sizeof *c->labels);
+    c->split = xrealloc(c->split, l->cap * sizeof *c->split);
+}
+
 static int collect(void *ctx, const char *input_json, const char *label, int split)
 {
     struct loader *l = ctx;
@@ -23,22 +35,23 @@ static int collect(void *ctx, const char *input_json, const char *label, int spl
     if (!input)
         return err_set(l->e, ERR_CORRUPT, "stored example %zu has invalid input JSON: %s", c->n + 1,
                        je.text);
-    struct buf text;
-    buf_init(&text);
-    int rc = input_text_from_json(l->task, input, l->max_field_bytes, &text, NULL, l->e);
-    json_decref(input);
+    const char *values[TASK_MAX_TEXT_FIELDS];
+    size_t lens[TASK_MAX_TEXT_FIELDS];
+    uint32_t nulls = 0;
+    int rc = input_fields_from_json(l->task, input, l->max_field_bytes, values, lens, &nulls, NULL,
+                                    l->e);
     if (rc != 0) {
-        buf_free(&text);
+        json_decref(input);
         return err_prefix(l->e, "stored example %zu", c->n + 1);
     }
-    if (c->n == l->cap) {
-        l->cap = l->cap ? l->cap * 2 : 1024;
-        c->texts = xrealloc(c->texts, l->cap * sizeof *c->texts);
-        c->labels = xrealloc(c->labels, l->cap * sizeof *c->labels);
-        c->split = xrealloc(c->split, l->cap * sizeof *c->split);
+    if (c->n == l->cap) grow(l);
+    for (size_t i = 0; i < c->n_fields; i++) {
+        c->values[c->n * c->n_fields + i] = arena_strndup(&c->arena, values[i], lens[i]);
+        c->lens[c->n * c->n_fields + i] = lens[i];
     }
-    c->texts[c->n] = buf_detach(&text);
-    c->labels[c->n] = xstrdup(label);
+    json_decref(input);
+    c->nulls[c->n] = nulls;
+    c->labels[c->n] = arena_strdup(&c->arena, label);
     c->split[c->n] = split;
     c->n++;
     sha256_add(&l->hash, input_json, strlen(input_json) + 1);
@@ -51,6 +64,11 @@ int corpus_load(struct store *st, const struct task_config *task, size_t max_fie
                 struct corpus *out, struct err *e)
 {
     memset(out, 0, sizeof *out);
+    arena_init(&out->arena, 0);
+    if (task->n_text_fields > TASK_MAX_TEXT_FIELDS)
+        return err_set(e, ERR_INVALID, "task '%s' has more than %d text fields", task->name,
+                       TASK_MAX_TEXT_FIELDS);
+    out->n_fields = task->n_text_fields;
     struct loader l = {.task = task, .max_field_bytes = max_field_bytes, .c = out, .e = e};
     sha256_begin(&l.hash);
     int rc = store_examples_foreach(st, task->name, collect, &l, e);
@@ -59,15 +77,31 @@ int corpus_load(struct store *st, const struct task_config *task, size_t max_fie
     return rc;
 }
 
+void corpus_prepare(struct corpus *c, const struct clean_config *cfg)
+{
+    struct preparer p;
+    preparer_init(&p, cfg, c->n_fields);
+    free(c->texts);
+    c->texts = xcalloc(c->n ? c->n : 1, sizeof *c->texts);
+    for (size_t i = 0; i < c->n; i++) {
+        const char *text;
+        size_t len;
+        if (preparer_row(&p, corpus_values(c, i), corpus_lens(c, i), &text, &len))
+            c->texts[i] = arena_strndup(&c->arena, text, len);
+    }
+    c->prep = p.report;
+    preparer_free(&p);
+}
+
 void corpus_free(struct corpus *c)
 {
-    for (size_t i = 0; i < c->n; i++) {
-        free(c->texts[i]);
-        free(c->labels[i]);
-    }
-    free(c->texts);
+    free(c->values);
+    free(c->lens);
+    free(c->nulls);
     free(c->labels);
     free(c->split);
+    free(c->texts);
+    arena_free(&c->arena);
     memset(c, 0, sizeof *c);
 }
 

@@ -1,26 +1,49 @@
-/* A task's stored examples in memory, as the model sees them (text fields
- * joined), with their labels and splits, and the hash of that content. */
+/* A task's stored examples in memory: their raw text fields (as stored:
+ * cleaning is a property of each model, applied when training and when
+ * predicting), labels and splits, and the hash of that content. */
 #ifndef BOUCLE_LOOP_CORPUS_H
 #define BOUCLE_LOOP_CORPUS_H
 
+#include "base/arena.h"
 #include "base/config.h"
 #include "base/err.h"
 #include "base/ids.h"
+#include "data/prepare.h"
 #include "store/store.h"
 
 #include <stddef.h>
+#include <stdint.h>
 
 struct corpus {
-    size_t n;
-    char **texts;
+    size_t n, n_fields;
+    const char **values; /* n * n_fields raw field values; a stored null reads as "" */
+    size_t *lens;
+    uint32_t *nulls; /* per example: bit i set when field i was null or absent */
     char **labels;
     int *split;                /* 0 train, 1 test */
     char hash[SHA256_HEX_LEN]; /* lineage: what a model was trained and measured on */
+    /* after corpus_prepare: the model text of each example, NULL for a row
+     * the task's drop_empty or dedupe removes, and what each step did */
+    const char **texts;
+    struct prepare_report prep;
+    struct arena arena; /* owns the strings */
 };
 
 int corpus_load(struct store *st, const struct task_config *task, size_t max_field_bytes,
                 struct corpus *out, struct err *e);
+/* Runs the preparation over every example in order (train and test alike:
+ * a test row repeating a training row is dropped, so no text is in both). */
+void corpus_prepare(struct corpus *c, const struct clean_config *cfg);
 void corpus_free(struct corpus *c);
+
+static inline const char *const *corpus_values(const struct corpus *c, size_t i)
+{
+    return c->values + i * c->n_fields;
+}
+static inline const size_t *corpus_lens(const struct corpus *c, size_t i)
+{
+    return c->lens + i * c->n_fields;
+}
 
 /* Sorted distinct strings of `items` (borrowed pointers); returns how many. */
 size_t corpus_distinct(char *const *items, size_t n, const char ***out);

@@ -7,6 +7,30 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The task's cleaning over the file's rows, for the report only. */
+static void preview_cleaning(const struct table *t, const struct task_config *task,
+                             struct prepare_report *out)
+{
+    struct preparer p;
+    preparer_init(&p, &task->clean, task->n_text_fields);
+    int cols[TASK_MAX_TEXT_FIELDS];
+    const char *values[TASK_MAX_TEXT_FIELDS];
+    size_t lens[TASK_MAX_TEXT_FIELDS];
+    for (size_t i = 0; i < task->n_text_fields && i < TASK_MAX_TEXT_FIELDS; i++)
+        cols[i] = table_col(t, task->text_fields[i]);
+    for (size_t r = 0; r < t->n_rows; r++) {
+        for (size_t i = 0; i < task->n_text_fields && i < TASK_MAX_TEXT_FIELDS; i++) {
+            values[i] = cols[i] < 0 ? NULL : table_cell(t, r, (size_t)cols[i]);
+            lens[i] = values[i] ? strlen(values[i]) : 0;
+        }
+        const char *text;
+        size_t len;
+        preparer_row(&p, values, lens, &text, &len);
+    }
+    *out = p.report;
+    preparer_free(&p);
+}
+
 int import_file(struct store *st, const struct config *cfg, const struct task_config *task,
                 const char *path, enum table_format fmt, enum import_split split,
                 struct import_result *out, struct err *e)
@@ -18,6 +42,7 @@ int import_file(struct store *st, const struct config *cfg, const struct task_co
     if (table_read_file(path, fmt, &lim, &t, e) != 0) return err_prefix(e, "%s", path);
     struct examples ex;
     int rc = examples_from_table(&t, task, cfg->limits.max_field_bytes, &ex, e);
+    if (rc == 0) preview_cleaning(&t, task, &out->cleaning);
     table_free(&t);
     if (rc != 0) return err_prefix(e, "%s", path);
     if (ex.n == 0) {

@@ -5,6 +5,7 @@
 
 #include "base/config.h"
 #include "base/err.h"
+#include "data/prepare.h"
 #include "data/table.h"
 #include "store/store.h"
 
@@ -18,6 +19,10 @@ struct import_result {
     int already_imported; /* same content was imported before: nothing stored */
     size_t rows, train_rows, test_rows;
     double seconds;
+    /* What the task's `clean:` steps do to these rows. Rows are stored as
+     * given: cleaning belongs to each model and runs when training (over
+     * all the task's rows, so dedupe there also spans earlier imports). */
+    struct prepare_report cleaning;
 };
 
 /* IMPORT_SPLIT_AUTO: the task's first import holds out a stratified

@@ -160,15 +160,17 @@ static struct trained_model *load_version(struct store *st, const char *task, in
     return m;
 }
 
-/* Predicts every test example and maps the answer into the shared label list. */
+/* Predicts every test example and maps the answer into the shared label list.
+ * Each model prepares the raw fields its own way, as it would when serving. */
 static void predict_all(struct trained_model *m, const struct corpus *c, const int *test_rows,
                         size_t n, const char **names, size_t n_names, int *out)
 {
     size_t nl = model_n_labels(m);
     double *probs = xmalloc(nl * sizeof *probs);
     for (size_t i = 0; i < n; i++) {
-        const char *t = c->texts[test_rows[i]];
-        size_t best = model_predict(m, t, strlen(t), probs);
+        size_t row = (size_t)test_rows[i];
+        size_t best =
+            model_predict_fields(m, corpus_values(c, row), corpus_lens(c, row), c->n_fields, probs);
         out[i] = corpus_index(names, n_names, model_label(m, best));
     }
     free(probs);
@@ -179,13 +181,16 @@ static int gate_models(struct step_ctx *c, struct trained_model *champion,
 {
     struct corpus cor;
     if (corpus_load(c->st, c->task, c->cfg->limits.max_field_bytes, &cor, e) != 0) return -1;
+    /* the held-out rows the task's cleaning keeps (the challenger's own
+     * preparation), the same rows for both models */
+    corpus_prepare(&cor, &c->task->clean);
     /* one label list for the truth and both models: a class may be new */
     size_t n_all = cor.n + model_n_labels(champion) + model_n_labels(challenger);
     char **all = xmalloc((n_all ? n_all : 1) * sizeof *all);
     size_t k = 0, n_test = 0;
     int *rows = xmalloc((cor.n ? cor.n : 1) * sizeof *rows);
     for (size_t i = 0; i < cor.n; i++)
-        if (cor.split[i] == 1) {
+        if (cor.split[i] == 1 && cor.texts[i]) {
             rows[n_test++] = (int)i;
             all[k++] = cor.labels[i];
         }

@@ -15,18 +15,31 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The task's `clean:` steps and separator, as run params and lineage. */
+static json_t *clean_json(const struct clean_config *cc)
+{
+    json_t *steps = json_array();
+    for (size_t i = 0; i < cc->n_steps; i++)
+        json_array_append_new(steps, json_string(clean_step_name((enum clean_step)cc->steps[i])));
+    return json_pack("{s:o,s:s}", "steps", steps, "text_separator", cc->separator);
+}
+
 static json_t *config_json(const struct task_config *task, const struct model_config *mc)
 {
     json_t *fields = json_array();
     for (size_t i = 0; i < task->n_text_fields; i++)
         json_array_append_new(fields, json_string(task->text_fields[i]));
-    return json_pack("{s:s,s:s,s:o,s:s,s:{s:s,s:i,s:i,s:i,s:f,s:b,s:I,s:f,s:f,s:b}}", "task",
-                     task->name, "type", task_type_name(task->type), "text", fields, "label",
-                     task->label, "model", "kind", mc->kind, "ngram_min", mc->text.ngram_min,
-                     "ngram_max", mc->text.ngram_max, "min_df", mc->text.min_df, "max_df",
-                     mc->text.max_df, "sublinear_tf", mc->text.sublinear_tf, "max_features",
-                     (json_int_t)mc->text.max_features, "C", mc->C, "eps", mc->eps,
-                     "class_weight_balanced", mc->class_weight_balanced);
+    json_t *doc = json_pack("{s:s,s:s,s:o,s:s,s:{s:s,s:i,s:i,s:i,s:f,s:b,s:I,s:f,s:f,s:b}}", "task",
+                            task->name, "type", task_type_name(task->type), "text", fields, "label",
+                            task->label, "model", "kind", mc->kind, "ngram_min", mc->text.ngram_min,
+                            "ngram_max", mc->text.ngram_max, "min_df", mc->text.min_df, "max_df",
+                            mc->text.max_df, "sublinear_tf", mc->text.sublinear_tf, "max_features",
+                            (json_int_t)mc->text.max_features, "C", mc->C, "eps", mc->eps,
+                            "class_weight_balanced", mc->class_weight_balanced);
+    /* only when set: a task without cleaning keeps the config hash it had */
+    if (!clean_config_is_default(&mc->prep))
+        json_object_set_new(doc, "clean", clean_json(&mc->prep));
+    return doc;
 }
 
 static json_t *evaluate(struct trained_model *m, const struct corpus *c, const char **names,
@@ -34,14 +47,14 @@ static json_t *evaluate(struct trained_model *m, const struct corpus *c, const c
 {
     size_t n_test = 0;
     for (size_t i = 0; i < c->n; i++)
-        n_test += c->split[i] == 1;
+        n_test += c->split[i] == 1 && c->texts[i];
     if (n_test == 0) return NULL;
     int *y_true = xmalloc(n_test * sizeof *y_true);
     int *y_pred = xmalloc(n_test * sizeof *y_pred);
     double *probs = xmalloc(n_test * n_labels * sizeof *probs);
     size_t k = 0;
     for (size_t i = 0; i < c->n; i++) {
-        if (c->split[i] != 1) continue;
+        if (c->split[i] != 1 || !c->texts[i]) continue;
         y_true[k] = corpus_index(names, n_labels, c->labels[i]);
         y_pred[k] = (int)model_predict(m, c->texts[i], strlen(c->texts[i]), probs + k * n_labels);
         k++;
@@ -95,6 +108,14 @@ static int fit_and_register(struct store *st, const struct task_config *task,
                             const char *config_hash, const struct train_options *opt,
                             struct train_result *out, struct err *e)
 {
+    corpus_prepare(c, &mc->prep);
+    out->prep = c->prep;
+    out->clean = mc->prep;
+    struct buf summary;
+    buf_init(&summary);
+    prepare_report_text(&mc->prep, &c->prep, &summary);
+    runlog(st, out->run_id, task->name, "cleaning: %s", summary.data);
+    buf_free(&summary);
     const char **names = NULL;
     size_t n_labels = corpus_distinct(c->labels, c->n, &names);
     int rc = -1;
@@ -116,16 +137,21 @@ static int fit_and_register(struct store *st, const struct task_config *task,
     labels = xmalloc(c->n * sizeof *labels);
     train_texts = xmalloc(c->n * sizeof *train_texts);
     for (size_t i = 0; i < c->n; i++) {
-        if (c->split[i] != 0) continue;
+        if (!c->texts[i]) continue; /* dropped by drop_empty or dedupe */
+        if (c->split[i] != 0) {
+            out->n_test++;
+            continue;
+        }
         train_texts[out->n_train] = c->texts[i];
         labels[out->n_train] = corpus_index(names, n_labels, c->labels[i]);
         out->n_train++;
     }
-    out->n_test = c->n - out->n_train;
     out->n_labels = n_labels;
     apply_knobs(task, train_texts, labels, &out->n_train);
     if (out->n_train == 0) {
-        err_set(e, ERR_INVALID, "task '%s' has no training examples (all are in the test split)",
+        err_set(e, ERR_INVALID,
+                "task '%s' has no training examples (all are in the test split, or cleaning "
+                "dropped them)",
                 task->name);
         goto done;
     }
@@ -185,6 +211,7 @@ static int model_settings(const struct config *cfg, const struct task_config *ta
 {
     if (model_config_parse(mc, task->model_kind, task->model_params, task->n_model_params, e) != 0)
         return err_prefix(e, "%s: tasks.%s.model", cfg->path, task->name);
+    mc->prep = task->clean;
     json_t *params = config_json(task, mc);
     *text = json_dumps(params, JSON_COMPACT | JSON_SORT_KEYS);
     json_decref(params);
@@ -202,11 +229,8 @@ int train_in_run(struct store *st, const struct config *cfg, const struct task_c
         return err_set_field(e, ERR_INVALID, "type",
                              "task '%s': multilabel training is not available yet", task->name);
     struct model_config mc;
-    if (model_config_parse(&mc, task->model_kind, task->model_params, task->n_model_params, e) != 0)
-        return err_prefix(e, "%s: tasks.%s.model", cfg->path, task->name);
-    json_t *params = config_json(task, &mc);
-    char *params_text = json_dumps(params, JSON_COMPACT | JSON_SORT_KEYS);
-    json_decref(params);
+    char *params_text = NULL;
+    if (model_settings(cfg, task, &mc, &params_text, e) != 0) return -1;
     char config_hash[SHA256_HEX_LEN];
     sha256_hex(params_text, strlen(params_text), config_hash);
     free(params_text);
@@ -231,10 +255,11 @@ int train_in_run(struct store *st, const struct config *cfg, const struct task_c
 
 json_t *train_result_json(const struct train_result *r)
 {
-    return json_pack("{s:I,s:I,s:I,s:I,s:f,s:s,s:O?}", "model_version", (json_int_t)r->version,
+    return json_pack("{s:I,s:I,s:I,s:I,s:f,s:s,s:O?,s:o}", "model_version", (json_int_t)r->version,
                      "n_train", (json_int_t)r->n_train, "n_test", (json_int_t)r->n_test,
                      "n_features", (json_int_t)r->n_features, "train_seconds", r->train_seconds,
-                     "dataset_hash", r->dataset_hash, "test", r->metrics);
+                     "dataset_hash", r->dataset_hash, "test", r->metrics, "cleaning",
+                     prepare_report_json(&r->clean, &r->prep));
 }
 
 int train_task(struct store *st, const struct config *cfg, const struct task_config *task,

@@ -6,6 +6,7 @@
 
 #include "base/config.h"
 #include "base/err.h"
+#include "data/prepare.h"
 #include "store/store.h"
 
 #include <jansson.h>
@@ -16,12 +17,14 @@ struct train_result {
     char run_id[37];
     int64_t version;
     int became_champion;
-    size_t n_train, n_test, n_labels, n_features;
+    size_t n_train, n_test, n_labels, n_features; /* rows after cleaning */
     double train_seconds, total_seconds;
     char dataset_hash[65];
     char artifact_sha256[65];
     size_t artifact_bytes;
-    json_t *metrics; /* owned; metrics on the test split, or NULL without one */
+    json_t *metrics;            /* owned; metrics on the test split, or NULL without one */
+    struct clean_config clean;  /* the preparation the model was trained with */
+    struct prepare_report prep; /* what each of its steps did, over train and test */
 };
 
 struct train_options {
@@ -33,7 +36,8 @@ struct train_options {
 int train_in_run(struct store *st, const struct config *cfg, const struct task_config *task,
                  const char *run_id, const struct train_options *opt, struct train_result *out,
                  struct err *e);
-/* {"model_version","n_train","n_test","n_features","train_seconds","dataset_hash","test"} */
+/* {"model_version","n_train","n_test","n_features","train_seconds","dataset_hash","test",
+ *  "cleaning": prepare_report_json} */
 json_t *train_result_json(const struct train_result *r);
 /* `boucle train`: its own run, first version champion. */
 int train_task(struct store *st, const struct config *cfg, const struct task_config *task,

@@ -4,6 +4,7 @@
  * Artifact layout (all integers little-endian):
  *   "BOUCLEMD"  u32 format version  u64 total length (checksum included)
  *   str kind  u32 task type  u32 n_labels  str label...
+ *   (format 2 only) preparation: u32 n_steps  u32 step...  str separator
  *   featuriser section (tfidf_save)
  *   u32 n_cols  u64 n_rows  f64 weight...   (linear_weights, feature-major)
  *   64 hex chars: SHA-256 of every byte before them
@@ -24,8 +25,8 @@
 #include <strings.h>
 
 #define MODEL_MAGIC "BOUCLEMD"
-#define MODEL_FORMAT_VERSION 1u
-#define MODEL_HEADER_LEN 20 /* magic + version + length */
+#define MODEL_FORMAT_VERSION 2u /* 1: no preparation section (no cleaning, "\n") */
+#define MODEL_HEADER_LEN 20     /* magic + version + length */
 #define MODEL_SUM_LEN 64
 #define MODEL_MAX_LABELS 100000
 #define MODEL_MAX_LABEL_LEN 1024
@@ -36,6 +37,7 @@ struct trained_model {
     enum task_type type;
     size_t n_labels;
     char **labels;
+    struct clean_config prep;
     struct tfidf feat;
     struct linear_weights lin;
 };
@@ -50,6 +52,7 @@ void model_config_defaults(struct model_config *c)
     c->C = 1.0;
     c->eps = 0.01;
     c->class_weight_balanced = 0;
+    clean_config_defaults(&c->prep);
 }
 
 static int bad_param(struct err *e, const struct config_param *p, const char *what)
@@ -196,6 +199,7 @@ static struct trained_model *model_new(enum task_type type, const char *const *n
     m->type = type;
     m->n_labels = n;
     m->labels = xcalloc(n, sizeof *m->labels);
+    clean_config_defaults(&m->prep);
     for (size_t i = 0; names && i < n; i++)
         m->labels[i] = xstrdup(names[i]);
     return m;
@@ -243,6 +247,11 @@ size_t model_n_features(const struct trained_model *m)
     return m->feat.n_features;
 }
 
+const struct clean_config *model_prep(const struct trained_model *m)
+{
+    return &m->prep;
+}
+
 /* ---- training --------------------------------------------------------- */
 
 struct trained_model *model_train(const struct model_config *cfg, enum task_type type,
@@ -275,6 +284,7 @@ struct trained_model *model_train(const struct model_config *cfg, enum task_type
     }
     const struct tfidf_config tc = cfg->text;
     struct trained_model *m = model_new(type, label_names, n_labels);
+    m->prep = cfg->prep;
     struct tfidf_matrix x;
     if (tfidf_fit(&m->feat, &tc, texts, NULL, n, &x, e)) {
         err_prefix(e, "featurising");
@@ -304,6 +314,8 @@ struct predict_scratch {
     struct tfidf_vec vec;
     double *scores;
     size_t scores_cap;
+    struct clean_scratch clean; /* model_predict_fields: the cleaning steps */
+    struct buf text;            /* and the prepared text */
 };
 
 static pthread_key_t scratch_key;
@@ -315,6 +327,8 @@ static void scratch_free(void *p)
     struct predict_scratch *s = p;
     tfidf_vec_free(&s->vec);
     free(s->scores);
+    clean_scratch_free(&s->clean);
+    buf_free(&s->text);
     free(s);
 }
 
@@ -330,6 +344,8 @@ static struct predict_scratch *scratch_get(size_t n_scores)
         pthread_once(&scratch_once, scratch_key_create);
         s = xcalloc(1, sizeof *s);
         tfidf_vec_init(&s->vec);
+        clean_scratch_init(&s->clean);
+        buf_init(&s->text);
         pthread_setspecific(scratch_key, s);
         tl_scratch = s;
     }
@@ -352,6 +368,14 @@ size_t model_predict(const struct trained_model *m, const char *text, size_t len
     return best;
 }
 
+size_t model_predict_fields(const struct trained_model *m, const char *const *values,
+                            const size_t *lens, size_t n, double *probs)
+{
+    struct predict_scratch *s = scratch_get(m->lin.n_cols);
+    clean_input(&m->prep, values, lens, n, &s->clean, &s->text, NULL);
+    return model_predict(m, s->text.data, s->text.len, probs);
+}
+
 /* ---- artifact --------------------------------------------------------- */
 
 static void put_u64_at(struct buf *b, size_t at, unsigned long long v)
@@ -364,14 +388,16 @@ int model_save(const struct trained_model *m, struct buf *out, struct err *e)
 {
     (void)e; /* cannot fail: memory exhaustion aborts */
     size_t start = out->len;
+    int plain = clean_config_is_default(&m->prep);
     buf_append(out, MODEL_MAGIC, 8);
-    buf_put_u32(out, MODEL_FORMAT_VERSION);
+    buf_put_u32(out, plain ? 1u : MODEL_FORMAT_VERSION);
     buf_put_u64(out, 0); /* total length, patched below */
     buf_put_str(out, m->kind);
     buf_put_u32(out, (unsigned)m->type);
     buf_put_u32(out, (unsigned)m->n_labels);
     for (size_t i = 0; i < m->n_labels; i++)
         buf_put_str(out, m->labels[i]);
+    if (!plain) clean_config_save(&m->prep, out);
     tfidf_save(&m->feat, out);
     buf_put_u32(out, (unsigned)m->lin.n_cols);
     buf_put_u64(out, m->lin.n_rows);
@@ -393,7 +419,8 @@ static int truncated(struct err *e, const struct reader *r, size_t body_start, s
 
 /* Parses the checksummed body; the checksum already matched, so failures
  * here mean a writer bug or a deliberately forged file. */
-static struct trained_model *parse_body(const unsigned char *d, size_t total, struct err *e)
+static struct trained_model *parse_body(const unsigned char *d, size_t total, unsigned version,
+                                        struct err *e)
 {
     struct reader r;
     size_t body_len = total - MODEL_HEADER_LEN - MODEL_SUM_LEN;
@@ -425,6 +452,10 @@ static struct trained_model *parse_body(const unsigned char *d, size_t total, st
             truncated(e, &r, MODEL_HEADER_LEN, body_len);
             goto fail;
         }
+    }
+    if (version >= 2 && clean_config_load(&m->prep, &r, e)) {
+        err_prefix(e, "artifact");
+        goto fail;
     }
     if (tfidf_load(&m->feat, &r, e)) {
         err_prefix(e, "artifact featuriser");
@@ -484,8 +515,8 @@ struct trained_model *model_load(const void *data, size_t len, struct err *e)
     reader_init(&r, d + 8, MODEL_HEADER_LEN - 8);
     unsigned version = reader_u32(&r);
     unsigned long long total = reader_u64(&r);
-    if (version != MODEL_FORMAT_VERSION) {
-        err_set(e, ERR_CORRUPT, "unsupported artifact format version %u (this build reads %u)",
+    if (version < 1 || version > MODEL_FORMAT_VERSION) {
+        err_set(e, ERR_CORRUPT, "unsupported artifact format version %u (this build reads 1 to %u)",
                 version, MODEL_FORMAT_VERSION);
         return NULL;
     }
@@ -508,5 +539,5 @@ struct trained_model *model_load(const void *data, size_t len, struct err *e)
         err_set(e, ERR_CORRUPT, "artifact checksum mismatch");
         return NULL;
     }
-    return parse_body(d, (size_t)total, e);
+    return parse_body(d, (size_t)total, version, e);
 }

@@ -8,6 +8,7 @@
 #include "base/config.h"
 #include "base/err.h"
 #include "base/mem.h"
+#include "text/clean.h"
 #include "text/tfidf.h"
 
 #include <stddef.h>
@@ -21,6 +22,9 @@ struct model_config {
     double C;                  /* default 1.0 */
     double eps;                /* stopping tolerance, default 0.01 as liblinear */
     int class_weight_balanced; /* default 0 */
+    /* how inputs become the model's text (the task's `clean:` and
+     * `text_separator:`), kept in the artifact; default: none, "\n" */
+    struct clean_config prep;
 };
 
 void model_config_defaults(struct model_config *c);
@@ -31,7 +35,9 @@ int model_config_parse(struct model_config *c, const char *kind, const struct co
 
 struct trained_model;
 
-/* labels[i] in [0, n_labels); label_names are copied. */
+/* labels[i] in [0, n_labels); label_names are copied. `texts` are already
+ * prepared with cfg->prep (data/prepare.h): the model records cfg->prep and
+ * applies it to the inputs of model_predict_fields. */
 struct trained_model *model_train(const struct model_config *cfg, enum task_type type,
                                   const char *const *texts, const int *labels, size_t n,
                                   const char *const *label_names, size_t n_labels, struct err *e);
@@ -40,13 +46,22 @@ size_t model_n_labels(const struct trained_model *m);
 const char *model_label(const struct trained_model *m, size_t i);
 const char *model_kind(const struct trained_model *m);
 size_t model_n_features(const struct trained_model *m);
+/* How the model prepares its inputs: what it was trained with. */
+const struct clean_config *model_prep(const struct trained_model *m);
 
 /* Thread-safe, allocation-free after a thread's first call (per-thread scratch).
  * Fills probs[n_labels] (summing to 1) and returns the argmax index. */
 size_t model_predict(const struct trained_model *m, const char *text, size_t len, double *probs);
+/* The same from an input's raw text fields (n of them, in the task's order):
+ * joined and cleaned with model_prep(m) first, in per-thread buffers, so
+ * this too stops allocating after a thread's first few calls. */
+size_t model_predict_fields(const struct trained_model *m, const char *const *values,
+                            const size_t *lens, size_t n, double *probs);
 
-/* The artifact: magic, format version, kind, task type, labels, featuriser
- * state, weights, then a SHA-256 of everything before it. */
+/* The artifact: magic, format version, kind, task type, labels, the
+ * preparation (format 2; a model without cleaning is still written as
+ * format 1, which older builds read), featuriser state, weights, then a
+ * SHA-256 of everything before it. Both formats load. */
 int model_save(const struct trained_model *m, struct buf *out, struct err *e);
 /* Verifies magic, version, bounds and checksum; a truncated or altered
  * artifact is refused with ERR_CORRUPT and a message saying what is wrong. */

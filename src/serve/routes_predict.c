@@ -38,15 +38,17 @@ struct scored {
 };
 
 static int score_one(struct server *srv, struct http_request *r, struct served_task *t,
-                     struct served_model *sm, json_t *input, struct buf *text, double *probs,
-                     struct scored *out, struct err *e)
+                     struct served_model *sm, json_t *input, double *probs, struct scored *out,
+                     struct err *e)
 {
     json_t *normalized = NULL;
-    buf_reset(text);
-    if (input_text_from_json(t->cfg, input, srv->cfg->limits.max_field_bytes, text, &normalized,
-                             e) != 0)
+    const char *values[TASK_MAX_TEXT_FIELDS];
+    size_t lens[TASK_MAX_TEXT_FIELDS];
+    if (input_fields_from_json(t->cfg, input, srv->cfg->limits.max_field_bytes, values, lens, NULL,
+                               &normalized, e) != 0)
         return -1;
-    size_t best = model_predict(sm->model, text->data ? text->data : "", text->len, probs);
+    /* the model cleans and joins the fields as its training text was */
+    size_t best = model_predict_fields(sm->model, values, lens, t->cfg->n_text_fields, probs);
     struct version_counts *vc = sm->counters;
     if (vc && best < vc->n_labels)
         atomic_fetch_add_explicit(&vc->by_label[best], 1, memory_order_relaxed);
@@ -158,8 +160,6 @@ void routes_predict(struct server *srv, struct http_request *r, struct served_ta
     size_t n_labels = model_n_labels(sm->model);
     double probs_stack[32];
     double *probs = n_labels <= 32 ? probs_stack : xmalloc(n_labels * sizeof *probs);
-    struct buf textbuf;
-    buf_init(&textbuf);
     struct scored *scored = xcalloc(n, sizeof *scored);
     int failed = 0;
     for (size_t i = 0; i < n && !failed; i++) {
@@ -170,7 +170,7 @@ void routes_predict(struct server *srv, struct http_request *r, struct served_ta
         else
             snprintf(where, sizeof where, "%s", single ? "input" : "text");
         json_t *input = instance_input(t->cfg, item, where, &e);
-        if (!input || score_one(srv, r, t, sm, input, &textbuf, probs, &scored[i], &e) != 0) {
+        if (!input || score_one(srv, r, t, sm, input, probs, &scored[i], &e) != 0) {
             if (batch && e.code != ERR_OK) err_prefix(&e, "%s", where);
             failed = 1;
         }
@@ -199,7 +199,6 @@ void routes_predict(struct server *srv, struct http_request *r, struct served_ta
         json_decref(scored[i].input);
     }
     free(scored);
-    buf_free(&textbuf);
     if (probs != probs_stack) free(probs);
     served_model_release(sm);
     json_decref(doc);

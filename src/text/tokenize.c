@@ -249,6 +249,20 @@ static void emit(struct tokens *t, const int32_t *cps, size_t from, size_t to)
     end_token(t);
 }
 
+/* The placeholders scrub_pii writes (text/clean.h), case-folded: each is
+ * one token, so "<EMAIL>" is not the word "email". Returns the length at i, or 0. */
+static size_t placeholder_at(const int32_t *cps, size_t n, size_t i)
+{
+    static const char *const names[] = {"<email>", "<phone>", "<iban>", "<card>", "<ip>"};
+    for (size_t p = 0; p < sizeof names / sizeof names[0]; p++) {
+        size_t k = 0;
+        while (names[p][k] && i + k < n && cps[i + k] == names[p][k])
+            k++;
+        if (!names[p][k]) return k;
+    }
+    return 0;
+}
+
 /* "http://" or "https://" at i (input is already case-folded). */
 static int url_at(const int32_t *cps, size_t n, size_t i)
 {
@@ -270,6 +284,7 @@ size_t tokenize(const char *s, size_t len, struct tokens *t)
     t->n = 0;
     size_t n = normalize(s, len, t);
     const int32_t *cps = t->cps;
+    size_t m;
     for (size_t i = 0; i < n;) {
         enum cls k = classify(cps[i]);
         if (k == C_WORD) {
@@ -290,6 +305,9 @@ size_t tokenize(const char *s, size_t len, struct tokens *t)
             size_t j = word_end(cps, n, i + 1);
             emit(t, cps, i, j);
             i = j;
+        } else if (cps[i] == '<' && (m = placeholder_at(cps, n, i)) != 0) {
+            emit(t, cps, i, i + m);
+            i += m;
         } else if (k == C_SYMBOL) {
             emit(t, cps, i, i + 1);
             i++;

@@ -1,7 +1,8 @@
 /* The word tokenizer shared by training and prediction: NFKC normalisation
  * and Unicode case folding, then tokens = runs of letters, digits, marks, '_'
  * and in-word apostrophes; @mentions and #hashtags keep their sigil; each
- * symbol/emoji is its own token; http(s) URLs collapse to "<url>".
+ * symbol/emoji is its own token; http(s) URLs collapse to "<url>"; the
+ * placeholders of scrub_pii ("<EMAIL>", "<PHONE>"...) are one token each.
  * It writes into a caller-owned, reusable struct tokens so the hot path does
  * not allocate once the buffers have grown to the largest text seen. */
 #ifndef BOUCLE_TEXT_TOKENIZE_H

@@ -261,6 +261,98 @@ static void test_damaged_artifacts_refused(void **state)
     buf_free(&b);
 }
 
+/* An artifact written before cleaning existed (format 1, by the build at
+ * commit 5dd70a9, from train_binary's data) still loads and predicts the
+ * same; a model without cleaning is still written in that format. */
+static void test_format1_artifact_loads(void **state)
+{
+    (void)state;
+    FILE *f = fopen("fixtures/model_format1.bin", "rb");
+    assert_non_null(f);
+    char data[4096];
+    size_t len = fread(data, 1, sizeof data, f);
+    fclose(f);
+    assert_int_equal(data[8], 1);
+    struct err e;
+    struct trained_model *m = model_load(data, len, &e);
+    assert_non_null(m);
+    assert_int_equal(model_prep(m)->n_steps, 0);
+    assert_string_equal(model_prep(m)->separator, "\n");
+    double p[2];
+    assert_int_equal(model_predict(m, "loved it, great crew", 20, p), 1);
+    assert_float_equal(p[1], 0.83854394238976504, 1e-12);
+    const char *fields[] = {"loved it,", "great crew"};
+    size_t lens[] = {9, 10};
+    double q[2];
+    model_predict_fields(m, fields, lens, 2, q);
+    assert_float_equal(q[1], p[1], 1e-12);
+    struct buf b;
+    buf_init(&b);
+    model_save(m, &b, &e);
+    assert_int_equal(b.len, len);
+    assert_memory_equal(b.data, data, len);
+    buf_free(&b);
+    model_release(m);
+}
+
+/* A model trained with cleaning carries it (format 2) and applies it to raw
+ * inputs, so a served request is prepared as its training text was. */
+static void test_prep_travels_with_the_model(void **state)
+{
+    (void)state;
+    struct model_config c;
+    model_config_defaults(&c);
+    c.text.min_df = 1;
+    c.C = 10;
+    c.prep.steps[0] = CLEAN_STRIP_HTML;
+    c.prep.steps[1] = CLEAN_SCRUB_PII;
+    c.prep.steps[2] = CLEAN_NORMALIZE_WHITESPACE;
+    c.prep.steps[3] = CLEAN_DEDUPE;
+    c.prep.n_steps = 4;
+    strcpy(c.prep.separator, " | ");
+    struct err e;
+    struct trained_model *m =
+        model_train(&c, TASK_BINARY, bin_texts, bin_labels, 10, bin_names, 2, &e);
+    assert_non_null(m);
+    struct buf b;
+    buf_init(&b);
+    assert_int_equal(model_save(m, &b, &e), 0);
+    assert_int_equal(b.data[8], 2);
+    struct trained_model *l = model_load(b.data, b.len, &e);
+    assert_non_null(l);
+    assert_int_equal(model_prep(l)->n_steps, 4);
+    assert_int_equal(model_prep(l)->steps[3], CLEAN_DEDUPE);
+    assert_string_equal(model_prep(l)->separator, " | ");
+
+    const char *raw[] = {"<p>loved   it</p>", "great&nbsp;crew, write to a@b.com"};
+    size_t lens[] = {strlen(raw[0]), strlen(raw[1])};
+    const char *prepared = "loved it | great crew, write to <EMAIL>";
+    double p[2], q[2];
+    model_predict(l, prepared, strlen(prepared), p);
+    assert_int_equal(model_predict_fields(l, raw, lens, 2, q), 1);
+    assert_memory_equal(p, q, sizeof p);
+    /* the raw text as such would be featurised differently */
+    struct buf joined;
+    buf_init(&joined);
+    buf_printf(&joined, "%s\n%s", raw[0], raw[1]);
+    model_predict(l, joined.data, joined.len, p);
+    assert_true(fabs(p[1] - q[1]) > 1e-9);
+    buf_free(&joined);
+
+    /* saving the loaded model gives the same bytes; a damaged one is refused */
+    struct buf b2;
+    buf_init(&b2);
+    model_save(l, &b2, &e);
+    assert_int_equal(b2.len, b.len);
+    assert_memory_equal(b2.data, b.data, b.len);
+    b.data[8] = 3;
+    expect_corrupt(b.data, b.len, "unsupported artifact format version 3");
+    buf_free(&b2);
+    buf_free(&b);
+    model_release(l);
+    model_release(m);
+}
+
 /* ---- sharing --------------------------------------------------------- */
 
 struct worker {
@@ -309,6 +401,8 @@ int main(void)
         cmocka_unit_test(test_train_errors),
         cmocka_unit_test(test_save_load_same_probabilities),
         cmocka_unit_test(test_damaged_artifacts_refused),
+        cmocka_unit_test(test_format1_artifact_loads),
+        cmocka_unit_test(test_prep_travels_with_the_model),
         cmocka_unit_test(test_threads_and_refcount),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -68,6 +68,19 @@ static void test_numbers_apostrophes_urls(void **state)
     tokens_free(&t);
 }
 
+/* scrub_pii's placeholders are one token each, apart from the words */
+static void test_placeholders(void **state)
+{
+    (void)state;
+    struct tokens t;
+    tokens_init(&t);
+    EXPECT(&t, "my email is <EMAIL>, call <PHONE>", "my email is <email> call <phone>");
+    EXPECT(&t, "<IBAN><CARD> from <IP>.", "<iban> <card> from <ip>");
+    /* near misses are ordinary text */
+    EXPECT(&t, "<EMAILS> <ip <name> <", "emails ip name");
+    tokens_free(&t);
+}
+
 static void test_ngram_contiguity(void **state)
 {
     (void)state;
@@ -113,6 +126,7 @@ int main(void)
         cmocka_unit_test(test_nfkc),
         cmocka_unit_test(test_social_tokens),
         cmocka_unit_test(test_numbers_apostrophes_urls),
+        cmocka_unit_test(test_placeholders),
         cmocka_unit_test(test_ngram_contiguity),
         cmocka_unit_test(test_invalid_and_edge_input),
     };
