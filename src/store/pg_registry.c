@@ -11,14 +11,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Version numbers and alias moves of a task are read then written: each
- * such transaction first takes the task's lock. */
-#define TASK_LOCK "registry"
-
 static int add_version(struct pg_store *s, const struct store_model_version *v, int64_t *version,
                        struct err *e)
 {
-    if (pg_store_lock(s, TASK_LOCK, v->task, e)) return -1;
+    if (pg_store_lock(s, PG_TASK_LOCK, v->task, e)) return -1;
     PGresult *r = pg_store_query(
         s,
         "INSERT INTO model_versions(task, version, run_id, dataset_hash, config_hash, kind,"
@@ -179,7 +175,7 @@ int pg_store_alias_set(void *conn, const char *task, const char *alias, int64_t 
 {
     struct pg_store *s = conn;
     if (pg_store_begin(s, e)) return -1;
-    int r = pg_store_lock(s, TASK_LOCK, task, e) || need_version_row(s, task, version, e)
+    int r = pg_store_lock(s, PG_TASK_LOCK, task, e) || need_version_row(s, task, version, e)
                 ? -1
                 : move_alias(s, task, alias, version, reason, e);
     return pg_store_end(s, r, e);
@@ -189,7 +185,7 @@ static int deploy(struct pg_store *s, const char *task, int64_t version, const c
                   struct err *e)
 {
     int64_t champion = 0;
-    if (pg_store_lock(s, TASK_LOCK, task, e) || need_version_row(s, task, version, e)) return -1;
+    if (pg_store_lock(s, PG_TASK_LOCK, task, e) || need_version_row(s, task, version, e)) return -1;
     int has_champion = alias_lookup(s, task, "champion", &champion, e);
     if (has_champion < 0) return -1;
     if (has_champion && champion == version)
@@ -212,7 +208,7 @@ static int roll_back(struct pg_store *s, const char *task, const char *reason, i
                      struct err *e)
 {
     int64_t previous = 0, champion = 0;
-    if (pg_store_lock(s, TASK_LOCK, task, e)) return -1;
+    if (pg_store_lock(s, PG_TASK_LOCK, task, e)) return -1;
     int has_previous = alias_lookup(s, task, "previous", &previous, e);
     if (has_previous == 0)
         return err_set_field(e, ERR_NOT_FOUND, "alias",

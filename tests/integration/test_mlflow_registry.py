@@ -2,7 +2,8 @@
 client drives them: registered models and versions (version numbers are
 strings), aliases that are boucle's own (an alias set through MLflow moves
 the champion `boucle serve` serves), and run artifacts stored as blobs, with
-every path-traversal attempt refused."""
+every path-traversal attempt refused. On SQLite and, with
+BOUCLE_TEST_PG_URL (`make integration-pg`), on PostgreSQL."""
 import json
 import time
 import urllib.error
@@ -11,11 +12,7 @@ import urllib.request
 
 import pytest
 
-from conftest import ON_PG, Server, Workspace, error, ok
-
-# The registry and artifact operations exist on SQLite only for now: the
-# PostgreSQL backend answers "not supported by this backend".
-pytestmark = pytest.mark.skipif(ON_PG, reason="MLflow registry/artifacts: SQLite backend only")
+from conftest import Server, Workspace, error, ok
 
 API = "/api/2.0/mlflow"
 ART = "/api/2.0/mlflow-artifacts/artifacts"

@@ -93,7 +93,7 @@ static json_int_t int_at(json_t *obj, const char *key)
 /* The schema version this binary knows (the same on both backends). */
 static int known_version(void)
 {
-    return test_db_is_pg() ? 3 : 4;
+    return 4;
 }
 
 static void test_open_creates_schema(void **state)

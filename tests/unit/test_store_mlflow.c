@@ -1,5 +1,6 @@
-/* The store's MLflow tracking operations (issue 4): experiments, MLflow
- * runs, params, tags and metric points, on SQLite and, with
+/* The store's MLflow operations (issue 4): experiments, MLflow runs,
+ * params, tags and metric points, the model registry and run artifacts, on
+ * SQLite and, with
  * BOUCLE_TEST_PG_URL, on PostgreSQL (store_test_backend.h). */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -298,19 +299,7 @@ static void test_runs(void **state)
     assert_int_equal(e.code, ERR_NOT_FOUND);
 }
 
-/* ---- the MLflow registry over boucle's (issue 4): SQLite only so far ---- */
-
-static int registry_unsupported(struct fx *f)
-{
-    if (!test_db_is_pg()) return 0;
-    struct err e = {0};
-    assert_int_equal(store_registered_model_create(f->s, "m", NULL, NULL, 0, &e), -1);
-    assert_int_equal(e.code, ERR_INTERNAL);
-    assert_non_null(strstr(e.msg, "not supported by this backend"));
-    assert_int_equal(store_artifact_put(f->s, RUN, "a", "x", 1, &e), -1);
-    assert_int_equal(e.code, ERR_INTERNAL);
-    return 1;
-}
+/* ---- the MLflow registry over boucle's (issue 4) ---- */
 
 static int64_t add_boucle_version(struct fx *f, const char *task)
 {
@@ -330,7 +319,6 @@ static const char *str_at(json_t *o, const char *key)
 static void test_registry(void **state)
 {
     struct fx *f = *state;
-    if (registry_unsupported(f)) return;
     struct err e = {0};
     /* a task with versions is a registered model */
     assert_int_equal(add_boucle_version(f, "t"), 1);
@@ -467,7 +455,6 @@ static void test_registry(void **state)
 static void test_artifacts(void **state)
 {
     struct fx *f = *state;
-    if (registry_unsupported(f)) return;
     struct err e = {0};
     make_run(f, RUN, 0);
     static const unsigned char blob[] = {0, 1, 2, 0, 255, 'x', 0};
