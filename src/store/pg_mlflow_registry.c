@@ -12,6 +12,7 @@
 #include "base/mem.h"
 #include "base/timeutil.h"
 
+#include <stdio.h>
 #include <string.h>
 
 static int model_exists(struct pg_store *s, const char *name, struct err *e)
@@ -385,7 +386,25 @@ int pg_store_model_version_update(void *conn, const char *name, int64_t version,
                         e);
 }
 
-static int version_delete(struct pg_store *s, const char *name, int64_t version, struct err *e)
+/* Records the removal of the aliases that `cond` selects (over $1 task and
+ * $2 version or alias) in the alias history: to_version NULL. */
+static int record_removals(struct pg_store *s, const char *cond, const char *name,
+                           struct pg_arg which, const char *reason, const char *actor,
+                           struct err *e)
+{
+    char sql[320];
+    snprintf(sql, sizeof sql,
+             "INSERT INTO alias_history(task, alias, from_version, to_version, reason, actor,"
+             " ts_ms) SELECT task, alias, version, NULL, $3, $4, $5 FROM aliases WHERE %s",
+             cond);
+    return pg_store_update(
+        s, sql, "recording alias history",
+        PG_ARGS(PG_TEXT(name), which, PG_TEXT(reason), PG_TEXT(actor), PG_INT(time_now_ms())), NULL,
+        e);
+}
+
+static int version_delete(struct pg_store *s, const char *name, int64_t version, const char *actor,
+                          struct err *e)
 {
     static const char *const sql[] = {
         "DELETE FROM aliases WHERE task = $1 AND version = $2",
@@ -401,6 +420,10 @@ static int version_delete(struct pg_store *s, const char *name, int64_t version,
                              "Version %lld of '%s' is the champion boucle serves; promote another "
                              "version before deleting it",
                              (long long)version, name);
+    char reason[64];
+    snprintf(reason, sizeof reason, "model version %lld deleted", (long long)version);
+    if (record_removals(s, "task = $1 AND version = $2", name, PG_INT(version), reason, actor, e))
+        return -1;
     for (size_t i = 0; i < sizeof sql / sizeof sql[0]; i++)
         if (pg_store_update(s, sql[i], "deleting model version",
                             PG_ARGS(PG_TEXT(name), PG_INT(version)), NULL, e))
@@ -408,11 +431,12 @@ static int version_delete(struct pg_store *s, const char *name, int64_t version,
     return touch_model(s, name, e);
 }
 
-int pg_store_model_version_delete(void *conn, const char *name, int64_t version, struct err *e)
+int pg_store_model_version_delete(void *conn, const char *name, int64_t version, const char *actor,
+                                  struct err *e)
 {
     struct pg_store *s = conn;
     if (pg_store_begin(s, e)) return -1;
-    return pg_store_end(s, version_delete(s, name, version, e), e);
+    return pg_store_end(s, version_delete(s, name, version, actor, e), e);
 }
 
 static int version_tag(struct pg_store *s, const char *name, int64_t version, const char *key,
@@ -444,10 +468,12 @@ int pg_store_model_version_tag(void *conn, const char *name, int64_t version, co
     return pg_store_end(s, version_tag(s, name, version, key, value, e), e);
 }
 
-static int alias_delete(struct pg_store *s, const char *name, const char *alias, struct err *e)
+static int alias_delete(struct pg_store *s, const char *name, const char *alias, const char *reason,
+                        const char *actor, struct err *e)
 {
     int64_t changed = 0;
     if (lock_model(s, name, e) ||
+        record_removals(s, "task = $1 AND alias = $2", name, PG_TEXT(alias), reason, actor, e) ||
         pg_store_update(s, "DELETE FROM aliases WHERE task = $1 AND alias = $2", "deleting alias",
                         PG_ARGS(PG_TEXT(name), PG_TEXT(alias)), &changed, e))
         return -1;
@@ -457,7 +483,8 @@ static int alias_delete(struct pg_store *s, const char *name, const char *alias,
     return 0;
 }
 
-int pg_store_model_alias_delete(void *conn, const char *name, const char *alias, struct err *e)
+int pg_store_model_alias_delete(void *conn, const char *name, const char *alias, const char *reason,
+                                const char *actor, struct err *e)
 {
     struct pg_store *s = conn;
     if (strcmp(alias, "champion") == 0)
@@ -466,7 +493,7 @@ int pg_store_model_alias_delete(void *conn, const char *name, const char *alias,
                              "(set it to another version, or `boucle rollback`), not deleted",
                              name);
     if (pg_store_begin(s, e)) return -1;
-    return pg_store_end(s, alias_delete(s, name, alias, e), e);
+    return pg_store_end(s, alias_delete(s, name, alias, reason, actor, e), e);
 }
 
 /* ---- run artifacts ---- */

@@ -240,11 +240,19 @@ static const char migration_4[] =
     "  created_ms BIGINT NOT NULL,"
     "  PRIMARY KEY (run_id, path));";
 
+/* Registry lineage and accountability (issue 4), as SQLite's migration 5:
+ * the boucle build that trained a version, who moved an alias, and removals
+ * in the alias history (to_version NULL: the alias was deleted). */
+static const char migration_5[] = "ALTER TABLE model_versions ADD COLUMN boucle_version TEXT;"
+                                  "ALTER TABLE alias_history ALTER COLUMN to_version DROP NOT NULL;"
+                                  "ALTER TABLE alias_history ADD COLUMN actor TEXT;";
+
 static const struct migration migrations[] = {
     {1, "datasets, examples, runs, metrics, registry, predictions, feedback, jobs", migration_1},
     {2, "loop: run state, steps and trigger; job runs; feedback used_role", migration_2},
     {3, "MLflow tracking: experiments, experiment tags, run params and tags", migration_3},
     {4, "MLflow registry (registered models, version tags, stages) and run artifacts", migration_4},
+    {5, "registry lineage (boucle version) and alias history (actor, removals)", migration_5},
 };
 
 #define MIGRATION_COUNT ((int)(sizeof migrations / sizeof migrations[0]))

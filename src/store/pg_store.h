@@ -150,14 +150,14 @@ int pg_store_model_artifact(void *conn, const char *task, int64_t version, void 
                             struct err *e);
 json_t *pg_store_models_list(void *conn, const char *task, struct err *e);
 int pg_store_alias_set(void *conn, const char *task, const char *alias, int64_t version,
-                       const char *reason, struct err *e);
+                       const char *reason, const char *actor, struct err *e);
 int pg_store_alias_get(void *conn, const char *task, const char *alias, int64_t *version,
                        struct err *e);
 json_t *pg_store_alias_history(void *conn, const char *task, struct err *e);
 int pg_store_alias_deploy(void *conn, const char *task, int64_t version, const char *reason,
-                          struct err *e);
-int pg_store_alias_rollback(void *conn, const char *task, const char *reason, int64_t *now_serving,
-                            struct err *e);
+                          const char *actor, struct err *e);
+int pg_store_alias_rollback(void *conn, const char *task, const char *reason, const char *actor,
+                            int64_t *now_serving, struct err *e);
 int pg_store_listen_aliases(void *conn, struct err *e);
 int pg_store_wait_alias_change(void *conn, int timeout_ms, struct err *e);
 /* pg_feedback.c: */
@@ -226,10 +226,12 @@ json_t *pg_store_model_versions_list(void *conn, const char *name, int64_t versi
 int pg_store_model_version_update(void *conn, const char *name, int64_t version,
                                   const char *description, const char *stage, int archive_others,
                                   struct err *e);
-int pg_store_model_version_delete(void *conn, const char *name, int64_t version, struct err *e);
+int pg_store_model_version_delete(void *conn, const char *name, int64_t version, const char *actor,
+                                  struct err *e);
 int pg_store_model_version_tag(void *conn, const char *name, int64_t version, const char *key,
                                const char *value, struct err *e);
-int pg_store_model_alias_delete(void *conn, const char *name, const char *alias, struct err *e);
+int pg_store_model_alias_delete(void *conn, const char *name, const char *alias, const char *reason,
+                                const char *actor, struct err *e);
 int pg_store_artifact_put(void *conn, const char *run_id, const char *path, const void *data,
                           size_t len, const char *sha256, struct err *e);
 int pg_store_artifact_get(void *conn, const char *run_id, const char *path, void **data,

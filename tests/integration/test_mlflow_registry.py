@@ -186,6 +186,10 @@ def test_boucle_task_is_a_registered_model_and_champion_moves_through_mlflow(srv
           "INVALID_PARAMETER_VALUE")
     ok(call(srv, "DELETE", "model-versions/delete", {"name": "sentiment", "version": "3"}))
     assert srv.get("/readyz")[1]["tasks"]["sentiment"]["model_version"] == 2
+    # the alias that went with the version is a move in the history too
+    last = ws.sql("SELECT alias, from_version, to_version, reason, actor FROM alias_history"
+                  " WHERE task = 'sentiment' ORDER BY id DESC LIMIT 1")
+    assert last == [("challenger", 3, None, "model version 3 deleted", "http:127.0.0.1")]
 
 
 def test_artifacts_round_trip_byte_exact(srv):
