@@ -1,7 +1,9 @@
 #include "base/ids.h"
 
 #include <sodium.h>
+#include <stdint.h>
 #include <string.h>
+#include <time.h>
 
 _Static_assert(sizeof(crypto_hash_sha256_state) <= sizeof(((struct sha256_ctx *)0)->state),
                "sha256 state does not fit");
@@ -27,12 +29,8 @@ static void random_16(unsigned char b[16])
     sodium_memzero(pool + left, 16); /* an id handed out is not kept */
 }
 
-void uuid_v4(char out[UUID_STR_LEN])
+static void uuid_format(const unsigned char b[16], char out[UUID_STR_LEN])
 {
-    unsigned char b[16];
-    random_16(b);
-    b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
-    b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
     static const char hex[] = "0123456789abcdef";
     int j = 0;
     for (int i = 0; i < 16; i++) {
@@ -41,6 +39,34 @@ void uuid_v4(char out[UUID_STR_LEN])
         out[j++] = hex[b[i] & 15];
     }
     out[j] = '\0';
+}
+
+void uuid_v4(char out[UUID_STR_LEN])
+{
+    unsigned char b[16];
+    random_16(b);
+    b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
+    b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
+    uuid_format(b, out);
+}
+
+void uuid_v7_at(int64_t unix_ms, char out[UUID_STR_LEN])
+{
+    unsigned char b[16];
+    random_16(b);
+    uint64_t ms = (uint64_t)unix_ms & 0xffffffffffffULL;
+    for (int i = 0; i < 6; i++)
+        b[i] = (unsigned char)(ms >> (40 - 8 * i));
+    b[6] = (unsigned char)((b[6] & 0x0f) | 0x70);
+    b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
+    uuid_format(b, out);
+}
+
+void uuid_v7(char out[UUID_STR_LEN])
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    uuid_v7_at((int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000, out);
 }
 
 int uuid_is_valid(const char *s)

@@ -124,7 +124,7 @@ void routes_feedback_post(struct server *srv, struct http_request *r)
         goto out;
     }
     char id[UUID_STR_LEN];
-    uuid_v4(id);
+    uuid_v7(id);
     struct store_feedback f = {
         .id = id,
         .prediction_id = json_string_value(pid),

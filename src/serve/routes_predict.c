@@ -51,7 +51,7 @@ static int score_one(struct server *srv, struct http_request *r, struct served_t
     if (vc && best < vc->n_labels)
         atomic_fetch_add_explicit(&vc->by_label[best], 1, memory_order_relaxed);
     char id[UUID_STR_LEN];
-    uuid_v4(id);
+    uuid_v7(id);
     json_t *p = json_object();
     size_t n_labels = model_n_labels(sm->model);
     for (size_t i = 0; i < n_labels; i++)

@@ -103,19 +103,6 @@ int pg_store_experiment_create(void *conn, const char *name, const char *artifac
     return pg_store_end(s, experiment_create(s, name, artifact_location, tags, n_tags, id, e), e);
 }
 
-/* "{1,2,3}": a bigint[] parameter's text. Caller frees. */
-static char *int_array_text(const int64_t *v, size_t n)
-{
-    char *text = xmalloc(n * 21 + 3);
-    size_t len = 0;
-    text[len++] = '{';
-    for (size_t i = 0; i < n; i++)
-        len += (size_t)sprintf(text + len, "%s%lld", i ? "," : "", (long long)v[i]);
-    text[len++] = '}';
-    text[len] = '\0';
-    return text;
-}
-
 /* Adds "tags" to each experiment of the list, in one query. */
 static int experiments_add_tags(struct pg_store *s, json_t *list, struct err *e)
 {
@@ -133,7 +120,7 @@ static int experiments_add_tags(struct pg_store *s, json_t *list, struct err *e)
         snprintf(key, sizeof key, "%lld", (long long)ids[i]);
         json_object_set(by_id, key, tags);
     }
-    char *ids_text = int_array_text(ids, n);
+    char *ids_text = pg_store_int_array(ids, n);
     free(ids);
     PGresult *r = pg_store_query(s,
                                  "SELECT experiment_id, key, value FROM experiment_tags"
@@ -377,14 +364,10 @@ json_t *pg_store_mlflow_run_get(void *conn, const char *run_id, struct err *e)
     return run;
 }
 
-json_t *pg_store_mlflow_runs_load(void *conn, const int64_t *experiment_ids, size_t n,
-                                  const char *lifecycle_stage, struct err *e)
+json_t *pg_store_mlflow_runs_get(void *conn, const char *const *run_ids, size_t n, struct err *e)
 {
-    char *ids_text = int_array_text(experiment_ids, n);
-    json_t *runs = load_runs(conn,
-                             "r.experiment_id = ANY($1::bigint[])"
-                             " AND ($2::text IS NULL OR r.lifecycle_stage = $2)",
-                             PG_ARGS(PG_TEXT(ids_text), PG_TEXT(lifecycle_stage)), e);
+    char *ids_text = pg_store_text_array(run_ids, n);
+    json_t *runs = load_runs(conn, "r.id = ANY($1::text[])", PG_ARGS(PG_TEXT(ids_text)), e);
     free(ids_text);
     return runs;
 }

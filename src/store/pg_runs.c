@@ -37,6 +37,22 @@ static int run_status_is(struct pg_store *s, const char *run_id, const char *a, 
     return err_set_field(e, ERR_CONFLICT, "status", "run '%s' is already %s", run_id, current);
 }
 
+int pg_store_run_attach(void *conn, const char *run_id, int64_t experiment_id, const char *run_name,
+                        const char *artifact_uri, struct err *e)
+{
+    int64_t changed = 0;
+    if (pg_store_update(conn,
+                        "UPDATE runs SET experiment_id = $2, run_name = $3, user_id = 'boucle',"
+                        " artifact_uri = $4 WHERE id = $1",
+                        "attaching run to its experiment",
+                        PG_ARGS(PG_TEXT(run_id), PG_INT(experiment_id), PG_TEXT(run_name),
+                                PG_TEXT(artifact_uri)),
+                        &changed, e))
+        return -1;
+    if (!changed) return err_set_field(e, ERR_NOT_FOUND, "run_id", "run '%s' not found", run_id);
+    return 0;
+}
+
 int pg_store_run_finish(void *conn, const char *run_id, const char *status,
                         const char *metrics_json, struct err *e)
 {

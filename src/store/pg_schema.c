@@ -1,6 +1,6 @@
 /* The PostgreSQL schema: the same logical schema as the SQLite backend's
- * migrations (same numbers, same meaning), in PostgreSQL types (times are BIGINT Unix ms, JSON is
- * kept as TEXT, artifacts are BYTEA). All pending migrations are applied in
+ * migrations (same numbers, same meaning), in PostgreSQL types (times are
+ * BIGINT Unix ms, JSON is kept as TEXT, artifacts are BYTEA). All pending migrations are applied in
  * one transaction under an advisory lock, so servers and workers starting
  * together on a new database never race; each migration is recorded in
  * schema_migrations. A released migration is never edited. */
@@ -240,10 +240,42 @@ static const char migration_4[] =
     "  created_ms BIGINT NOT NULL,"
     "  PRIMARY KEY (run_id, path));";
 
-/* Registry lineage and accountability (issue 4), as SQLite's migration 5:
+/* Each run's latest point per metric key, as SQLite's migration 5: kept by
+ * a trigger on every insert into metrics. PostgreSQL sorts NaN above every
+ * number; MLflow's rule puts it below, so the trigger says so. */
+static const char migration_5[] =
+    "CREATE TABLE latest_metrics ("
+    "  run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
+    "  key TEXT NOT NULL,"
+    "  value DOUBLE PRECISION,"
+    "  step BIGINT NOT NULL,"
+    "  ts_ms BIGINT NOT NULL,"
+    "  PRIMARY KEY (run_id, key));"
+    "CREATE INDEX latest_metrics_key_value ON latest_metrics(key, value);"
+    "CREATE FUNCTION metrics_keep_latest() RETURNS trigger LANGUAGE plpgsql AS $$"
+    "BEGIN"
+    "  INSERT INTO latest_metrics AS l (run_id, key, value, step, ts_ms)"
+    "    VALUES (NEW.run_id, NEW.key, NEW.value, NEW.step, NEW.ts_ms)"
+    "  ON CONFLICT (run_id, key) DO UPDATE SET"
+    "    value = EXCLUDED.value, step = EXCLUDED.step, ts_ms = EXCLUDED.ts_ms"
+    "  WHERE EXCLUDED.step > l.step"
+    "     OR (EXCLUDED.step = l.step AND EXCLUDED.ts_ms > l.ts_ms)"
+    "     OR (EXCLUDED.step = l.step AND EXCLUDED.ts_ms = l.ts_ms"
+    "         AND EXCLUDED.value IS NOT NULL AND EXCLUDED.value <> 'NaN'"
+    "         AND (l.value IS NULL OR l.value = 'NaN' OR EXCLUDED.value > l.value));"
+    "  RETURN NULL;"
+    "END $$;"
+    "CREATE TRIGGER metrics_keep_latest AFTER INSERT ON metrics"
+    "  FOR EACH ROW EXECUTE FUNCTION metrics_keep_latest();"
+    "INSERT INTO latest_metrics(run_id, key, value, step, ts_ms)"
+    "  SELECT DISTINCT ON (run_id, key) run_id, key, value, step, ts_ms FROM metrics"
+    "  ORDER BY run_id, key, step DESC, ts_ms DESC,"
+    "    (value IS NULL OR value = 'NaN'), value DESC;";
+
+/* Registry lineage and accountability (issue 4), as SQLite's migration 6:
  * the boucle build that trained a version, who moved an alias, and removals
  * in the alias history (to_version NULL: the alias was deleted). */
-static const char migration_5[] = "ALTER TABLE model_versions ADD COLUMN boucle_version TEXT;"
+static const char migration_6[] = "ALTER TABLE model_versions ADD COLUMN boucle_version TEXT;"
                                   "ALTER TABLE alias_history ALTER COLUMN to_version DROP NOT NULL;"
                                   "ALTER TABLE alias_history ADD COLUMN actor TEXT;";
 
@@ -252,7 +284,8 @@ static const struct migration migrations[] = {
     {2, "loop: run state, steps and trigger; job runs; feedback used_role", migration_2},
     {3, "MLflow tracking: experiments, experiment tags, run params and tags", migration_3},
     {4, "MLflow registry (registered models, version tags, stages) and run artifacts", migration_4},
-    {5, "registry lineage (boucle version) and alias history (actor, removals)", migration_5},
+    {5, "each run's latest metric values, for run search", migration_5},
+    {6, "registry lineage (boucle version) and alias history (actor, removals)", migration_6},
 };
 
 #define MIGRATION_COUNT ((int)(sizeof migrations / sizeof migrations[0]))

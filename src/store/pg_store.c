@@ -151,6 +151,36 @@ int64_t pg_store_int(const PGresult *r, int row, int col)
     return strtoll(PQgetvalue(r, row, col), NULL, 10);
 }
 
+char *pg_store_int_array(const int64_t *v, size_t n)
+{
+    char *text = xmalloc(n * 21 + 3);
+    size_t len = 0;
+    text[len++] = '{';
+    for (size_t i = 0; i < n; i++)
+        len += (size_t)sprintf(text + len, "%s%lld", i ? "," : "", (long long)v[i]);
+    text[len++] = '}';
+    text[len] = '\0';
+    return text;
+}
+
+char *pg_store_text_array(const char *const *v, size_t n)
+{
+    struct buf b;
+    buf_init(&b);
+    buf_append_char(&b, '{');
+    for (size_t i = 0; i < n; i++) {
+        if (i) buf_append_char(&b, ',');
+        buf_append_char(&b, '"');
+        for (const char *c = v[i]; *c; c++) {
+            if (*c == '"' || *c == '\\') buf_append_char(&b, '\\');
+            buf_append_char(&b, *c);
+        }
+        buf_append_char(&b, '"');
+    }
+    buf_append_char(&b, '}');
+    return buf_detach(&b);
+}
+
 void pg_store_copy(const PGresult *r, int row, int col, char *out, size_t size)
 {
     snprintf(out, size, "%s", PQgetisnull(r, row, col) ? "" : PQgetvalue(r, row, col));
@@ -367,6 +397,7 @@ const struct store_backend pg_store_backend = {
     .datasets_list = pg_store_datasets_list,
     .examples_foreach = pg_store_examples_foreach,
     .run_create = pg_store_run_create,
+    .run_attach = pg_store_run_attach,
     .run_finish = pg_store_run_finish,
     .run_log = pg_store_run_log,
     .run_get = pg_store_run_get,
@@ -410,7 +441,8 @@ const struct store_backend pg_store_backend = {
     .experiment_tag_set = pg_store_experiment_tag_set,
     .mlflow_run_create = pg_store_mlflow_run_create,
     .mlflow_run_get = pg_store_mlflow_run_get,
-    .mlflow_runs_load = pg_store_mlflow_runs_load,
+    .mlflow_runs_get = pg_store_mlflow_runs_get,
+    .mlflow_runs_scan = pg_store_mlflow_runs_scan,
     .mlflow_run_update = pg_store_mlflow_run_update,
     .mlflow_run_log = pg_store_mlflow_run_log,
     .mlflow_tag_delete = pg_store_mlflow_tag_delete,

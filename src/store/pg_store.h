@@ -93,6 +93,10 @@ int pg_store_lock(struct pg_store *s, const char *scope, const char *key, struct
 
 /* Value readers. */
 int64_t pg_store_int(const PGresult *r, int row, int col); /* NULL reads 0 */
+/* Array parameters' text, for "= ANY($1::bigint[])" and "= ANY($1::text[])":
+ * "{1,2,3}" and {"a","b"} (elements quoted, '"' and '\\' escaped). Caller frees. */
+char *pg_store_int_array(const int64_t *v, size_t n);
+char *pg_store_text_array(const char *const *v, size_t n);
 void pg_store_copy(const PGresult *r, int row, int col, char *out, size_t size);
 
 /* Rows into JSON, declaratively (as sqlite_store.h's column specs). */
@@ -135,6 +139,8 @@ int pg_store_examples_foreach(void *conn, const char *task, store_example_cb cb,
 /* pg_runs.c: */
 int pg_store_run_create(void *conn, const char *run_id, const char *task, const char *kind,
                         const char *params_json, struct err *e);
+int pg_store_run_attach(void *conn, const char *run_id, int64_t experiment_id, const char *run_name,
+                        const char *artifact_uri, struct err *e);
 int pg_store_run_finish(void *conn, const char *run_id, const char *status,
                         const char *metrics_json, struct err *e);
 int pg_store_run_log(void *conn, const char *run_id, const char *line, struct err *e);
@@ -200,8 +206,9 @@ int pg_store_experiment_tag_set(void *conn, int64_t id, const char *key, const c
                                 struct err *e);
 int pg_store_mlflow_run_create(void *conn, const struct store_mlflow_run *r, struct err *e);
 json_t *pg_store_mlflow_run_get(void *conn, const char *run_id, struct err *e);
-json_t *pg_store_mlflow_runs_load(void *conn, const int64_t *experiment_ids, size_t n,
-                                  const char *lifecycle_stage, struct err *e);
+json_t *pg_store_mlflow_runs_get(void *conn, const char *const *run_ids, size_t n, struct err *e);
+int pg_store_mlflow_runs_scan(void *conn, const struct store_mlflow_scan *q, struct store_scan *out,
+                              struct err *e);
 int pg_store_mlflow_run_update(void *conn, const char *run_id,
                                const struct store_mlflow_run_patch *p, struct err *e);
 int pg_store_mlflow_run_log(void *conn, const char *run_id, const struct store_metric *metrics,

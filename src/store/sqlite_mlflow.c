@@ -352,18 +352,16 @@ json_t *sqlite_store_mlflow_run_get(void *conn, const char *run_id, struct err *
     return run;
 }
 
-json_t *sqlite_store_mlflow_runs_load(void *conn, const int64_t *experiment_ids, size_t n,
-                                      const char *lifecycle_stage, struct err *e)
+json_t *sqlite_store_mlflow_runs_get(void *conn, const char *const *run_ids, size_t n,
+                                     struct err *e)
 {
     json_t *ids = json_array();
     for (size_t i = 0; i < n; i++)
-        json_array_append_new(ids, json_integer(experiment_ids[i]));
+        json_array_append_new(ids, json_string(run_ids[i]));
     char *ids_text = json_dumps(ids, JSON_COMPACT);
     json_decref(ids);
-    json_t *runs = load_runs(conn,
-                             "r.experiment_id IN (SELECT value FROM json_each(?1))"
-                             " AND (?2 IS NULL OR r.lifecycle_stage = ?2)",
-                             ids_text, lifecycle_stage, e);
+    json_t *runs = load_runs(conn, "r.id IN (SELECT value FROM json_each(?1)) AND ?2 IS NULL",
+                             ids_text, NULL, e);
     free(ids_text);
     return runs;
 }

@@ -58,6 +58,22 @@ static int run_status_is(struct sqlite_store *s, const char *run_id, const char 
     return err_set_field(e, ERR_CONFLICT, "status", "run '%s' is already %s", run_id, current);
 }
 
+int sqlite_store_run_attach(void *conn, const char *run_id, int64_t experiment_id,
+                            const char *run_name, const char *artifact_uri, struct err *e)
+{
+    int64_t changed = 0;
+    if (sqlite_store_update(conn,
+                            "UPDATE runs SET experiment_id = ?2, run_name = ?3, user_id = 'boucle',"
+                            " artifact_uri = ?4 WHERE id = ?1",
+                            "attaching run to its experiment",
+                            SQLITE_ARGS(SQL_TEXT(run_id), SQL_INT(experiment_id),
+                                        SQL_TEXT(run_name), SQL_TEXT(artifact_uri)),
+                            &changed, e))
+        return -1;
+    if (!changed) return err_set_field(e, ERR_NOT_FOUND, "run_id", "run '%s' not found", run_id);
+    return 0;
+}
+
 int sqlite_store_run_finish(void *conn, const char *run_id, const char *status,
                             const char *metrics_json, struct err *e)
 {

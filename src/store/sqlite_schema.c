@@ -242,13 +242,45 @@ static const char migration_4[] =
     "  created_ms INTEGER NOT NULL,"
     "  PRIMARY KEY (run_id, path));";
 
+/* Each run's latest point per metric key (the highest step, then timestamp,
+ * then value, NaN lowest: MLflow's rule), kept by a trigger on every insert
+ * into metrics whoever writes it, so a run search reads one row per key
+ * instead of every point of the history. NaN is stored as NULL. */
+static const char migration_5[] =
+    "CREATE TABLE latest_metrics ("
+    "  run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
+    "  key TEXT NOT NULL,"
+    "  value REAL,"
+    "  step INTEGER NOT NULL,"
+    "  ts_ms INTEGER NOT NULL,"
+    "  PRIMARY KEY (run_id, key)) WITHOUT ROWID;" /* a search's look-ups walk one tree */
+    "CREATE INDEX latest_metrics_key_value ON latest_metrics(key, value);"
+    "CREATE TRIGGER metrics_keep_latest AFTER INSERT ON metrics BEGIN"
+    "  INSERT INTO latest_metrics(run_id, key, value, step, ts_ms)"
+    "    VALUES(NEW.run_id, NEW.key, NEW.value, NEW.step, NEW.ts_ms)"
+    "  ON CONFLICT(run_id, key) DO UPDATE SET"
+    "    value = excluded.value, step = excluded.step, ts_ms = excluded.ts_ms"
+    "  WHERE excluded.step > latest_metrics.step"
+    "     OR (excluded.step = latest_metrics.step AND excluded.ts_ms > latest_metrics.ts_ms)"
+    "     OR (excluded.step = latest_metrics.step AND excluded.ts_ms = latest_metrics.ts_ms"
+    "         AND excluded.value IS NOT NULL"
+    "         AND (latest_metrics.value IS NULL OR excluded.value > latest_metrics.value));"
+    "END;"
+    /* the points logged before this migration */
+    "INSERT INTO latest_metrics(run_id, key, value, step, ts_ms)"
+    "  SELECT run_id, key, value, step, ts_ms FROM ("
+    "    SELECT run_id, key, value, step, ts_ms, ROW_NUMBER() OVER ("
+    "      PARTITION BY run_id, key"
+    "      ORDER BY step DESC, ts_ms DESC, value IS NULL, value DESC) AS rank"
+    "    FROM metrics) WHERE rank = 1;";
+
 /* Registry lineage and accountability (issue 4): the boucle build that
  * trained a version, who moved an alias, and removals in the alias history
  * (to_version NULL: the alias was deleted). SQLite cannot drop a NOT NULL,
  * so alias_history is rebuilt with its rows and ids. */
-static const char migration_5[] =
+static const char migration_6[] =
     "ALTER TABLE model_versions ADD COLUMN boucle_version TEXT;"
-    "CREATE TABLE alias_history_5 ("
+    "CREATE TABLE alias_history_6 ("
     "  id INTEGER PRIMARY KEY,"
     "  task TEXT NOT NULL,"
     "  alias TEXT NOT NULL,"
@@ -257,10 +289,10 @@ static const char migration_5[] =
     "  reason TEXT,"
     "  ts_ms INTEGER NOT NULL,"
     "  actor TEXT);"
-    "INSERT INTO alias_history_5(id, task, alias, from_version, to_version, reason, ts_ms)"
+    "INSERT INTO alias_history_6(id, task, alias, from_version, to_version, reason, ts_ms)"
     "  SELECT id, task, alias, from_version, to_version, reason, ts_ms FROM alias_history;"
     "DROP TABLE alias_history;"
-    "ALTER TABLE alias_history_5 RENAME TO alias_history;"
+    "ALTER TABLE alias_history_6 RENAME TO alias_history;"
     "CREATE INDEX alias_history_task ON alias_history(task, id);";
 
 static const struct migration migrations[] = {
@@ -268,7 +300,8 @@ static const struct migration migrations[] = {
     {2, "loop: run state, steps and trigger; job runs; feedback used_role", migration_2},
     {3, "MLflow tracking: experiments, experiment tags, run params and tags", migration_3},
     {4, "MLflow registry (registered models, version tags, stages) and run artifacts", migration_4},
-    {5, "registry lineage (boucle version) and alias history (actor, removals)", migration_5},
+    {5, "each run's latest metric values, for run search", migration_5},
+    {6, "registry lineage (boucle version) and alias history (actor, removals)", migration_6},
 };
 
 #define MIGRATION_COUNT ((int)(sizeof migrations / sizeof migrations[0]))

@@ -3,6 +3,7 @@
  * backend-independent (argument checks, artifact checksum) lives here so each
  * backend only translates calls into its own SQL. */
 #include "store/store.h"
+#include "store/run_mirror.h"
 #include "store/store_backend.h"
 
 #include "base/ids.h"
@@ -204,7 +205,21 @@ int store_run_create(struct store *s, const char *run_id, const char *task, cons
     if (need_handle(s, e) || need(run_id, "run_id", e) || need(task, "task", e) ||
         need(kind, "kind", e) || need_json(params_json, "params", e))
         return -1;
-    RETURN_LOCKED(int, s, run_create, run_id, task, kind, params_json, e);
+    lock(s);
+    int rc = s->ops->run_create(s->conn, run_id, task, kind, params_json, e);
+    unlock(s);
+    if (rc == 0) run_mirror_started(s, run_id, task, kind, params_json);
+    return rc;
+}
+
+int store_run_attach(struct store *s, const char *run_id, int64_t experiment_id,
+                     const char *run_name, struct err *e)
+{
+    if (need_handle(s, e) || need(run_id, "run_id", e) || need(run_name, "run_name", e)) return -1;
+    char uri[200];
+    snprintf(uri, sizeof uri, "mlflow-artifacts:/%lld/%.64s/artifacts", (long long)experiment_id,
+             run_id);
+    RETURN_LOCKED(int, s, run_attach, run_id, experiment_id, run_name, uri, e);
 }
 
 int store_run_finish(struct store *s, const char *run_id, const char *status,
@@ -213,7 +228,11 @@ int store_run_finish(struct store *s, const char *run_id, const char *status,
     if (need_handle(s, e) || need(run_id, "run_id", e) || need_end_status(status, "run", e) ||
         need_json(metrics_json, "metrics", e))
         return -1;
-    RETURN_LOCKED(int, s, run_finish, run_id, status, metrics_json, e);
+    lock(s);
+    int rc = s->ops->run_finish(s->conn, run_id, status, metrics_json, e);
+    unlock(s);
+    if (rc == 0) run_mirror_finished(s, run_id, metrics_json);
+    return rc;
 }
 
 int store_run_log(struct store *s, const char *run_id, const char *line, struct err *e)
@@ -612,15 +631,49 @@ json_t *store_mlflow_run_get(struct store *s, const char *run_id, struct err *e)
     RETURN_LOCKED_OPT(json_t *, NULL, s, mlflow_run_get, e, run_id);
 }
 
-json_t *store_mlflow_runs_load(struct store *s, const int64_t *experiment_ids, size_t n,
-                               const char *lifecycle_stage, struct err *e)
+json_t *store_mlflow_runs_get(struct store *s, const char *const *run_ids, size_t n, struct err *e)
 {
-    if (need_handle(s, e) || need_stage(lifecycle_stage, e)) return NULL;
-    if (n && !experiment_ids) {
-        err_set(e, ERR_USAGE, "mlflow_runs_load: %zu ids but no array", n);
+    if (need_handle(s, e)) return NULL;
+    if (n && !run_ids) {
+        err_set(e, ERR_USAGE, "mlflow_runs_get: %zu ids but no array", n);
         return NULL;
     }
-    RETURN_LOCKED_OPT(json_t *, NULL, s, mlflow_runs_load, e, experiment_ids, n, lifecycle_stage);
+    if (n == 0) return json_array();
+    RETURN_LOCKED_OPT(json_t *, NULL, s, mlflow_runs_get, e, run_ids, n);
+}
+
+int store_mlflow_runs_scan(struct store *s, const struct store_mlflow_scan *q,
+                           struct store_scan *out, struct err *e)
+{
+    if (out) {
+        memset(out, 0, sizeof *out);
+        arena_init(&out->arena, 0);
+    }
+    if (need_handle(s, e) || need_out(out, "mlflow_runs_scan", e) ||
+        need_out(q, "mlflow_runs_scan", e) || need_stage(q->lifecycle_stage, e))
+        return -1;
+    if (q->n_experiments && !q->experiment_ids)
+        return err_set(e, ERR_USAGE, "mlflow_runs_scan: %zu ids but no array", q->n_experiments);
+    size_t keys = q->n_metric_keys + q->n_param_keys + q->n_tag_keys + q->n_conds;
+    if (q->n_conds && !q->conds)
+        return err_set(e, ERR_USAGE, "mlflow_runs_scan: %zu conditions but no array", q->n_conds);
+    for (size_t i = 0; i < q->n_conds; i++)
+        if (!q->conds[i].key || (q->conds[i].entity != STORE_SCAN_METRIC &&
+                                 (q->conds[i].op != STORE_SCAN_EQ || !q->conds[i].text)))
+            return err_set(e, ERR_USAGE, "mlflow_runs_scan: condition %zu is malformed", i + 1);
+    if (keys > STORE_SCAN_MAX_KEYS)
+        return err_set_field(e, ERR_INVALID, "filter",
+                             "the search names %zu metric, param and tag keys; the limit is %d",
+                             keys, STORE_SCAN_MAX_KEYS);
+    RETURN_LOCKED_OPT(int, -1, s, mlflow_runs_scan, e, q, out);
+}
+
+void store_scan_free(struct store_scan *scan)
+{
+    if (!scan) return;
+    free(scan->rows);
+    arena_free(&scan->arena);
+    memset(scan, 0, sizeof *scan);
 }
 
 int store_mlflow_run_update(struct store *s, const char *run_id,

@@ -5,6 +5,7 @@
 #ifndef BOUCLE_STORE_STORE_H
 #define BOUCLE_STORE_STORE_H
 
+#include "base/arena.h"
 #include "base/err.h"
 
 #include <jansson.h>
@@ -50,6 +51,11 @@ int store_examples_foreach(struct store *s, const char *task, store_example_cb c
 int store_run_create(struct store *s, const char *run_id, const char *task, const char *kind,
                      const char *params_json, struct err *e);
 /* status: "completed" | "failed" | "cancelled"; metrics_json may be NULL. */
+/* Puts a boucle run into an MLflow experiment under a run name, with the
+ * user "boucle" and the artifact URI MLflow clients expect (store.c does it
+ * for every new run: see run_mirror.h). ERR_NOT_FOUND when absent. */
+int store_run_attach(struct store *s, const char *run_id, int64_t experiment_id,
+                     const char *run_name, struct err *e);
 int store_run_finish(struct store *s, const char *run_id, const char *status,
                      const char *metrics_json, struct err *e);
 int store_run_log(struct store *s, const char *run_id, const char *line, struct err *e);
@@ -273,10 +279,63 @@ int store_mlflow_run_create(struct store *s, const struct store_mlflow_run *r, s
  * A metric value is a number, or the string "NaN", "Infinity" or "-Infinity".
  * ERR_NOT_FOUND (field "run_id") when absent. */
 json_t *store_mlflow_run_get(struct store *s, const char *run_id, struct err *e);
-/* Every run of those experiments in that lifecycle stage (NULL: all), shaped as
- * store_mlflow_run_get, in creation order. */
-json_t *store_mlflow_runs_load(struct store *s, const int64_t *experiment_ids, size_t n,
-                               const char *lifecycle_stage, struct err *e);
+/* The runs with those ids, shaped as store_mlflow_run_get, in any order
+ * (an unknown id is skipped): the page a search returns, in four queries. */
+json_t *store_mlflow_runs_get(struct store *s, const char *const *run_ids, size_t n, struct err *e);
+
+/* What a run search needs of every candidate run, and no more: the
+ * attributes, and the latest value of only the metrics, params and tags its
+ * filter and order name. One query whatever the number of runs. */
+/* A condition the scan may apply in SQL to skip runs early: a run is kept
+ * only when it has the key with a value that compares so. The caller still
+ * evaluates its full filter on what comes back, so a backend may treat the
+ * conditions as a superset (PostgreSQL's NaN passes `>`). */
+enum store_scan_entity { STORE_SCAN_METRIC, STORE_SCAN_PARAM, STORE_SCAN_TAG };
+enum store_scan_op { STORE_SCAN_EQ, STORE_SCAN_GT, STORE_SCAN_GE, STORE_SCAN_LT, STORE_SCAN_LE };
+struct store_scan_cond {
+    enum store_scan_entity entity;
+    const char *key;
+    enum store_scan_op op; /* params and tags: STORE_SCAN_EQ only */
+    double number;         /* metrics */
+    const char *text;      /* params and tags: compared bytewise */
+};
+
+struct store_mlflow_scan {
+    const int64_t *experiment_ids;
+    size_t n_experiments;
+    const char *lifecycle_stage; /* NULL: every stage */
+    const char *const *metric_keys;
+    size_t n_metric_keys;
+    const char *const *param_keys;
+    size_t n_param_keys;
+    const char *const *tag_keys;
+    size_t n_tag_keys;
+    const struct store_scan_cond *conds; /* all must hold */
+    size_t n_conds;
+};
+#define STORE_SCAN_MAX_KEYS 100 /* metric + param + tag keys, and conditions, in one scan */
+
+struct store_scan_row {
+    const char *run_id, *run_name, *user_id, *artifact_uri;
+    const char *status;           /* boucle's vocabulary, as store_mlflow_run_get */
+    int64_t start_time, end_time; /* ms; end_time 0 when the run has not ended */
+    double *metrics;              /* [n_metric_keys]: the latest value, NAN for NaN */
+    unsigned char *has_metric;    /* [n_metric_keys]: 0 when the run lacks the key */
+    const char **params;          /* [n_param_keys]: NULL when absent */
+    const char **tags;            /* [n_tag_keys]: NULL when absent */
+};
+
+struct store_scan {
+    struct store_scan_row *rows;
+    size_t n;
+    struct arena arena; /* every string and array of the rows */
+};
+
+/* Fills *out (freed with store_scan_free, also after an error). ERR_INVALID
+ * (field "filter") beyond STORE_SCAN_MAX_KEYS keys. */
+int store_mlflow_runs_scan(struct store *s, const struct store_mlflow_scan *q,
+                           struct store_scan *out, struct err *e);
+void store_scan_free(struct store_scan *scan);
 struct store_mlflow_run_patch {
     const char *status;          /* NULL: unchanged */
     int has_end_time;            /* else end_time is unchanged */

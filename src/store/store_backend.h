@@ -26,6 +26,8 @@ struct store_backend {
 
     int (*run_create)(void *conn, const char *run_id, const char *task, const char *kind,
                       const char *params_json, struct err *e);
+    int (*run_attach)(void *conn, const char *run_id, int64_t experiment_id, const char *run_name,
+                      const char *artifact_uri, struct err *e);
     int (*run_finish)(void *conn, const char *run_id, const char *status, const char *metrics_json,
                       struct err *e);
     int (*run_log)(void *conn, const char *run_id, const char *line, struct err *e);
@@ -99,8 +101,9 @@ struct store_backend {
                               struct err *e);
     int (*mlflow_run_create)(void *conn, const struct store_mlflow_run *r, struct err *e);
     json_t *(*mlflow_run_get)(void *conn, const char *run_id, struct err *e);
-    json_t *(*mlflow_runs_load)(void *conn, const int64_t *experiment_ids, size_t n,
-                                const char *lifecycle_stage, struct err *e);
+    json_t *(*mlflow_runs_get)(void *conn, const char *const *run_ids, size_t n, struct err *e);
+    int (*mlflow_runs_scan)(void *conn, const struct store_mlflow_scan *q, struct store_scan *out,
+                            struct err *e);
     int (*mlflow_run_update)(void *conn, const char *run_id, const struct store_mlflow_run_patch *p,
                              struct err *e);
     int (*mlflow_run_log)(void *conn, const char *run_id, const struct store_metric *metrics,

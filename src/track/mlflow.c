@@ -7,6 +7,7 @@
 #include "base/mem.h"
 #include "base/timeutil.h"
 #include "track/filter.h"
+#include "track/run_search.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -1031,94 +1032,6 @@ done:
 
 /* ---- search ---- */
 
-/* A loaded run as filter.h sees it: the store's object plus its latest
- * metrics, looked up by key. */
-struct search_row {
-    struct filter_row row;
-    json_t *run;    /* the store's run (borrowed) */
-    json_t *latest; /* {key: value} of the latest points */
-    json_t *params; /* {key: value} */
-    json_t *tags;   /* {key: value} */
-};
-
-static int row_metric(const void *ctx, const char *key, double *out)
-{
-    const struct search_row *r = ctx;
-    json_t *v = json_object_get(r->latest, key);
-    if (!v) return 0;
-    return value_double(v, out) == 0;
-}
-
-static int row_param(const void *ctx, const char *key, const char **out)
-{
-    const struct search_row *r = ctx;
-    json_t *v = json_object_get(r->params, key);
-    if (!v) return 0;
-    *out = json_string_value(v);
-    return *out != NULL;
-}
-
-static int row_tag(const void *ctx, const char *key, const char **out)
-{
-    const struct search_row *r = ctx;
-    json_t *v = json_object_get(r->tags, key);
-    if (!v) return 0;
-    *out = json_string_value(v);
-    return *out != NULL;
-}
-
-static json_t *kv_object(json_t *list, const char *value_key)
-{
-    json_t *o = json_object();
-    size_t i;
-    json_t *x;
-    json_array_foreach(list, i, x)
-    {
-        const char *k = json_string_value(json_object_get(x, "key"));
-        if (k) json_object_set(o, k, json_object_get(x, value_key));
-    }
-    return o;
-}
-
-static void search_row_init(struct search_row *sr, json_t *run)
-{
-    memset(sr, 0, sizeof *sr);
-    sr->run = run;
-    json_t *latest = latest_metrics(json_object_get(run, "metrics"));
-    sr->latest = kv_object(latest, "value");
-    json_decref(latest);
-    sr->params = kv_object(json_object_get(run, "params"), "value");
-    sr->tags = kv_object(json_object_get(run, "tags"), "value");
-    struct filter_row *f = &sr->row;
-    f->run_id = json_string_value(json_object_get(run, "run_id"));
-    f->run_name = json_string_value(json_object_get(run, "run_name"));
-    f->user_id = json_string_value(json_object_get(run, "user_id"));
-    f->status = status_to_mlflow(json_string_value(json_object_get(run, "status")));
-    f->artifact_uri = json_string_value(json_object_get(run, "artifact_uri"));
-    f->start_time = json_integer_value(json_object_get(run, "start_time"));
-    f->end_time = json_integer_value(json_object_get(run, "end_time"));
-    f->metric = row_metric;
-    f->param = row_param;
-    f->tag = row_tag;
-    f->ctx = sr;
-}
-
-static void search_row_clear(struct search_row *sr)
-{
-    json_decref(sr->latest);
-    json_decref(sr->params);
-    json_decref(sr->tags);
-}
-
-static _Thread_local const struct order *tl_run_order;
-
-static int run_compare(const void *pa, const void *pb)
-{
-    const struct search_row *a = *(const struct search_row *const *)pa;
-    const struct search_row *b = *(const struct search_row *const *)pb;
-    return order_compare(tl_run_order, &a->row, &b->row);
-}
-
 static json_t *runs_search(struct call *c)
 {
     size_t offset, limit;
@@ -1137,12 +1050,11 @@ static json_t *runs_search(struct call *c)
     json_t *out = NULL;
     struct filter filter = {0};
     struct order order = {0};
+    struct run_search_page page = {0};
     size_t n_ids = json_array_size(ids), n_order = json_array_size(order_list);
     int64_t *exp_ids = xcalloc(n_ids + 1, sizeof *exp_ids);
     const char **clauses = xcalloc(n_order + 1, sizeof *clauses);
-    json_t *runs = NULL;
-    struct search_row *rows = NULL, **sorted = NULL;
-    size_t n_runs = 0;
+    json_t *runs = NULL, *by_id = NULL;
     for (size_t i = 0; i < n_ids; i++) {
         json_t *v = json_array_get(ids, i);
         if (json_is_integer(v))
@@ -1165,36 +1077,41 @@ static json_t *runs_search(struct call *c)
         INVALID(c, "%s", e.msg);
         goto done;
     }
-    runs = store_mlflow_runs_load(c->s, exp_ids, n_ids, stage, &e);
-    if (!runs) {
+    struct run_search q = {
+        .experiment_ids = exp_ids,
+        .n_experiments = n_ids,
+        .lifecycle_stage = stage,
+        .filter = &filter,
+        .order = &order,
+        .offset = offset,
+        .limit = limit,
+        .status_name = status_to_mlflow,
+    };
+    if (run_search(c->s, &q, &page, &e) ||
+        !(runs = store_mlflow_runs_get(c->s, (const char *const *)page.run_ids, page.n, &e))) {
         fail_store(c, &e, "INVALID_PARAMETER_VALUE");
         goto done;
     }
-    n_runs = json_array_size(runs);
-    rows = xcalloc(n_runs + 1, sizeof *rows);
-    sorted = xcalloc(n_runs + 1, sizeof *sorted);
-    size_t kept = 0;
-    for (size_t i = 0; i < n_runs; i++) {
-        search_row_init(&rows[i], json_array_get(runs, i));
-        if (filter_match(&filter, &rows[i].row)) sorted[kept++] = &rows[i];
+    by_id = json_object(); /* borrowed: the page comes back in any order */
+    size_t i;
+    json_t *run;
+    json_array_foreach(runs, i, run)
+        json_object_set(by_id, json_string_value(json_object_get(run, "run_id")), run);
+    json_t *answer = json_array();
+    for (i = 0; i < page.n; i++) {
+        run = json_object_get(by_id, page.run_ids[i]);
+        if (run) json_array_append_new(answer, run_json(run)); /* gone since the scan */
     }
-    tl_run_order = &order;
-    qsort(sorted, kept, sizeof *sorted, run_compare);
-    json_t *page = json_array();
-    for (size_t i = offset; i < kept && i < offset + limit; i++)
-        json_array_append_new(page, run_json(sorted[i]->run));
     out = json_object();
-    json_object_set_new(out, "runs", page);
-    if (offset + limit < kept) {
+    json_object_set_new(out, "runs", answer);
+    if (offset + limit < page.matches) {
         char *token = mlflow_page_token(offset + limit);
         json_object_set_new(out, "next_page_token", json_string(token));
         free(token);
     }
 done:
-    for (size_t i = 0; rows && i < n_runs; i++)
-        search_row_clear(&rows[i]);
-    free(rows);
-    free(sorted);
+    run_search_page_free(&page);
+    json_decref(by_id);
     json_decref(runs);
     filter_free(&filter);
     order_free(&order);

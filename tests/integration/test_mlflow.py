@@ -292,3 +292,35 @@ def test_errors(srv):
     error(post(srv, "runs/log-metric", {"run_id": run_id, "key": "m", "value": 1, "timestamp": 1}), 400,
           "INVALID_PARAMETER_VALUE")
     assert ok(get(srv, "runs/get", run_id=run_id))["run"]["info"]["lifecycle_stage"] == "deleted"
+
+
+def test_boucle_runs_are_mlflow_runs(trained):
+    """A run boucle makes itself (here `boucle train`) sits in the experiment
+    boucle/<task> beside the user's runs: its params, its test metrics as
+    MLflow metrics, searchable and ordered like any run."""
+    srv = Server(trained)
+    try:
+        exp = ok(get(srv, "experiments/get-by-name", experiment_name="boucle/sentiment"))
+        exp_id = exp["experiment"]["experiment_id"]
+        found = ok(post(srv, "runs/search", {
+            "experiment_ids": [exp_id],
+            "filter": "metrics.`test.accuracy` > 0.5 and tags.`boucle.kind` = 'train'",
+            "order_by": ["metrics.`test.accuracy` DESC"]}))["runs"]
+        assert len(found) == 1, found
+        run = found[0]
+        info, data = run["info"], run["data"]
+        assert info["status"] == "FINISHED" and info["user_id"] == "boucle"
+        assert info["run_name"] == "train"
+        assert info["artifact_uri"] == f"mlflow-artifacts:/{exp_id}/{info['run_id']}/artifacts"
+        metrics = {m["key"]: m["value"] for m in data["metrics"]}
+        assert 0.5 < metrics["test.accuracy"] <= 1.0
+        assert metrics["model_version"] == 1 and metrics["n_train"] > 1000
+        tags = {t["key"]: t["value"] for t in data["tags"]}
+        assert tags["boucle.task"] == "sentiment" and tags["mlflow.runName"] == "train"
+        params = {p["key"]: p["value"] for p in data["params"]}
+        assert params, "the training params are MLflow params"
+        # the same run through boucle's own API
+        status, mine = srv.get(f"/v1/runs/{info['run_id']}")
+        assert status == 200 and mine["task"] == "sentiment"
+    finally:
+        assert srv.stop() == 0, srv.logs()

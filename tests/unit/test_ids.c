@@ -70,6 +70,28 @@ static void test_uuid_unique_over_10k(void **state)
     hashmap_free(&seen);
 }
 
+/* v7: the millisecond timestamp up front, version 7, the RFC variant, and
+ * ids minted later sort after ids minted earlier (different milliseconds). */
+static void test_uuid_v7_time_ordered(void **state)
+{
+    (void)state;
+    char a[UUID_STR_LEN], b[UUID_STR_LEN], c[UUID_STR_LEN];
+    uuid_v7_at(0x0123456789abLL, a);
+    assert_memory_equal(a, "01234567-89ab-7", 15);
+    assert_non_null(strchr("89ab", a[19]));
+    assert_true(uuid_is_valid(a));
+    uuid_v7_at(0x0123456789acLL, b);
+    assert_true(strcmp(a, b) < 0);
+    uuid_v7(c); /* now: far after 1979 */
+    assert_true(strcmp(b, c) < 0);
+    assert_int_equal(c[14], '7');
+    /* the random part differs within one millisecond */
+    uuid_v7_at(1, a);
+    uuid_v7_at(1, b);
+    assert_memory_equal(a, b, 13);
+    assert_true(strcmp(a + 15, b + 15) != 0);
+}
+
 static void test_uuid_is_valid(void **state)
 {
     (void)state;
@@ -177,6 +199,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_uuid_format_and_bits),
         cmocka_unit_test(test_uuid_unique_over_10k),
+        cmocka_unit_test(test_uuid_v7_time_ordered),
         cmocka_unit_test(test_uuid_is_valid),
         cmocka_unit_test(test_sha256_known_vectors),
         cmocka_unit_test(test_sha256_incremental_equals_one_shot),

@@ -634,9 +634,12 @@ static void test_alias_notify(void **state)
  * refuses, so its declaration is cut from the schema text (the table is
  * empty). */
 static const char downgrade_to_1[] =
-    /* migration 5 (lineage, alias history actor; to_version stays nullable) */
+    /* migration 6 (lineage, alias history actor; to_version stays nullable) */
     "ALTER TABLE model_versions DROP COLUMN boucle_version;"
     "ALTER TABLE alias_history DROP COLUMN actor;"
+    "DELETE FROM schema_migrations WHERE version = 6;"
+    /* migration 5 (latest metrics) */
+    "DROP TRIGGER metrics_keep_latest; DROP TABLE latest_metrics;"
     "DELETE FROM schema_migrations WHERE version = 5;"
     /* migration 4 (MLflow registry and artifacts) */
     "DROP TRIGGER model_versions_registered;"
@@ -707,10 +710,10 @@ static void test_migration_1_to_2(void **state)
 
     d->s = store_open(d->db.url, &e);
     assert_non_null(d->s);
-    assert_int_equal(store_schema_version(d->s), 5);
+    assert_int_equal(store_schema_version(d->s), 6);
     /* migration 4 registered the task that already had versions */
     assert_int_equal(raw(d, "SELECT count(*) FROM registered_models WHERE name = 'tickets'"), 1);
-    /* migration 5 rebuilt the alias history with its rows and ids */
+    /* migration 6 rebuilt the alias history with its rows and ids */
     assert_int_equal(raw(d, "SELECT count(*) FROM alias_history WHERE id = 1 AND alias = 'champion'"
                             " AND to_version = 1 AND actor IS NULL"),
                      1);

@@ -248,28 +248,146 @@ static void test_runs(void **state)
     make_run(f, "ffffffffffffffffffffffffffffffff", other);
     assert_int_equal(store_experiment_update(f->s, other, NULL, "deleted", &e), 0);
     int64_t ids[] = {0, other};
-    json_t *active = store_mlflow_runs_load(f->s, ids, 2, "active", &e);
-    assert_int_equal(json_array_size(active), 1);
-    json_decref(active);
-    json_t *every = store_mlflow_runs_load(f->s, ids, 2, NULL, &e);
-    assert_int_equal(json_array_size(every), 2);
-    /* in creation order, each with its own children */
-    json_t *first = json_array_get(every, 0), *second = json_array_get(every, 1);
-    assert_string_equal(json_string_value(json_object_get(first, "run_id")), RUN);
-    assert_int_equal(json_array_size(json_object_get(first, "metrics")), 7);
-    assert_int_equal(json_array_size(json_object_get(second, "metrics")), 0);
-    assert_int_equal(json_array_size(json_object_get(second, "tags")), 1);
-    assert_string_equal(json_string_value(json_object_get(second, "lifecycle_stage")), "deleted");
-    json_decref(every);
-    json_t *none_loaded = store_mlflow_runs_load(f->s, NULL, 0, NULL, &e);
-    assert_int_equal(json_array_size(none_loaded), 0);
-    json_decref(none_loaded);
+    struct store_scan scan;
+    struct store_mlflow_scan active = {
+        .experiment_ids = ids, .n_experiments = 2, .lifecycle_stage = "active"};
+    assert_int_equal(store_mlflow_runs_scan(f->s, &active, &scan, &e), 0);
+    assert_int_equal(scan.n, 1);
+    store_scan_free(&scan);
+    struct store_mlflow_scan every = {.experiment_ids = ids, .n_experiments = 2};
+    assert_int_equal(store_mlflow_runs_scan(f->s, &every, &scan, &e), 0);
+    assert_int_equal(scan.n, 2);
+    store_scan_free(&scan);
+    struct store_mlflow_scan no_experiment = {0};
+    assert_int_equal(store_mlflow_runs_scan(f->s, &no_experiment, &scan, &e), 0);
+    assert_int_equal(scan.n, 0);
+    store_scan_free(&scan);
+    /* the page of a search: full runs, each with its own children */
+    const char *page[] = {"ffffffffffffffffffffffffffffffff", RUN, "no-such-run"};
+    json_t *got = store_mlflow_runs_get(f->s, page, 3, &e);
+    assert_int_equal(json_array_size(got), 2);
+    for (size_t i = 0; i < 2; i++) {
+        json_t *run = json_array_get(got, i);
+        int mine = strcmp(json_string_value(json_object_get(run, "run_id")), RUN) == 0;
+        assert_int_equal(json_array_size(json_object_get(run, "metrics")), mine ? 7 : 0);
+        if (!mine) {
+            assert_int_equal(json_array_size(json_object_get(run, "tags")), 1);
+            assert_string_equal(json_string_value(json_object_get(run, "lifecycle_stage")),
+                                "deleted");
+        }
+    }
+    json_decref(got);
     assert_int_equal(
         store_mlflow_run_log(f->s, "ffffffffffffffffffffffffffffffff", m, 1, NULL, 0, NULL, 0, &e),
         -1);
     assert_int_equal(e.code, ERR_INVALID);
     assert_null(store_mlflow_run_get(f->s, "00000000000000000000000000000000", &e));
     assert_int_equal(e.code, ERR_NOT_FOUND);
+}
+
+/* A search reads each run's latest point per key (highest step, then
+ * timestamp, then value, NaN lowest), kept as points arrive whatever their
+ * order, and only the keys it asks for. */
+static void test_search_scan(void **state)
+{
+    struct test_store *f = *state;
+    struct err e = {0};
+    make_run(f, RUN, 0);
+    struct store_metric m[] = {
+        {"loss", 0.9, 10, 5},    {"loss", 0.1, 10, 2}, /* an older step arrives late */
+        {"acc", 0.5, 20, 1},     {"acc", 0.7, 21, 1},  /* same step: the later timestamp */
+        {"f1", 0.4, 30, 1},      {"f1", 0.3, 30, 1},   /* a tie: the greater value */
+        {"nan", 0.2, 40, 1},     {"nan", NAN, 40, 1},  /* NaN ranks below any number */
+        {"only_nan", NAN, 1, 0}, {"inf", INFINITY, 1, 0},
+    };
+    struct store_kv p[] = {{"model", "linear"}, {"lr", "0.1"}};
+    struct store_kv t[] = {{"team", "search"}};
+    assert_int_equal(store_mlflow_run_log(f->s, RUN, m, 10, p, 2, t, 1, &e), 0);
+    make_run(f, "ffffffffffffffffffffffffffffffff", 0); /* no metrics, params or tags */
+
+    int64_t ids[] = {0};
+    const char *mk[] = {"loss", "acc", "f1", "nan", "only_nan", "inf", "absent"};
+    const char *pk[] = {"model", "absent"};
+    const char *tk[] = {"team", "mlflow.runName"};
+    struct store_mlflow_scan q = {.experiment_ids = ids,
+                                  .n_experiments = 1,
+                                  .metric_keys = mk,
+                                  .n_metric_keys = 7,
+                                  .param_keys = pk,
+                                  .n_param_keys = 2,
+                                  .tag_keys = tk,
+                                  .n_tag_keys = 2};
+    struct store_scan scan;
+    assert_int_equal(store_mlflow_runs_scan(f->s, &q, &scan, &e), 0);
+    assert_int_equal(scan.n, 2);
+    const struct store_scan_row *r = &scan.rows[0], *empty = &scan.rows[1];
+    if (strcmp(r->run_id, RUN) != 0) {
+        const struct store_scan_row *x = r;
+        r = empty;
+        empty = x;
+    }
+    assert_string_equal(r->status, "running");
+    assert_string_equal(r->run_name, "r");
+    assert_int_equal(r->start_time, 1000);
+    assert_int_equal(r->end_time, 0);
+    double want[] = {0.9, 0.7, 0.4, 0.2};
+    for (int i = 0; i < 4; i++) {
+        assert_true(r->has_metric[i]);
+        assert_true(r->metrics[i] == want[i]);
+    }
+    assert_true(r->has_metric[4] && isnan(r->metrics[4]));
+    assert_true(r->has_metric[5] && isinf(r->metrics[5]) && r->metrics[5] > 0);
+    assert_false(r->has_metric[6]);
+    assert_string_equal(r->params[0], "linear");
+    assert_null(r->params[1]);
+    assert_string_equal(r->tags[0], "search");
+    assert_string_equal(r->tags[1], "r");
+    for (int i = 0; i < 7; i++)
+        assert_false(empty->has_metric[i]);
+    assert_null(empty->params[0]);
+    assert_null(empty->tags[0]);
+    store_scan_free(&scan);
+
+    /* conditions checked in SQL keep exactly the runs that have the key with
+     * such a value (the NaN-only and absent keys never pass) */
+    struct {
+        struct store_scan_cond cond;
+        size_t want;
+    } cases[] = {
+        {{STORE_SCAN_METRIC, "loss", STORE_SCAN_GT, 0.5, NULL}, 1},
+        {{STORE_SCAN_METRIC, "loss", STORE_SCAN_GT, 0.9, NULL}, 0},
+        {{STORE_SCAN_METRIC, "loss", STORE_SCAN_GE, 0.9, NULL}, 1},
+        {{STORE_SCAN_METRIC, "acc", STORE_SCAN_EQ, 0.7, NULL}, 1},
+        {{STORE_SCAN_METRIC, "acc", STORE_SCAN_LT, 0.7, NULL}, 0},
+        {{STORE_SCAN_METRIC, "inf", STORE_SCAN_GT, 1e308, NULL}, 1},
+        {{STORE_SCAN_METRIC, "only_nan", STORE_SCAN_LE, 1e308, NULL}, 0},
+        {{STORE_SCAN_METRIC, "absent", STORE_SCAN_LT, 1e308, NULL}, 0},
+        {{STORE_SCAN_PARAM, "model", STORE_SCAN_EQ, 0, "linear"}, 1},
+        {{STORE_SCAN_PARAM, "model", STORE_SCAN_EQ, 0, "Linear"}, 0},
+        {{STORE_SCAN_TAG, "team", STORE_SCAN_EQ, 0, "search"}, 1},
+        {{STORE_SCAN_TAG, "mlflow.runName", STORE_SCAN_EQ, 0, "r"}, 2},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct store_mlflow_scan cq = {
+            .experiment_ids = ids, .n_experiments = 1, .conds = &cases[i].cond, .n_conds = 1};
+        assert_int_equal(store_mlflow_runs_scan(f->s, &cq, &scan, &e), 0);
+        if (scan.n != cases[i].want)
+            fail_msg("case %zu: %zu runs, want %zu", i, scan.n, cases[i].want);
+        store_scan_free(&scan);
+    }
+
+    /* a bounded number of keys */
+    const char *many[STORE_SCAN_MAX_KEYS + 1];
+    for (int i = 0; i <= STORE_SCAN_MAX_KEYS; i++)
+        many[i] = "k";
+    struct store_mlflow_scan too_many = {.experiment_ids = ids,
+                                         .n_experiments = 1,
+                                         .metric_keys = many,
+                                         .n_metric_keys = STORE_SCAN_MAX_KEYS + 1};
+    assert_int_equal(store_mlflow_runs_scan(f->s, &too_many, &scan, &e), -1);
+    assert_int_equal(e.code, ERR_INVALID);
+    assert_string_equal(e.field, "filter");
+    store_scan_free(&scan);
 }
 
 /* ---- the MLflow registry over boucle's (issue 4) ---- */
@@ -532,6 +650,9 @@ static void test_concurrent_versions(void **state)
  * is kept, and every registry operation works on the old rows. (SQLite's
  * upgrade is test_store_loop's test_migration_1_to_2.) */
 static const char pg_downgrade_to_3[] =
+    "DROP TRIGGER metrics_keep_latest ON metrics;"
+    "DROP FUNCTION metrics_keep_latest();"
+    "DROP TABLE latest_metrics;"
     "DROP TRIGGER model_versions_registered ON model_versions;"
     "DROP FUNCTION boucle_model_registered();"
     "DROP TABLE artifacts, model_version_tags, registered_model_tags, registered_models;"
@@ -557,7 +678,7 @@ static void test_pg_upgrade_from_3(void **state)
 
     f->s = store_open(f->db.url, &e);
     assert_non_null(f->s);
-    assert_int_equal(store_schema_version(f->s), 5);
+    assert_int_equal(store_schema_version(f->s), 6);
     json_t *t = store_registered_model_get(f->s, "t", &e);
     assert_non_null(t);
     json_t *al = json_array_get(json_object_get(t, "aliases"), 0);
@@ -631,6 +752,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_experiments, test_store_setup, test_store_teardown),
         cmocka_unit_test_setup_teardown(test_runs, test_store_setup, test_store_teardown),
+        cmocka_unit_test_setup_teardown(test_search_scan, test_store_setup, test_store_teardown),
         cmocka_unit_test_setup_teardown(test_registry, test_store_setup, test_store_teardown),
         cmocka_unit_test_setup_teardown(test_alias_removals_recorded, test_store_setup,
                                         test_store_teardown),
