@@ -4,11 +4,13 @@
 #include "base/log.h"
 #include "base/mem.h"
 
+#include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 static const struct cli_command commands[] = {
     {"import", "import labeled examples from a CSV or JSONL file",
@@ -19,7 +21,8 @@ static const struct cli_command commands[] = {
      cmd_serve},
     {"predict", "predict with the task's champion from the command line",
      "--task T [--json] TEXT...", cmd_predict},
-    {"models", "list the task's model versions and aliases", "list --task T [--json]", cmd_models},
+    {"models", "list the task's model versions, show one, or the alias history",
+     "list | show VERSION | history  --task T [--json]", cmd_models},
     {"runs", "list runs, or show one with its logs", "list [--task T] [--json] | show RUN_ID",
      cmd_runs},
     {"datasets", "list imported dataset versions", "list [--task T] [--json]", cmd_datasets},
@@ -41,7 +44,7 @@ static const struct cli_command commands[] = {
      "--task T --run ID [--json]", cmd_deploy},
     {"run", "run a standalone pipeline file", "PIPELINE.yaml [--json]", cmd_run},
     {"promote", "make a version champion (the old one becomes previous)",
-     "--task T --version V [--json]", cmd_promote},
+     "--task T --version V [--force] [--reason TEXT] [--json]", cmd_promote},
     {"rollback", "make the previous version champion again", "--task T [--json]", cmd_rollback},
     {"export", "write training data for external trainers",
      "--task T --what preferences [--out FILE]", cmd_export},
@@ -222,6 +225,19 @@ void cli_print_json(json_t *doc)
     if (text) printf("%s\n", text);
     free(text);
     json_decref(doc);
+}
+
+const char *cli_actor(void)
+{
+    static char actor[96];
+    if (!actor[0]) {
+        struct passwd *pw = getpwuid(geteuid());
+        if (pw && pw->pw_name && *pw->pw_name)
+            snprintf(actor, sizeof actor, "cli:%s", pw->pw_name);
+        else
+            snprintf(actor, sizeof actor, "cli:uid %d", (int)geteuid());
+    }
+    return actor;
 }
 
 int cmd_version(const struct cli_command *cmd, int argc, char **argv)

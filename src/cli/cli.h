@@ -54,6 +54,9 @@ int cli_open(const char *task_name, int task_mode, struct cli_env *env);
 void cli_close(struct cli_env *env);
 /* Prints a JSON document on stdout, pretty. Steals the reference. */
 void cli_print_json(json_t *doc);
+/* Who runs this command, for the alias history: "cli:<login name>" (the
+ * effective user; "cli:uid <n>" when it has no name). */
+const char *cli_actor(void);
 
 /* Runs one pipeline step (enum step_kind) inside a run: prepare/train/evaluate/deploy. */
 int cli_step_command(const struct cli_command *cmd, int argc, char **argv, int kind);

@@ -1,5 +1,8 @@
-/* boucle models list | runs list | runs show ID | datasets list — JSON views of the store. */
+/* boucle models list | models show VERSION | models history | runs list |
+ * runs show ID | datasets list — JSON views of the store. */
 #include "cli/cli.h"
+
+#include "track/registry.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -43,10 +46,20 @@ int cmd_models(const struct cli_command *cmd, int argc, char **argv)
     const char *pos[2];
     int npos, rc;
     if (open_listing(cmd, argc, argv, CLI_NEED_TASK, &env, pos, &npos, &rc) != 0) return rc;
-    if (npos != 1 || strcmp(pos[0], "list") != 0) return wrong_words(cmd, &env);
     struct err e;
     err_clear(&e);
-    return print_or_fail(&env, store_models_list(env.st, env.task->name, &e), &e);
+    const char *task = env.task->name;
+    if (npos == 1 && strcmp(pos[0], "list") == 0)
+        return print_or_fail(&env, store_models_list(env.st, task, &e), &e);
+    if (npos == 1 && strcmp(pos[0], "history") == 0)
+        return print_or_fail(&env, store_alias_history(env.st, task, &e), &e);
+    if (npos != 2 || strcmp(pos[0], "show") != 0) return wrong_words(cmd, &env);
+    int64_t version;
+    if (registry_parse_version(pos[1], &version) != 0) {
+        cli_close(&env);
+        return cli_usage_error(cmd, "VERSION must be a positive version number, got '%s'", pos[1]);
+    }
+    return print_or_fail(&env, registry_version_show(env.st, task, version, &e), &e);
 }
 
 int cmd_runs(const struct cli_command *cmd, int argc, char **argv)

@@ -3,6 +3,7 @@
  *   boucle retrain --task T [--if-needed] the whole pipeline now; 0 deployed, 1 kept, 4 failed
  *   boucle prepare|evaluate|deploy --task T [--run ID]   one step at a time
  *   boucle run PIPELINE.yaml             a standalone pipeline
+ *   boucle promote --task T --version V [--force]   champion <- V, previous <- champion
  *   boucle rollback --task T             champion <- previous
  *   boucle worker                        claim and run queued jobs until SIGTERM */
 #include "cli/cli.h"
@@ -15,6 +16,7 @@
 #include "loop/pipeline.h"
 #include "loop/steps.h"
 #include "loop/worker.h"
+#include "track/registry.h"
 
 #include <signal.h>
 #include <stdio.h>
@@ -189,8 +191,12 @@ int cli_step_command(const struct cli_command *cmd, int argc, char **argv, int k
     json_t *state = json_object_get(run, "state");
     json_t *own = json_is_object(state) ? json_deep_copy(state) : json_object();
     json_decref(run);
-    struct step_ctx c = {
-        .st = env.st, .cfg = env.cfg, .task = env.task, .run_id = run_id, .state = own};
+    struct step_ctx c = {.st = env.st,
+                         .cfg = env.cfg,
+                         .task = env.task,
+                         .run_id = run_id,
+                         .state = own,
+                         .actor = cli_actor()};
     rc = step_run_builtin((enum step_kind)kind, &c, &e);
     int negative = 0;
     if (rc == 0 && kind == STEP_EVALUATE)
@@ -281,8 +287,8 @@ int cmd_rollback(const struct cli_command *cmd, int argc, char **argv)
     struct err e;
     err_clear(&e);
     int64_t serving = 0;
-    rc = store_alias_rollback(env.st, env.task->name, "rollback from the command line", &serving,
-                              &e);
+    rc = store_alias_rollback(env.st, env.task->name, "rollback from the command line", cli_actor(),
+                              &serving, &e);
     cli_close(&env);
     if (rc != 0) return cli_fail(&e);
     if (cli_opt(opts, "json"))
@@ -298,33 +304,44 @@ int cmd_rollback(const struct cli_command *cmd, int argc, char **argv)
 
 int cmd_promote(const struct cli_command *cmd, int argc, char **argv)
 {
-    struct cli_option opts[] = {{"task", 1, "the task (optional with one task)", NULL},
-                                {"version", 1, "the model version to serve", NULL},
-                                {"json", 0, "machine-readable output", NULL},
-                                {0}};
+    struct cli_option opts[] = {
+        {"task", 1, "the task (optional with one task)", NULL},
+        {"version", 1, "the model version to serve", NULL},
+        {"force", 0, "promote even an archived version or one that scored below the champion",
+         NULL},
+        {"reason", 1, "why, kept in the alias history (default: promoted from the command line)",
+         NULL},
+        {"json", 0, "machine-readable output", NULL},
+        {0}};
     const char *pos[1];
     int npos;
-    const char *v = NULL;
-    char *end = NULL;
     struct cli_env env;
     int rc = cli_parse(cmd, argc, argv, opts, pos, 0, &npos);
     if (rc) return rc < 0 ? EXIT_USAGE : EXIT_OK;
-    v = cli_opt(opts, "version");
-    long long version = v ? strtoll(v, &end, 10) : 0;
-    if (!v || *end || version <= 0)
+    int64_t version;
+    if (registry_parse_version(cli_opt(opts, "version"), &version) != 0)
         return cli_usage_error(cmd, "--version must be a positive version number");
     if ((rc = cli_open(cli_opt(opts, "task"), CLI_NEED_TASK, &env)) != 0) return rc;
     struct err e;
     err_clear(&e);
-    rc = store_alias_deploy(env.st, env.task->name, version, "promoted from the command line", &e);
+    const char *reason = cli_opt(opts, "reason");
+    struct registry_promotion p = {
+        .primary = env.task->gate.primary,
+        .force = cli_opt(opts, "force") != NULL,
+        .reason = reason ? reason : "promoted from the command line",
+        .actor = cli_actor(),
+    };
+    int64_t previous = 0;
+    rc = registry_promote(env.st, env.task->name, version, &p, &previous, &e);
     cli_close(&env);
     if (rc != 0) return cli_fail(&e);
     if (cli_opt(opts, "json"))
-        cli_print_json(
-            json_pack("{s:s,s:I}", "task", env.task->name, "champion", (json_int_t)version));
+        cli_print_json(json_pack("{s:s,s:I,s:o}", "task", env.task->name, "champion",
+                                 (json_int_t)version, "previous",
+                                 previous ? json_integer((json_int_t)previous) : json_null()));
     else
         printf("%s: champion is now version %lld (servers switch within a second)\n",
-               env.task->name, version);
+               env.task->name, (long long)version);
     return EXIT_OK;
 }
 

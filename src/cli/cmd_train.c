@@ -88,7 +88,7 @@ int cmd_train(const struct cli_command *cmd, int argc, char **argv)
     struct err e;
     err_clear(&e);
     struct train_result r;
-    rc = train_task(env.st, env.cfg, task, &r, &e);
+    rc = train_task(env.st, env.cfg, task, cli_actor(), &r, &e);
     cli_close(&env);
     if (rc != 0) {
         train_result_free(&r);

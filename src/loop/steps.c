@@ -18,6 +18,12 @@
 #include <string.h>
 
 /* Merges patch into the stored state and the in-memory copy. Steals patch. */
+/* Who moves aliases in this step: the CLI user for `boucle deploy`, else the loop. */
+static const char *actor_of(const struct step_ctx *c)
+{
+    return c->actor ? c->actor : "loop";
+}
+
 static int publish(struct step_ctx *c, json_t *patch, struct err *e)
 {
     int rc = store_run_state_merge(c->st, c->run_id, patch, e);
@@ -134,7 +140,7 @@ int step_prepare(struct step_ctx *c, struct err *e)
 
 int step_train(struct step_ctx *c, struct err *e)
 {
-    struct train_options opt = {.champion_if_none = 1, .alias = "challenger"};
+    struct train_options opt = {.champion_if_none = 1, .alias = "challenger", .actor = actor_of(c)};
     struct train_result r;
     if (train_in_run(c->st, c->cfg, c->task, c->run_id, &opt, &r, e) != 0) {
         train_result_free(&r);
@@ -292,7 +298,7 @@ int step_deploy(struct step_ctx *c, struct err *e)
     }
     char reason[160];
     snprintf(reason, sizeof reason, "run %s: the gate passed", c->run_id);
-    if (store_alias_deploy(c->st, c->task->name, version, reason, e) != 0) return -1;
+    if (store_alias_deploy(c->st, c->task->name, version, reason, actor_of(c), e) != 0) return -1;
     step_log(c, "deploy: version %lld is now the champion (was %lld)", (long long)version,
              (long long)previous);
     return publish(c,

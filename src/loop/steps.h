@@ -25,6 +25,7 @@ struct step_ctx {
     json_t *payload; /* the job's parameters, e.g. {"if_needed": true} (borrowed, may be NULL) */
     const char *failed_step; /* the step that failed earlier, for notify (NULL if none) */
     const char *failure;     /* its error */
+    const char *actor;       /* who runs it, for the alias history; NULL: "loop" */
 };
 
 /* Runs a built-in step (not `command`, which the runner executes itself). */

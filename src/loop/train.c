@@ -190,11 +190,16 @@ static int fit_and_register(struct store *st, const struct task_config *task,
         rc = -1;
         goto done;
     }
+    char reason[96];
+    snprintf(reason, sizeof reason, "trained in run %s", out->run_id);
     if (!has && opt->champion_if_none) {
-        rc = store_alias_set(st, task->name, "champion", out->version, e);
+        rc = store_alias_set_reason(st, task->name, "champion", out->version,
+                                    "the task's first version", opt->actor, e);
         out->became_champion = rc == 0;
     }
-    if (rc == 0 && opt->alias) rc = store_alias_set(st, task->name, opt->alias, out->version, e);
+    if (rc == 0 && opt->alias)
+        rc =
+            store_alias_set_reason(st, task->name, opt->alias, out->version, reason, opt->actor, e);
 done:
     model_release(m);
     buf_free(&artifact);
@@ -263,7 +268,7 @@ json_t *train_result_json(const struct train_result *r)
 }
 
 int train_task(struct store *st, const struct config *cfg, const struct task_config *task,
-               struct train_result *out, struct err *e)
+               const char *actor, struct train_result *out, struct err *e)
 {
     char run_id[UUID_STR_LEN];
     uuid_v4(run_id);
@@ -274,7 +279,7 @@ int train_task(struct store *st, const struct config *cfg, const struct task_con
     int created = store_run_create(st, run_id, task->name, "train", params_text, e);
     free(params_text);
     if (created != 0) return -1;
-    struct train_options opt = {.champion_if_none = 1};
+    struct train_options opt = {.champion_if_none = 1, .actor = actor};
     int rc = train_in_run(st, cfg, task, run_id, &opt, out, e);
     struct err ignored;
     err_clear(&ignored);

@@ -30,6 +30,7 @@ struct train_result {
 struct train_options {
     int champion_if_none; /* the task's first version becomes champion */
     const char *alias;    /* also point this alias at the new version ("challenger") */
+    const char *actor;    /* who trains, for the alias history ("cli:alice", "loop") */
 };
 
 /* Trains and registers a version as part of an existing run (logs go to it). */
@@ -39,9 +40,9 @@ int train_in_run(struct store *st, const struct config *cfg, const struct task_c
 /* {"model_version","n_train","n_test","n_features","train_seconds","dataset_hash","test",
  *  "cleaning": prepare_report_json} */
 json_t *train_result_json(const struct train_result *r);
-/* `boucle train`: its own run, first version champion. */
+/* `boucle train`: its own run, first version champion; actor as in train_options. */
 int train_task(struct store *st, const struct config *cfg, const struct task_config *task,
-               struct train_result *out, struct err *e);
+               const char *actor, struct train_result *out, struct err *e);
 void train_result_free(struct train_result *r);
 
 #endif

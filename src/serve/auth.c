@@ -2,9 +2,12 @@
 
 #include "base/ids.h"
 
+#include <netdb.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 
 static int is_public(const struct auth_config *a, const char *path)
 {
@@ -66,7 +69,26 @@ int auth_check(const struct auth_config *a, struct http_request *r)
                          match->name, scope_name(need));
         return -1;
     }
+    r->token_name = match->name;
     return 0;
+}
+
+void auth_actor(const struct http_request *r, char *out, size_t size)
+{
+    if (r->token_name) {
+        snprintf(out, size, "token:%s", r->token_name);
+        return;
+    }
+    /* no authentication configured: the peer's address is all there is */
+    const union MHD_ConnectionInfo *ci =
+        r->conn ? MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS) : NULL;
+    char host[NI_MAXHOST];
+    const struct sockaddr *sa = ci ? ci->client_addr : NULL;
+    socklen_t len =
+        sa && sa->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
+    if (!sa || getnameinfo(sa, len, host, sizeof host, NULL, 0, NI_NUMERICHOST) != 0)
+        snprintf(host, sizeof host, "unknown");
+    snprintf(out, size, "http:%s", host);
 }
 
 int auth_listen_is_loopback(const char *listen)

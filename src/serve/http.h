@@ -26,6 +26,7 @@ struct http_request {
     const char *content_type;
     const char *allow;            /* for 405 */
     const char *www_authenticate; /* for 401 */
+    const char *token_name;       /* the token that authenticated it (auth.c), or NULL */
 };
 
 const char *http_query(struct http_request *r, const char *key);

@@ -27,6 +27,13 @@ void routes_rollback(struct server *srv, struct http_request *r, struct served_t
 void routes_review(struct server *srv, struct http_request *r, struct served_task *task);
 void routes_jobs(struct server *srv, struct http_request *r);
 
+/* routes_registry.c: one version, a promotion, the aliases and their history */
+void routes_model_get(struct server *srv, struct http_request *r, struct served_task *task,
+                      const char *version);
+void routes_model_promote(struct server *srv, struct http_request *r, struct served_task *task,
+                          const char *version);
+void routes_aliases(struct server *srv, struct http_request *r, struct served_task *task);
+
 /* routes_mlflow.c: the MLflow REST surface under /api/2.0/mlflow/ and
  * /ajax-api/2.0/mlflow/ (errors in MLflow's own shape) */
 int routes_is_mlflow(const char *path);

@@ -72,8 +72,9 @@ void routes_dispatch(struct server *srv, struct http_request *r)
         return;
     }
     strcpy(copy, r->path);
-    char *seg[6];
-    size_t n = split_path(copy, seg, 6);
+    /* one more segment than the longest route has, so a longer path is no route */
+    char *seg[7];
+    size_t n = split_path(copy, seg, 7);
 
     if (n == 1 && strcmp(seg[0], "healthz") == 0) {
         if (require(r, "GET")) routes_healthz(srv, r);
@@ -146,6 +147,27 @@ void routes_dispatch(struct server *srv, struct http_request *r)
                 routes_models(srv, r, t);
                 return;
             }
+            if (strcmp(seg[3], "aliases") == 0) {
+                if (!require(r, "GET")) return;
+                if (!t) return unknown_task(r, seg[2]);
+                routes_aliases(srv, r, t);
+                return;
+            }
+        }
+        if (strcmp(what, "tasks") == 0 && n == 5 && strcmp(seg[3], "models") == 0) {
+            if (!require(r, "GET")) return;
+            struct served_task *t = server_find_task(srv, seg[2], strlen(seg[2]));
+            if (!t) return unknown_task(r, seg[2]);
+            routes_model_get(srv, r, t, seg[4]);
+            return;
+        }
+        if (strcmp(what, "tasks") == 0 && n == 6 && strcmp(seg[3], "models") == 0 &&
+            strcmp(seg[5], "promote") == 0) {
+            if (!require(r, "POST")) return;
+            struct served_task *t = server_find_task(srv, seg[2], strlen(seg[2]));
+            if (!t) return unknown_task(r, seg[2]);
+            routes_model_promote(srv, r, t, seg[4]);
+            return;
         }
         if (strcmp(what, "jobs") == 0 && n == 2) {
             if (require(r, "GET")) routes_jobs(srv, r);

@@ -2,6 +2,8 @@
  * queue of unexplained thumbs-down, and the job queue. */
 #include "serve/routes.h"
 
+#include "serve/auth.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -58,8 +60,10 @@ void routes_rollback(struct server *srv, struct http_request *r, struct served_t
     struct err e;
     err_clear(&e);
     int64_t now_serving = 0;
-    if (store_alias_rollback(srv->store, t->cfg->name, "rollback requested over HTTP", &now_serving,
-                             &e) != 0) {
+    char actor[128];
+    auth_actor(r, actor, sizeof actor);
+    if (store_alias_rollback(srv->store, t->cfg->name, "rollback requested over HTTP", actor,
+                             &now_serving, &e) != 0) {
         http_reply_err(r, &e);
         return;
     }

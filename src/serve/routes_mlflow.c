@@ -4,6 +4,7 @@
  * answer, serialised so that doubles round-trip exactly. */
 #include "serve/routes.h"
 
+#include "serve/auth.h"
 #include "track/mlflow.h"
 
 #include <string.h>
@@ -170,7 +171,9 @@ void routes_mlflow(struct server *srv, struct http_request *r)
         reply(r, status, error);
         return;
     }
-    json_t *answer = mlflow_call(srv->store, r->method, endpoint, fields, &status);
+    char actor[128];
+    auth_actor(r, actor, sizeof actor);
+    json_t *answer = mlflow_call(srv->store, r->method, endpoint, fields, actor, &status);
     json_decref(fields);
     reply(r, status, answer);
 }

@@ -11,26 +11,22 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Version numbers and alias moves of a task are read then written: each
- * such transaction first takes the task's lock. */
-#define TASK_LOCK "registry"
-
 static int add_version(struct pg_store *s, const struct store_model_version *v, int64_t *version,
                        struct err *e)
 {
-    if (pg_store_lock(s, TASK_LOCK, v->task, e)) return -1;
+    if (pg_store_lock(s, PG_TASK_LOCK, v->task, e)) return -1;
     PGresult *r = pg_store_query(
         s,
         "INSERT INTO model_versions(task, version, run_id, dataset_hash, config_hash, kind,"
-        " artifact, artifact_sha256, size, metrics_json, created_ms)"
-        " SELECT $1, coalesce(max(version), 0) + 1, $2, $3, $4, $5, $6, $7, $8, $9, $10"
+        " artifact, artifact_sha256, size, metrics_json, created_ms, boucle_version)"
+        " SELECT $1, coalesce(max(version), 0) + 1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11"
         " FROM model_versions WHERE task = $1"
         " RETURNING version",
         "adding model version",
         PG_ARGS(PG_TEXT(v->task), PG_TEXT(v->run_id), PG_TEXT(v->dataset_hash),
                 PG_TEXT(v->config_hash), PG_TEXT(v->kind), PG_BYTES(v->artifact, v->artifact_len),
                 PG_TEXT(v->artifact_sha256), PG_INT((int64_t)v->artifact_len),
-                PG_TEXT(v->metrics_json), PG_INT(time_now_ms())),
+                PG_TEXT(v->metrics_json), PG_INT(time_now_ms()), PG_TEXT(v->boucle_version)),
         0, e);
     if (!r) {
         if (pg_store_violated(s, "23503"))
@@ -85,15 +81,16 @@ json_t *pg_store_models_list(void *conn, const char *task, struct err *e)
      * it, and replacing an object member keeps its place. */
     static const struct pg_col cols[] = {
         {"task", PGC_TEXT},         {"version", PGC_INT},      {"run_id", PGC_TEXT},
-        {"dataset_hash", PGC_TEXT}, {"config_hash", PGC_TEXT}, {"kind", PGC_TEXT},
-        {"sha256", PGC_TEXT},       {"size", PGC_INT},         {"metrics", PGC_JSON},
-        {"aliases", PGC_TEXT},      {"created_at", PGC_TIME},
+        {"dataset_hash", PGC_TEXT}, {"config_hash", PGC_TEXT}, {"boucle_version", PGC_TEXT},
+        {"kind", PGC_TEXT},         {"sha256", PGC_TEXT},      {"size", PGC_INT},
+        {"metrics", PGC_JSON},      {"aliases", PGC_TEXT},     {"created_at", PGC_TIME},
     };
     static const struct pg_col name_col[] = {{NULL, PGC_TEXT}};
     struct pg_store *s = conn;
     PGresult *r = pg_store_query(s,
-                                 "SELECT task, version, run_id, dataset_hash, config_hash, kind,"
-                                 " artifact_sha256, size, metrics_json, NULL AS aliases, created_ms"
+                                 "SELECT task, version, run_id, dataset_hash, config_hash,"
+                                 " boucle_version, kind, artifact_sha256, size, metrics_json,"
+                                 " NULL AS aliases, created_ms"
                                  " FROM model_versions WHERE $1::text IS NULL OR task = $1"
                                  " ORDER BY created_ms DESC, version DESC",
                                  "listing model versions", PG_ARGS(PG_TEXT(task)), 0, e);
@@ -135,7 +132,8 @@ static int need_version_row(struct pg_store *s, const char *task, int64_t versio
 }
 
 static int write_alias(struct pg_store *s, const char *task, const char *alias, int64_t version,
-                       int has_from, int64_t from, const char *reason, struct err *e)
+                       int has_from, int64_t from, const char *reason, const char *actor,
+                       struct err *e)
 {
     int64_t now = time_now_ms();
     if (pg_store_update(s,
@@ -151,10 +149,11 @@ static int write_alias(struct pg_store *s, const char *task, const char *alias, 
      * one constant string */
     if (pg_store_update(s,
                         "INSERT INTO alias_history(task, alias, from_version, to_version,"
-                        " reason, ts_ms) VALUES($1, $2, CASE WHEN $3 = 1 THEN $4 END, $5, $6, $7)",
+                        " reason, actor, ts_ms)"
+                        " VALUES($1, $2, CASE WHEN $3 = 1 THEN $4 END, $5, $6, $7, $8)",
                         "recording alias history",
                         PG_ARGS(PG_TEXT(task), PG_TEXT(alias), PG_INT(has_from), PG_INT(from),
-                                PG_INT(version), PG_TEXT(reason), PG_INT(now)),
+                                PG_INT(version), PG_TEXT(reason), PG_TEXT(actor), PG_INT(now)),
                         NULL, e))
         return -1;
     /* Servers LISTENing learn of the new champion when this commits. */
@@ -166,72 +165,72 @@ static int write_alias(struct pg_store *s, const char *task, const char *alias, 
 }
 
 static int move_alias(struct pg_store *s, const char *task, const char *alias, int64_t version,
-                      const char *reason, struct err *e)
+                      const char *reason, const char *actor, struct err *e)
 {
     int64_t from = 0;
     int has_from = alias_lookup(s, task, alias, &from, e);
     if (has_from < 0) return -1;
-    return write_alias(s, task, alias, version, has_from, from, reason, e);
+    return write_alias(s, task, alias, version, has_from, from, reason, actor, e);
 }
 
 int pg_store_alias_set(void *conn, const char *task, const char *alias, int64_t version,
-                       const char *reason, struct err *e)
+                       const char *reason, const char *actor, struct err *e)
 {
     struct pg_store *s = conn;
     if (pg_store_begin(s, e)) return -1;
-    int r = pg_store_lock(s, TASK_LOCK, task, e) || need_version_row(s, task, version, e)
+    int r = pg_store_lock(s, PG_TASK_LOCK, task, e) || need_version_row(s, task, version, e)
                 ? -1
-                : move_alias(s, task, alias, version, reason, e);
+                : move_alias(s, task, alias, version, reason, actor, e);
     return pg_store_end(s, r, e);
 }
 
 static int deploy(struct pg_store *s, const char *task, int64_t version, const char *reason,
-                  struct err *e)
+                  const char *actor, struct err *e)
 {
     int64_t champion = 0;
-    if (pg_store_lock(s, TASK_LOCK, task, e) || need_version_row(s, task, version, e)) return -1;
+    if (pg_store_lock(s, PG_TASK_LOCK, task, e) || need_version_row(s, task, version, e)) return -1;
     int has_champion = alias_lookup(s, task, "champion", &champion, e);
     if (has_champion < 0) return -1;
     if (has_champion && champion == version)
         return err_set_field(e, ERR_CONFLICT, "version",
                              "version %lld is already the champion of task '%s'",
                              (long long)version, task);
-    if (has_champion && move_alias(s, task, "previous", champion, reason, e)) return -1;
-    return write_alias(s, task, "champion", version, has_champion, champion, reason, e);
+    if (has_champion && move_alias(s, task, "previous", champion, reason, actor, e)) return -1;
+    return write_alias(s, task, "champion", version, has_champion, champion, reason, actor, e);
 }
 
 int pg_store_alias_deploy(void *conn, const char *task, int64_t version, const char *reason,
-                          struct err *e)
+                          const char *actor, struct err *e)
 {
     struct pg_store *s = conn;
     if (pg_store_begin(s, e)) return -1;
-    return pg_store_end(s, deploy(s, task, version, reason, e), e);
+    return pg_store_end(s, deploy(s, task, version, reason, actor, e), e);
 }
 
-static int roll_back(struct pg_store *s, const char *task, const char *reason, int64_t *now_serving,
-                     struct err *e)
+static int roll_back(struct pg_store *s, const char *task, const char *reason, const char *actor,
+                     int64_t *now_serving, struct err *e)
 {
     int64_t previous = 0, champion = 0;
-    if (pg_store_lock(s, TASK_LOCK, task, e)) return -1;
+    if (pg_store_lock(s, PG_TASK_LOCK, task, e)) return -1;
     int has_previous = alias_lookup(s, task, "previous", &previous, e);
     if (has_previous == 0)
         return err_set_field(e, ERR_NOT_FOUND, "alias",
                              "task '%s' has no previous version to roll back to", task);
     int has_champion = has_previous < 0 ? -1 : alias_lookup(s, task, "champion", &champion, e);
     if (has_champion < 0 ||
-        write_alias(s, task, "champion", previous, has_champion, champion, reason, e) ||
-        (has_champion && write_alias(s, task, "previous", champion, 1, previous, reason, e)))
+        write_alias(s, task, "champion", previous, has_champion, champion, reason, actor, e) ||
+        (has_champion && write_alias(s, task, "previous", champion, 1, previous, reason, actor, e)))
         return -1;
     *now_serving = previous;
     return 0;
 }
 
-int pg_store_alias_rollback(void *conn, const char *task, const char *reason, int64_t *now_serving,
-                            struct err *e)
+int pg_store_alias_rollback(void *conn, const char *task, const char *reason, const char *actor,
+                            int64_t *now_serving, struct err *e)
 {
     struct pg_store *s = conn;
     if (pg_store_begin(s, e)) return -1;
-    return pg_store_end(s, roll_back(s, task, reason, now_serving, e), e);
+    return pg_store_end(s, roll_back(s, task, reason, actor, now_serving, e), e);
 }
 
 int pg_store_alias_get(void *conn, const char *task, const char *alias, int64_t *version,
@@ -243,13 +242,14 @@ int pg_store_alias_get(void *conn, const char *task, const char *alias, int64_t 
 json_t *pg_store_alias_history(void *conn, const char *task, struct err *e)
 {
     static const struct pg_col cols[] = {
-        {"id", PGC_INT},           {"task", PGC_TEXT},      {"alias", PGC_TEXT},
-        {"from_version", PGC_INT}, {"to_version", PGC_INT}, {"reason", PGC_TEXT},
-        {"changed_at", PGC_TIME},
+        {"id", PGC_INT},           {"task", PGC_TEXT},       {"alias", PGC_TEXT},
+        {"from_version", PGC_INT}, {"to_version", PGC_INT},  {"reason", PGC_TEXT},
+        {"actor", PGC_TEXT},       {"changed_at", PGC_TIME},
     };
     return pg_store_query_list(
         conn,
-        "SELECT id, task, alias, from_version, to_version, reason, ts_ms FROM alias_history"
+        "SELECT id, task, alias, from_version, to_version, reason, actor, ts_ms"
+        " FROM alias_history"
         " WHERE $1::text IS NULL OR task = $1 ORDER BY id DESC",
         "reading alias history", task, PG_COLS(cols), e);
 }

@@ -1,6 +1,6 @@
 /* The PostgreSQL schema: the same logical schema as the SQLite backend's
- * migrations 1 to 3, in PostgreSQL types (times are BIGINT Unix ms, JSON is
- * kept as TEXT, artifacts are BYTEA). All pending migrations are applied in
+ * migrations (same numbers, same meaning), in PostgreSQL types (times are
+ * BIGINT Unix ms, JSON is kept as TEXT, artifacts are BYTEA). All pending migrations are applied in
  * one transaction under an advisory lock, so servers and workers starting
  * together on a new database never race; each migration is recorded in
  * schema_migrations. A released migration is never edited. */
@@ -188,10 +188,62 @@ static const char migration_3[] =
     "  PRIMARY KEY (run_id, key));"
     "ALTER TABLE metrics ADD COLUMN seq BIGSERIAL;";
 
+/* MLflow model registry and run artifacts (issue 4), as SQLite's migration
+ * 4: a registered model is a boucle task, its versions are model_versions
+ * rows and its aliases are boucle's. A trigger gives every task that gets a
+ * version its registered_models row; existing tasks get theirs here. The
+ * aliases' foreign key becomes DEFERRABLE so that a rename can move a model's
+ * versions and aliases in one transaction, checked at commit (SQLite's
+ * defer_foreign_keys). Run artifacts are BYTEA blobs with their sha256: no
+ * shared disk between servers and workers. */
+static const char migration_4[] =
+    "CREATE TABLE registered_models ("
+    "  name TEXT PRIMARY KEY,"
+    "  description TEXT,"
+    "  creation_ms BIGINT NOT NULL,"
+    "  last_updated_ms BIGINT NOT NULL);"
+    "INSERT INTO registered_models(name, creation_ms, last_updated_ms)"
+    "  SELECT task, min(created_ms), max(created_ms) FROM model_versions GROUP BY task;"
+    "CREATE FUNCTION boucle_model_registered() RETURNS trigger LANGUAGE plpgsql AS $$"
+    "  BEGIN"
+    "    INSERT INTO registered_models(name, creation_ms, last_updated_ms)"
+    "      VALUES(NEW.task, NEW.created_ms, NEW.created_ms)"
+    "      ON CONFLICT (name) DO UPDATE SET last_updated_ms = excluded.last_updated_ms;"
+    "    RETURN NEW;"
+    "  END $$;"
+    "CREATE TRIGGER model_versions_registered AFTER INSERT ON model_versions"
+    "  FOR EACH ROW EXECUTE FUNCTION boucle_model_registered();"
+    "CREATE TABLE registered_model_tags ("
+    "  name TEXT NOT NULL,"
+    "  key TEXT NOT NULL,"
+    "  value TEXT,"
+    "  PRIMARY KEY (name, key));"
+    "ALTER TABLE model_versions ADD COLUMN description TEXT;"
+    "ALTER TABLE model_versions ADD COLUMN source TEXT;"
+    "ALTER TABLE model_versions ADD COLUMN run_link TEXT;"
+    "ALTER TABLE model_versions ADD COLUMN user_id TEXT;"
+    "ALTER TABLE model_versions ADD COLUMN stage TEXT NOT NULL DEFAULT 'None';"
+    "ALTER TABLE model_versions ADD COLUMN updated_ms BIGINT;"
+    "ALTER TABLE aliases ALTER CONSTRAINT aliases_task_version_fkey DEFERRABLE;"
+    "CREATE TABLE model_version_tags ("
+    "  task TEXT NOT NULL,"
+    "  version BIGINT NOT NULL,"
+    "  key TEXT NOT NULL,"
+    "  value TEXT,"
+    "  PRIMARY KEY (task, version, key));"
+    "CREATE TABLE artifacts ("
+    "  run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
+    "  path TEXT NOT NULL,"
+    "  data BYTEA NOT NULL,"
+    "  sha256 TEXT NOT NULL,"
+    "  size BIGINT NOT NULL,"
+    "  created_ms BIGINT NOT NULL,"
+    "  PRIMARY KEY (run_id, path));";
+
 /* Each run's latest point per metric key, as SQLite's migration 5: kept by
  * a trigger on every insert into metrics. PostgreSQL sorts NaN above every
  * number; MLflow's rule puts it below, so the trigger says so. */
-static const char migration_latest_metrics[] =
+static const char migration_5[] =
     "CREATE TABLE latest_metrics ("
     "  run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
     "  key TEXT NOT NULL,"
@@ -220,11 +272,20 @@ static const char migration_latest_metrics[] =
     "  ORDER BY run_id, key, step DESC, ts_ms DESC,"
     "    (value IS NULL OR value = 'NaN'), value DESC;";
 
+/* Registry lineage and accountability (issue 4), as SQLite's migration 6:
+ * the boucle build that trained a version, who moved an alias, and removals
+ * in the alias history (to_version NULL: the alias was deleted). */
+static const char migration_6[] = "ALTER TABLE model_versions ADD COLUMN boucle_version TEXT;"
+                                  "ALTER TABLE alias_history ALTER COLUMN to_version DROP NOT NULL;"
+                                  "ALTER TABLE alias_history ADD COLUMN actor TEXT;";
+
 static const struct migration migrations[] = {
     {1, "datasets, examples, runs, metrics, registry, predictions, feedback, jobs", migration_1},
     {2, "loop: run state, steps and trigger; job runs; feedback used_role", migration_2},
     {3, "MLflow tracking: experiments, experiment tags, run params and tags", migration_3},
-    {4, "each run's latest metric values, for run search", migration_latest_metrics},
+    {4, "MLflow registry (registered models, version tags, stages) and run artifacts", migration_4},
+    {5, "each run's latest metric values, for run search", migration_5},
+    {6, "registry lineage (boucle version) and alias history (actor, removals)", migration_6},
 };
 
 #define MIGRATION_COUNT ((int)(sizeof migrations / sizeof migrations[0]))

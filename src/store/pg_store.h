@@ -86,6 +86,10 @@ int pg_store_end(struct pg_store *s, int r, struct err *e);
 /* A transaction-scoped advisory lock on `scope`:`key` (released at commit
  * or rollback): serialises read-then-write sequences across processes. */
 int pg_store_lock(struct pg_store *s, const char *scope, const char *key, struct err *e);
+/* The scope of a task's (a registered model's) lock: its version numbers,
+ * aliases and name are read then written, by the trainer (pg_registry.c)
+ * and by MLflow clients (pg_mlflow_registry.c) alike. */
+#define PG_TASK_LOCK "registry"
 
 /* Value readers. */
 int64_t pg_store_int(const PGresult *r, int row, int col); /* NULL reads 0 */
@@ -152,14 +156,14 @@ int pg_store_model_artifact(void *conn, const char *task, int64_t version, void 
                             struct err *e);
 json_t *pg_store_models_list(void *conn, const char *task, struct err *e);
 int pg_store_alias_set(void *conn, const char *task, const char *alias, int64_t version,
-                       const char *reason, struct err *e);
+                       const char *reason, const char *actor, struct err *e);
 int pg_store_alias_get(void *conn, const char *task, const char *alias, int64_t *version,
                        struct err *e);
 json_t *pg_store_alias_history(void *conn, const char *task, struct err *e);
 int pg_store_alias_deploy(void *conn, const char *task, int64_t version, const char *reason,
-                          struct err *e);
-int pg_store_alias_rollback(void *conn, const char *task, const char *reason, int64_t *now_serving,
-                            struct err *e);
+                          const char *actor, struct err *e);
+int pg_store_alias_rollback(void *conn, const char *task, const char *reason, const char *actor,
+                            int64_t *now_serving, struct err *e);
 int pg_store_listen_aliases(void *conn, struct err *e);
 int pg_store_wait_alias_change(void *conn, int timeout_ms, struct err *e);
 /* pg_feedback.c: */
@@ -213,5 +217,33 @@ int pg_store_mlflow_run_log(void *conn, const char *run_id, const struct store_m
 int pg_store_mlflow_tag_delete(void *conn, const char *run_id, const char *key, struct err *e);
 json_t *pg_store_mlflow_metric_history(void *conn, const char *run_id, const char *key,
                                        struct err *e);
+
+/* pg_mlflow_registry.c: */
+int pg_store_registered_model_create(void *conn, const char *name, const char *description,
+                                     const struct store_kv *tags, size_t n_tags, struct err *e);
+json_t *pg_store_registered_models_list(void *conn, const char *name, struct err *e);
+int pg_store_registered_model_update(void *conn, const char *name, const char *new_name,
+                                     const char *description, struct err *e);
+int pg_store_registered_model_delete(void *conn, const char *name, struct err *e);
+int pg_store_registered_model_tag(void *conn, const char *name, const char *key, const char *value,
+                                  struct err *e);
+int pg_store_model_version_create(void *conn, const struct store_mlflow_version *v,
+                                  int64_t *version, struct err *e);
+json_t *pg_store_model_versions_list(void *conn, const char *name, int64_t version, struct err *e);
+int pg_store_model_version_update(void *conn, const char *name, int64_t version,
+                                  const char *description, const char *stage, int archive_others,
+                                  struct err *e);
+int pg_store_model_version_delete(void *conn, const char *name, int64_t version, const char *actor,
+                                  struct err *e);
+int pg_store_model_version_tag(void *conn, const char *name, int64_t version, const char *key,
+                               const char *value, struct err *e);
+int pg_store_model_alias_delete(void *conn, const char *name, const char *alias, const char *reason,
+                                const char *actor, struct err *e);
+int pg_store_artifact_put(void *conn, const char *run_id, const char *path, const void *data,
+                          size_t len, const char *sha256, struct err *e);
+int pg_store_artifact_get(void *conn, const char *run_id, const char *path, void **data,
+                          size_t *len, char sha256_out[65], struct err *e);
+json_t *pg_store_artifacts_list(void *conn, const char *run_id, struct err *e);
+int pg_store_artifact_delete(void *conn, const char *run_id, const char *path, struct err *e);
 
 #endif

@@ -7,6 +7,7 @@
 #include "base/mem.h"
 #include "base/timeutil.h"
 
+#include <stdio.h>
 #include <string.h>
 
 static int model_exists(struct sqlite_store *s, const char *name, struct err *e)
@@ -398,7 +399,25 @@ int sqlite_store_model_version_update(void *conn, const char *name, int64_t vers
     return sqlite_store_end(s, r, e);
 }
 
-int sqlite_store_model_version_delete(void *conn, const char *name, int64_t version, struct err *e)
+/* Records the removal of the aliases that `cond` selects (over ?1 task and
+ * ?2 version or alias) in the alias history: to_version NULL. */
+static int record_removals(struct sqlite_store *s, const char *cond, const char *name,
+                           struct sqlite_arg which, const char *reason, const char *actor,
+                           struct err *e)
+{
+    char sql[320];
+    snprintf(sql, sizeof sql,
+             "INSERT INTO alias_history(task, alias, from_version, to_version, reason, actor,"
+             " ts_ms) SELECT task, alias, version, NULL, ?3, ?4, ?5 FROM aliases WHERE %s",
+             cond);
+    return sqlite_store_update(s, sql, "recording alias history",
+                               SQLITE_ARGS(SQL_TEXT(name), which, SQL_TEXT(reason), SQL_TEXT(actor),
+                                           SQL_INT(time_now_ms())),
+                               NULL, e);
+}
+
+int sqlite_store_model_version_delete(void *conn, const char *name, int64_t version,
+                                      const char *actor, struct err *e)
 {
     static const char *const sql[] = {
         "DELETE FROM aliases WHERE task = ?1 AND version = ?2",
@@ -416,6 +435,11 @@ int sqlite_store_model_version_delete(void *conn, const char *name, int64_t vers
                           "Version %lld of '%s' is the champion boucle serves; promote another "
                           "version before deleting it",
                           (long long)version, name);
+    char reason[64];
+    snprintf(reason, sizeof reason, "model version %lld deleted", (long long)version);
+    if (r == 0)
+        r = record_removals(s, "task = ?1 AND version = ?2", name, SQL_INT(version), reason, actor,
+                            e);
     for (size_t i = 0; r == 0 && i < sizeof sql / sizeof sql[0]; i++)
         r = sqlite_store_update(s, sql[i], "deleting model version",
                                 SQLITE_ARGS(SQL_TEXT(name), SQL_INT(version)), NULL, e);
@@ -446,7 +470,8 @@ int sqlite_store_model_version_tag(void *conn, const char *name, int64_t version
     return sqlite_store_end(s, r, e);
 }
 
-int sqlite_store_model_alias_delete(void *conn, const char *name, const char *alias, struct err *e)
+int sqlite_store_model_alias_delete(void *conn, const char *name, const char *alias,
+                                    const char *reason, const char *actor, struct err *e)
 {
     struct sqlite_store *s = conn;
     if (strcmp(alias, "champion") == 0)
@@ -457,6 +482,8 @@ int sqlite_store_model_alias_delete(void *conn, const char *name, const char *al
     if (sqlite_store_begin(s, e)) return -1;
     int r = need_model(s, name, e);
     int64_t changed = 0;
+    if (r == 0)
+        r = record_removals(s, "task = ?1 AND alias = ?2", name, SQL_TEXT(alias), reason, actor, e);
     if (r == 0)
         r = sqlite_store_update(s, "DELETE FROM aliases WHERE task = ?1 AND alias = ?2",
                                 "deleting alias", SQLITE_ARGS(SQL_TEXT(name), SQL_TEXT(alias)),

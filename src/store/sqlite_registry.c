@@ -19,8 +19,8 @@ int sqlite_store_model_add(void *conn, const struct store_model_version *v, int6
     st = sqlite_store_prepare(
         s,
         "INSERT INTO model_versions(task, version, run_id, dataset_hash, config_hash, kind,"
-        " artifact, artifact_sha256, size, metrics_json, created_ms)"
-        " SELECT ?1, coalesce(max(version), 0) + 1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10"
+        " artifact, artifact_sha256, size, metrics_json, created_ms, boucle_version)"
+        " SELECT ?1, coalesce(max(version), 0) + 1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11"
         " FROM model_versions WHERE task = ?1"
         " RETURNING version",
         what, e);
@@ -39,6 +39,7 @@ int sqlite_store_model_add(void *conn, const struct store_model_version *v, int6
     sqlite3_bind_int64(st, 8, (int64_t)v->artifact_len);
     sqlite_store_bind_text(st, 9, v->metrics_json);
     sqlite3_bind_int64(st, 10, time_now_ms());
+    sqlite_store_bind_text(st, 11, v->boucle_version);
     int rc = sqlite3_step(st);
     if (rc != SQLITE_ROW) {
         if (sqlite_store_violated(s, SQLITE_CONSTRAINT_FOREIGNKEY))
@@ -113,9 +114,9 @@ json_t *sqlite_store_models_list(void *conn, const char *task, struct err *e)
      * it, and replacing an object member keeps its place. */
     static const struct sqlite_col cols[] = {
         {"task", COL_TEXT},         {"version", COL_INT},      {"run_id", COL_TEXT},
-        {"dataset_hash", COL_TEXT}, {"config_hash", COL_TEXT}, {"kind", COL_TEXT},
-        {"sha256", COL_TEXT},       {"size", COL_INT},         {"metrics", COL_JSON},
-        {"aliases", COL_TEXT},      {"created_at", COL_TIME},
+        {"dataset_hash", COL_TEXT}, {"config_hash", COL_TEXT}, {"boucle_version", COL_TEXT},
+        {"kind", COL_TEXT},         {"sha256", COL_TEXT},      {"size", COL_INT},
+        {"metrics", COL_JSON},      {"aliases", COL_TEXT},     {"created_at", COL_TIME},
     };
     struct sqlite_store *s = conn;
     const char *what = "listing model versions";
@@ -124,10 +125,9 @@ json_t *sqlite_store_models_list(void *conn, const char *task, struct err *e)
         s, "SELECT alias FROM aliases WHERE task = ?1 AND version = ?2 ORDER BY alias", what, e);
     sqlite3_stmt *st = sqlite_store_prepare(
         s,
-        "SELECT task, version, run_id, dataset_hash, config_hash, kind, artifact_sha256, size,"
-        " metrics_json, NULL AS aliases, created_ms FROM model_versions WHERE ?1 IS NULL OR task = "
-        "?1"
-        " ORDER BY created_ms DESC, version DESC",
+        "SELECT task, version, run_id, dataset_hash, config_hash, boucle_version, kind,"
+        " artifact_sha256, size, metrics_json, NULL AS aliases, created_ms FROM model_versions"
+        " WHERE ?1 IS NULL OR task = ?1 ORDER BY created_ms DESC, version DESC",
         what, e);
     if (!names || !st) goto done;
     sqlite_store_bind_text(st, 1, task);
@@ -176,7 +176,8 @@ static int version_exists(struct sqlite_store *s, const char *task, int64_t vers
 }
 
 static int write_alias(struct sqlite_store *s, const char *task, const char *alias, int64_t version,
-                       int has_from, int64_t from, const char *reason, struct err *e)
+                       int has_from, int64_t from, const char *reason, const char *actor,
+                       struct err *e)
 {
     const char *what = "moving alias";
     int64_t now = time_now_ms();
@@ -198,7 +199,7 @@ static int write_alias(struct sqlite_store *s, const char *task, const char *ali
     what = "recording alias history";
     st = sqlite_store_prepare(s,
                               "INSERT INTO alias_history(task, alias, from_version, to_version,"
-                              " reason, ts_ms) VALUES(?1, ?2, ?3, ?4, ?5, ?6)",
+                              " reason, actor, ts_ms) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)",
                               what, e);
     if (!st) return -1;
     sqlite_store_bind_text(st, 1, task);
@@ -209,7 +210,8 @@ static int write_alias(struct sqlite_store *s, const char *task, const char *ali
         sqlite3_bind_null(st, 3);
     sqlite3_bind_int64(st, 4, version);
     sqlite_store_bind_text(st, 5, reason);
-    sqlite3_bind_int64(st, 6, now);
+    sqlite_store_bind_text(st, 6, actor);
+    sqlite3_bind_int64(st, 7, now);
     r = sqlite_store_step_done(s, st, what, e);
     sqlite3_finalize(st);
     return r;
@@ -218,12 +220,12 @@ static int write_alias(struct sqlite_store *s, const char *task, const char *ali
 /* Points `alias` at `version`, recording where it pointed before; the caller
  * holds the transaction. */
 static int move_alias(struct sqlite_store *s, const char *task, const char *alias, int64_t version,
-                      const char *reason, struct err *e)
+                      const char *reason, const char *actor, struct err *e)
 {
     int64_t from = 0;
     int has_from = alias_lookup(s, task, alias, &from, e);
     if (has_from < 0) return -1;
-    return write_alias(s, task, alias, version, has_from, from, reason, e);
+    return write_alias(s, task, alias, version, has_from, from, reason, actor, e);
 }
 
 /* 0 when the task has that version, else -1 with ERR_NOT_FOUND on "version". */
@@ -236,18 +238,19 @@ static int need_version_row(struct sqlite_store *s, const char *task, int64_t ve
 }
 
 int sqlite_store_alias_set(void *conn, const char *task, const char *alias, int64_t version,
-                           const char *reason, struct err *e)
+                           const char *reason, const char *actor, struct err *e)
 {
     struct sqlite_store *s = conn;
     if (sqlite_store_begin(s, e)) return -1;
-    int r =
-        need_version_row(s, task, version, e) ? -1 : move_alias(s, task, alias, version, reason, e);
+    int r = need_version_row(s, task, version, e)
+                ? -1
+                : move_alias(s, task, alias, version, reason, actor, e);
     return sqlite_store_end(s, r, e);
 }
 
 /* Deploy inside the caller's transaction: previous <- champion <- version. */
 static int deploy(struct sqlite_store *s, const char *task, int64_t version, const char *reason,
-                  struct err *e)
+                  const char *actor, struct err *e)
 {
     int64_t champion = 0;
     if (need_version_row(s, task, version, e)) return -1;
@@ -259,21 +262,21 @@ static int deploy(struct sqlite_store *s, const char *task, int64_t version, con
         return err_set_field(e, ERR_CONFLICT, "version",
                              "version %lld is already the champion of task '%s'",
                              (long long)version, task);
-    if (has_champion && move_alias(s, task, "previous", champion, reason, e)) return -1;
-    return write_alias(s, task, "champion", version, has_champion, champion, reason, e);
+    if (has_champion && move_alias(s, task, "previous", champion, reason, actor, e)) return -1;
+    return write_alias(s, task, "champion", version, has_champion, champion, reason, actor, e);
 }
 
 int sqlite_store_alias_deploy(void *conn, const char *task, int64_t version, const char *reason,
-                              struct err *e)
+                              const char *actor, struct err *e)
 {
     struct sqlite_store *s = conn;
     if (sqlite_store_begin(s, e)) return -1;
-    return sqlite_store_end(s, deploy(s, task, version, reason, e), e);
+    return sqlite_store_end(s, deploy(s, task, version, reason, actor, e), e);
 }
 
 /* Rollback inside the caller's transaction: champion <-> previous. */
 static int roll_back(struct sqlite_store *s, const char *task, const char *reason,
-                     int64_t *now_serving, struct err *e)
+                     const char *actor, int64_t *now_serving, struct err *e)
 {
     int64_t previous = 0, champion = 0;
     int has_previous = alias_lookup(s, task, "previous", &previous, e);
@@ -282,19 +285,19 @@ static int roll_back(struct sqlite_store *s, const char *task, const char *reaso
                              "task '%s' has no previous version to roll back to", task);
     int has_champion = has_previous < 0 ? -1 : alias_lookup(s, task, "champion", &champion, e);
     if (has_champion < 0 ||
-        write_alias(s, task, "champion", previous, has_champion, champion, reason, e) ||
-        (has_champion && write_alias(s, task, "previous", champion, 1, previous, reason, e)))
+        write_alias(s, task, "champion", previous, has_champion, champion, reason, actor, e) ||
+        (has_champion && write_alias(s, task, "previous", champion, 1, previous, reason, actor, e)))
         return -1;
     *now_serving = previous;
     return 0;
 }
 
-int sqlite_store_alias_rollback(void *conn, const char *task, const char *reason,
+int sqlite_store_alias_rollback(void *conn, const char *task, const char *reason, const char *actor,
                                 int64_t *now_serving, struct err *e)
 {
     struct sqlite_store *s = conn;
     if (sqlite_store_begin(s, e)) return -1;
-    return sqlite_store_end(s, roll_back(s, task, reason, now_serving, e), e);
+    return sqlite_store_end(s, roll_back(s, task, reason, actor, now_serving, e), e);
 }
 
 int sqlite_store_alias_get(void *conn, const char *task, const char *alias, int64_t *version,
@@ -306,13 +309,14 @@ int sqlite_store_alias_get(void *conn, const char *task, const char *alias, int6
 json_t *sqlite_store_alias_history(void *conn, const char *task, struct err *e)
 {
     static const struct sqlite_col cols[] = {
-        {"id", COL_INT},           {"task", COL_TEXT},      {"alias", COL_TEXT},
-        {"from_version", COL_INT}, {"to_version", COL_INT}, {"reason", COL_TEXT},
-        {"changed_at", COL_TIME},
+        {"id", COL_INT},           {"task", COL_TEXT},       {"alias", COL_TEXT},
+        {"from_version", COL_INT}, {"to_version", COL_INT},  {"reason", COL_TEXT},
+        {"actor", COL_TEXT},       {"changed_at", COL_TIME},
     };
     return sqlite_store_query_list(
         conn,
-        "SELECT id, task, alias, from_version, to_version, reason, ts_ms FROM alias_history"
+        "SELECT id, task, alias, from_version, to_version, reason, actor, ts_ms"
+        " FROM alias_history"
         " WHERE ?1 IS NULL OR task = ?1 ORDER BY id DESC",
         "reading alias history", task, SQLITE_COLS(cols), e);
 }

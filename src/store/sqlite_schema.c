@@ -274,12 +274,34 @@ static const char migration_5[] =
     "      ORDER BY step DESC, ts_ms DESC, value IS NULL, value DESC) AS rank"
     "    FROM metrics) WHERE rank = 1;";
 
+/* Registry lineage and accountability (issue 4): the boucle build that
+ * trained a version, who moved an alias, and removals in the alias history
+ * (to_version NULL: the alias was deleted). SQLite cannot drop a NOT NULL,
+ * so alias_history is rebuilt with its rows and ids. */
+static const char migration_6[] =
+    "ALTER TABLE model_versions ADD COLUMN boucle_version TEXT;"
+    "CREATE TABLE alias_history_6 ("
+    "  id INTEGER PRIMARY KEY,"
+    "  task TEXT NOT NULL,"
+    "  alias TEXT NOT NULL,"
+    "  from_version INTEGER,"
+    "  to_version INTEGER,"
+    "  reason TEXT,"
+    "  ts_ms INTEGER NOT NULL,"
+    "  actor TEXT);"
+    "INSERT INTO alias_history_6(id, task, alias, from_version, to_version, reason, ts_ms)"
+    "  SELECT id, task, alias, from_version, to_version, reason, ts_ms FROM alias_history;"
+    "DROP TABLE alias_history;"
+    "ALTER TABLE alias_history_6 RENAME TO alias_history;"
+    "CREATE INDEX alias_history_task ON alias_history(task, id);";
+
 static const struct migration migrations[] = {
     {1, "datasets, examples, runs, metrics, registry, predictions, feedback, jobs", migration_1},
     {2, "loop: run state, steps and trigger; job runs; feedback used_role", migration_2},
     {3, "MLflow tracking: experiments, experiment tags, run params and tags", migration_3},
     {4, "MLflow registry (registered models, version tags, stages) and run artifacts", migration_4},
     {5, "each run's latest metric values, for run search", migration_5},
+    {6, "registry lineage (boucle version) and alias history (actor, removals)", migration_6},
 };
 
 #define MIGRATION_COUNT ((int)(sizeof migrations / sizeof migrations[0]))

@@ -180,7 +180,7 @@ int sqlite_store_model_artifact(void *conn, const char *task, int64_t version, v
                                 size_t *len, struct err *e);
 json_t *sqlite_store_models_list(void *conn, const char *task, struct err *e);
 int sqlite_store_alias_set(void *conn, const char *task, const char *alias, int64_t version,
-                           const char *reason, struct err *e);
+                           const char *reason, const char *actor, struct err *e);
 int sqlite_store_alias_get(void *conn, const char *task, const char *alias, int64_t *version,
                            struct err *e);
 json_t *sqlite_store_alias_history(void *conn, const char *task, struct err *e);
@@ -221,8 +221,8 @@ json_t *sqlite_store_review_queue(void *conn, const char *task, size_t limit, st
 json_t *sqlite_store_feedback_export(void *conn, const char *task, struct err *e);
 /* sqlite_registry.c: */
 int sqlite_store_alias_deploy(void *conn, const char *task, int64_t version, const char *reason,
-                              struct err *e);
-int sqlite_store_alias_rollback(void *conn, const char *task, const char *reason,
+                              const char *actor, struct err *e);
+int sqlite_store_alias_rollback(void *conn, const char *task, const char *reason, const char *actor,
                                 int64_t *now_serving, struct err *e);
 
 /* sqlite_mlflow.c (issue 4): */
@@ -266,10 +266,12 @@ json_t *sqlite_store_model_versions_list(void *conn, const char *name, int64_t v
 int sqlite_store_model_version_update(void *conn, const char *name, int64_t version,
                                       const char *description, const char *stage,
                                       int archive_others, struct err *e);
-int sqlite_store_model_version_delete(void *conn, const char *name, int64_t version, struct err *e);
+int sqlite_store_model_version_delete(void *conn, const char *name, int64_t version,
+                                      const char *actor, struct err *e);
 int sqlite_store_model_version_tag(void *conn, const char *name, int64_t version, const char *key,
                                    const char *value, struct err *e);
-int sqlite_store_model_alias_delete(void *conn, const char *name, const char *alias, struct err *e);
+int sqlite_store_model_alias_delete(void *conn, const char *name, const char *alias,
+                                    const char *reason, const char *actor, struct err *e);
 int sqlite_store_artifact_put(void *conn, const char *run_id, const char *path, const void *data,
                               size_t len, const char *sha256, struct err *e);
 int sqlite_store_artifact_get(void *conn, const char *run_id, const char *path, void **data,

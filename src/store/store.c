@@ -278,6 +278,8 @@ int store_model_add(struct store *s, const struct store_model_version *v, int64_
                              v->artifact_sha256);
     struct store_model_version checked = *v;
     checked.artifact_sha256 = sha;
+    /* lineage: the build that registers a trained version is the one that trained it */
+    if (!checked.boucle_version) checked.boucle_version = BOUCLE_VERSION;
     RETURN_LOCKED(int, s, model_add, &checked, version, e);
 }
 
@@ -296,18 +298,18 @@ json_t *store_models_list(struct store *s, const char *task, struct err *e)
 }
 
 int store_alias_set_reason(struct store *s, const char *task, const char *alias, int64_t version,
-                           const char *reason, struct err *e)
+                           const char *reason, const char *actor, struct err *e)
 {
     if (need_handle(s, e) || need(task, "task", e) || need(alias, "alias", e) ||
         need_version(version, e))
         return -1;
-    RETURN_LOCKED(int, s, alias_set, task, alias, version, reason, e);
+    RETURN_LOCKED(int, s, alias_set, task, alias, version, reason, actor, e);
 }
 
 int store_alias_set(struct store *s, const char *task, const char *alias, int64_t version,
                     struct err *e)
 {
-    return store_alias_set_reason(s, task, alias, version, NULL, e);
+    return store_alias_set_reason(s, task, alias, version, NULL, NULL, e);
 }
 
 int store_alias_get(struct store *s, const char *task, const char *alias, int64_t *version,
@@ -514,18 +516,18 @@ int store_task_times(struct store *s, const char *task, int64_t *last_retrain_ms
 }
 
 int store_alias_deploy(struct store *s, const char *task, int64_t version, const char *reason,
-                       struct err *e)
+                       const char *actor, struct err *e)
 {
     if (need_handle(s, e) || need(task, "task", e) || need_version(version, e)) return -1;
-    RETURN_LOCKED(int, s, alias_deploy, task, version, reason ? reason : "deploy", e);
+    RETURN_LOCKED(int, s, alias_deploy, task, version, reason ? reason : "deploy", actor, e);
 }
 
-int store_alias_rollback(struct store *s, const char *task, const char *reason,
+int store_alias_rollback(struct store *s, const char *task, const char *reason, const char *actor,
                          int64_t *now_serving, struct err *e)
 {
     int64_t ignored;
     if (need_handle(s, e) || need(task, "task", e)) return -1;
-    RETURN_LOCKED(int, s, alias_rollback, task, reason ? reason : "rollback",
+    RETURN_LOCKED(int, s, alias_rollback, task, reason ? reason : "rollback", actor,
                   now_serving ? now_serving : &ignored, e);
 }
 
@@ -820,10 +822,11 @@ int store_model_version_update(struct store *s, const char *name, int64_t versio
                       archive_others);
 }
 
-int store_model_version_delete(struct store *s, const char *name, int64_t version, struct err *e)
+int store_model_version_delete(struct store *s, const char *name, int64_t version,
+                               const char *actor, struct err *e)
 {
     if (need_handle(s, e) || need(name, "name", e) || need_version(version, e)) return -1;
-    RETURN_LOCKED_OPT(int, -1, s, model_version_delete, e, name, version);
+    RETURN_LOCKED_OPT(int, -1, s, model_version_delete, e, name, version, actor);
 }
 
 int store_model_version_tag(struct store *s, const char *name, int64_t version, const char *key,
@@ -835,10 +838,11 @@ int store_model_version_tag(struct store *s, const char *name, int64_t version, 
     RETURN_LOCKED_OPT(int, -1, s, model_version_tag, e, name, version, key, value);
 }
 
-int store_model_alias_delete(struct store *s, const char *name, const char *alias, struct err *e)
+int store_model_alias_delete(struct store *s, const char *name, const char *alias,
+                             const char *reason, const char *actor, struct err *e)
 {
     if (need_handle(s, e) || need(name, "name", e) || need(alias, "alias", e)) return -1;
-    RETURN_LOCKED_OPT(int, -1, s, model_alias_delete, e, name, alias);
+    RETURN_LOCKED_OPT(int, -1, s, model_alias_delete, e, name, alias, reason, actor);
 }
 
 int store_artifact_put(struct store *s, const char *run_id, const char *path, const void *data,

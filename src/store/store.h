@@ -76,6 +76,7 @@ struct store_model_version {
     size_t artifact_len;
     const char *artifact_sha256;
     const char *metrics_json;
+    const char *boucle_version; /* the build that trained it; NULL: this one (BOUCLE_VERSION) */
 };
 /* Versions count 1, 2, 3... per task. */
 int store_model_add(struct store *s, const struct store_model_version *v, int64_t *version,
@@ -83,22 +84,24 @@ int store_model_add(struct store *s, const struct store_model_version *v, int64_
 /* The artifact bytes (caller frees *data). ERR_NOT_FOUND when absent. */
 int store_model_artifact(struct store *s, const char *task, int64_t version, void **data,
                          size_t *len, struct err *e);
-/* [{"version","run_id","dataset_hash","config_hash","kind","sha256","size","metrics",
- *   "aliases":[..],"created_at"}] newest first */
+/* [{"task","version","run_id","dataset_hash","config_hash","boucle_version","kind","sha256",
+ *   "size","metrics","aliases":[..],"created_at"}] newest first (boucle_version is null
+ * for versions registered through MLflow or before schema 5) */
 json_t *store_models_list(struct store *s, const char *task, struct err *e);
 int store_alias_set(struct store *s, const char *task, const char *alias, int64_t version,
                     struct err *e);
 /* 1 and *version when set, 0 when not, -1 on error. */
 int store_alias_get(struct store *s, const char *task, const char *alias, int64_t *version,
                     struct err *e);
-/* store_alias_set with a reason kept in the alias history ("deploy", "rollback",
- * "gate passed: f1 +0.03"); reason may be NULL. store_alias_set is this with NULL.
+/* store_alias_set with why and who, kept in the alias history: reason ("deploy",
+ * "rollback", "gate passed: f1 +0.03") and actor ("cli:alice", "token:ci", "loop");
+ * either may be NULL. store_alias_set is this with both NULL.
  * ERR_NOT_FOUND (field "version") when the task has no such version. */
 int store_alias_set_reason(struct store *s, const char *task, const char *alias, int64_t version,
-                           const char *reason, struct err *e);
+                           const char *reason, const char *actor, struct err *e);
 /* Every alias move of the task (all tasks when NULL), newest first:
- * [{"id","task","alias","from_version" (null the first time),"to_version","reason",
- *   "changed_at"}] */
+ * [{"id","task","alias","from_version" (null the first time),"to_version" (null when
+ *   the alias was removed),"reason","actor" (null when not known),"changed_at"}] */
 json_t *store_alias_history(struct store *s, const char *task, struct err *e);
 
 /* ---- predictions and feedback ---- */
@@ -205,11 +208,12 @@ int store_task_times(struct store *s, const char *task, int64_t *last_retrain_ms
                      int64_t *last_deploy_ms, int64_t *last_import_ms, struct err *e);
 
 /* Deploy: previous <- current champion, champion <- version, in one
- * transaction with history (reason). Rollback: champion <- previous and
- * previous <- the old champion. ERR_NOT_FOUND when there is no previous. */
+ * transaction with history (reason, actor: as store_alias_set_reason).
+ * Rollback: champion <- previous and previous <- the old champion.
+ * ERR_NOT_FOUND when there is no previous. */
 int store_alias_deploy(struct store *s, const char *task, int64_t version, const char *reason,
-                       struct err *e);
-int store_alias_rollback(struct store *s, const char *task, const char *reason,
+                       const char *actor, struct err *e);
+int store_alias_rollback(struct store *s, const char *task, const char *reason, const char *actor,
                          int64_t *now_serving, struct err *e);
 
 /* Champion moves across processes. With PostgreSQL every alias_set, deploy
@@ -403,12 +407,16 @@ json_t *store_model_version_get(struct store *s, const char *name, int64_t versi
 int store_model_version_update(struct store *s, const char *name, int64_t version,
                                const char *description, const char *stage, int archive_others,
                                struct err *e);
-/* Deletes a version with its tags and aliases; ERR_INVALID when it is the champion. */
-int store_model_version_delete(struct store *s, const char *name, int64_t version, struct err *e);
+/* Deletes a version with its tags and aliases (each removal recorded in the
+ * alias history, by actor); ERR_INVALID when it is the champion. */
+int store_model_version_delete(struct store *s, const char *name, int64_t version,
+                               const char *actor, struct err *e);
 int store_model_version_tag(struct store *s, const char *name, int64_t version, const char *key,
                             const char *value, struct err *e);
-/* Removes an alias (ERR_NOT_FOUND when unset; ERR_INVALID for "champion"). */
-int store_model_alias_delete(struct store *s, const char *name, const char *alias, struct err *e);
+/* Removes an alias, recorded in the alias history with reason and actor
+ * (ERR_NOT_FOUND when unset; ERR_INVALID for "champion"). */
+int store_model_alias_delete(struct store *s, const char *name, const char *alias,
+                             const char *reason, const char *actor, struct err *e);
 
 /* Run artifacts: blobs keyed by (run_id, path); path is relative and
  * normalised (the caller checks it). Put replaces. ERR_NOT_FOUND for an

@@ -34,14 +34,15 @@ struct store_backend {
     json_t *(*run_get)(void *conn, const char *run_id, struct err *e);
     json_t *(*runs_list)(void *conn, const char *task, size_t limit, struct err *e);
 
-    /* v->artifact_sha256 is always set (store.c computes or checks it). */
+    /* v->artifact_sha256 and v->boucle_version are always set (store.c
+     * computes, checks or defaults them). */
     int (*model_add)(void *conn, const struct store_model_version *v, int64_t *version,
                      struct err *e);
     int (*model_artifact)(void *conn, const char *task, int64_t version, void **data, size_t *len,
                           struct err *e);
     json_t *(*models_list)(void *conn, const char *task, struct err *e);
     int (*alias_set)(void *conn, const char *task, const char *alias, int64_t version,
-                     const char *reason, struct err *e);
+                     const char *reason, const char *actor, struct err *e);
     int (*alias_get)(void *conn, const char *task, const char *alias, int64_t *version,
                      struct err *e);
     json_t *(*alias_history)(void *conn, const char *task, struct err *e);
@@ -78,11 +79,11 @@ struct store_backend {
     json_t *(*feedback_export)(void *conn, const char *task, struct err *e);
     int (*task_times)(void *conn, const char *task, int64_t *last_retrain_ms,
                       int64_t *last_deploy_ms, int64_t *last_import_ms, struct err *e);
-    /* reason is never NULL here (store.c defaults it) */
+    /* reason is never NULL here (store.c defaults it); actor may be */
     int (*alias_deploy)(void *conn, const char *task, int64_t version, const char *reason,
-                        struct err *e);
-    int (*alias_rollback)(void *conn, const char *task, const char *reason, int64_t *now_serving,
-                          struct err *e);
+                        const char *actor, struct err *e);
+    int (*alias_rollback)(void *conn, const char *task, const char *reason, const char *actor,
+                          int64_t *now_serving, struct err *e);
     /* Champion moves (store_listen_aliases, store_wait_alias_change); NULL:
      * store.c answers 0 (no notifications, e.g. a backend without them). */
     int (*listen_aliases)(void *conn, struct err *e);
@@ -127,10 +128,12 @@ struct store_backend {
     int (*model_version_update)(void *conn, const char *name, int64_t version,
                                 const char *description, const char *stage, int archive_others,
                                 struct err *e);
-    int (*model_version_delete)(void *conn, const char *name, int64_t version, struct err *e);
+    int (*model_version_delete)(void *conn, const char *name, int64_t version, const char *actor,
+                                struct err *e);
     int (*model_version_tag)(void *conn, const char *name, int64_t version, const char *key,
                              const char *value, struct err *e);
-    int (*model_alias_delete)(void *conn, const char *name, const char *alias, struct err *e);
+    int (*model_alias_delete)(void *conn, const char *name, const char *alias, const char *reason,
+                              const char *actor, struct err *e);
     int (*artifact_put)(void *conn, const char *run_id, const char *path, const void *data,
                         size_t len, const char *sha256, struct err *e);
     int (*artifact_get)(void *conn, const char *run_id, const char *path, void **data, size_t *len,

@@ -34,6 +34,7 @@
 struct call {
     struct store *s;
     json_t *req;
+    const char *actor; /* who calls, for the alias history (may be NULL) */
     unsigned int status;
     json_t *error; /* set once: the first failure wins */
 };
@@ -1470,9 +1471,11 @@ static json_t *registered_models_set_alias(struct call *c)
         int64_t current = 0;
         int has = store_alias_get(c->s, name, "champion", &current, &e);
         if (has < 0) return fail_store(c, &e, "INVALID_PARAMETER_VALUE"), NULL;
-        r = has && current == version ? 0 : store_alias_deploy(c->s, name, version, reason, &e);
+        r = has && current == version
+                ? 0
+                : store_alias_deploy(c->s, name, version, reason, c->actor, &e);
     } else {
-        r = store_alias_set_reason(c->s, name, alias, version, reason, &e);
+        r = store_alias_set_reason(c->s, name, alias, version, reason, c->actor, &e);
     }
     if (r) return fail_store(c, &e, "INVALID_PARAMETER_VALUE"), NULL;
     return json_object();
@@ -1485,7 +1488,8 @@ static json_t *registered_models_delete_alias(struct call *c)
     if (!alias) return NULL;
     struct err e;
     err_clear(&e);
-    if (store_model_alias_delete(c->s, name, alias, &e))
+    if (store_model_alias_delete(c->s, name, alias, "mlflow: delete_registered_model_alias",
+                                 c->actor, &e))
         return fail_store(c, &e, "INVALID_PARAMETER_VALUE"), NULL;
     return json_object();
 }
@@ -1566,7 +1570,7 @@ static json_t *model_versions_delete(struct call *c)
     if (!name || read_version(c, &version)) return NULL;
     struct err e;
     err_clear(&e);
-    if (store_model_version_delete(c->s, name, version, &e))
+    if (store_model_version_delete(c->s, name, version, c->actor, &e))
         return fail_store(c, &e, "INVALID_PARAMETER_VALUE"), NULL;
     return json_object();
 }
@@ -2327,7 +2331,7 @@ static int method_allowed(const char *methods, const char *method)
 }
 
 json_t *mlflow_call(struct store *s, const char *method, const char *endpoint, json_t *req,
-                    unsigned int *status)
+                    const char *actor, unsigned int *status)
 {
     const struct endpoint *other = NULL; /* the path's, for another method */
     for (size_t i = 0; i < sizeof endpoints / sizeof endpoints[0]; i++) {
@@ -2337,7 +2341,7 @@ json_t *mlflow_call(struct store *s, const char *method, const char *endpoint, j
             if (!other) other = ep;
             continue;
         }
-        struct call c = {.s = s, .req = req, .status = 200};
+        struct call c = {.s = s, .req = req, .actor = actor, .status = 200};
         json_t *out = ep->handle(&c);
         if (c.error) {
             json_decref(out);

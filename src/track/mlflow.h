@@ -1,5 +1,6 @@
 /* The MLflow REST protocol (tracking: experiments, runs, params, metrics,
- * tags, search, metric history) over the store: request validation, JSON
+ * tags, search, metric history; the model registry; run artifacts) over the
+ * store: request validation, JSON
  * shapes, error codes, page tokens and the latest-metric rule. HTTP-free:
  * serve/routes_mlflow.c hands it the call's fields and sends its answer.
  * See docs of the protocol in shared/protocols/mlflow-rest-subset.md. */
@@ -13,10 +14,12 @@
 /* Answers one call. method: "GET", "POST"...; endpoint: the path after the
  * "/api/2.0/mlflow/" (or "/ajax-api/2.0/mlflow/") prefix, e.g. "runs/create";
  * req: the request's fields (the query string's for GET, the JSON body's
- * otherwise; borrowed). Returns the answer (a new reference: {} or the
- * call's object, or {"error_code","message"}) and sets *status. */
+ * otherwise; borrowed); actor: who calls ("token:ci"), kept in the alias
+ * history of the moves the call makes (may be NULL). Returns the answer (a
+ * new reference: {} or the call's object, or {"error_code","message"}) and
+ * sets *status. */
 json_t *mlflow_call(struct store *s, const char *method, const char *endpoint, json_t *req,
-                    unsigned int *status);
+                    const char *actor, unsigned int *status);
 
 /* An error answer {"error_code","message"}; sets *status. */
 json_t *mlflow_error(unsigned int *status, unsigned int http_status, const char *code,

@@ -2,7 +2,8 @@
 client drives them: registered models and versions (version numbers are
 strings), aliases that are boucle's own (an alias set through MLflow moves
 the champion `boucle serve` serves), and run artifacts stored as blobs, with
-every path-traversal attempt refused."""
+every path-traversal attempt refused. On SQLite and, with
+BOUCLE_TEST_PG_URL (`make integration-pg`), on PostgreSQL."""
 import json
 import time
 import urllib.error
@@ -11,11 +12,7 @@ import urllib.request
 
 import pytest
 
-from conftest import ON_PG, Server, Workspace, error, ok
-
-# The registry and artifact operations exist on SQLite only for now: the
-# PostgreSQL backend answers "not supported by this backend".
-pytestmark = pytest.mark.skipif(ON_PG, reason="MLflow registry/artifacts: SQLite backend only")
+from conftest import Server, Workspace, error, ok
 
 API = "/api/2.0/mlflow"
 ART = "/api/2.0/mlflow-artifacts/artifacts"
@@ -189,6 +186,10 @@ def test_boucle_task_is_a_registered_model_and_champion_moves_through_mlflow(srv
           "INVALID_PARAMETER_VALUE")
     ok(call(srv, "DELETE", "model-versions/delete", {"name": "sentiment", "version": "3"}))
     assert srv.get("/readyz")[1]["tasks"]["sentiment"]["model_version"] == 2
+    # the alias that went with the version is a move in the history too
+    last = ws.sql("SELECT alias, from_version, to_version, reason, actor FROM alias_history"
+                  " WHERE task = 'sentiment' ORDER BY id DESC LIMIT 1")
+    assert last == [("challenger", 3, None, "model version 3 deleted", "http:127.0.0.1")]
 
 
 def test_artifacts_round_trip_byte_exact(srv):

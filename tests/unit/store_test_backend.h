@@ -7,6 +7,8 @@
 #ifndef BOUCLE_TESTS_STORE_TEST_BACKEND_H
 #define BOUCLE_TESTS_STORE_TEST_BACKEND_H
 
+#include "store/store.h"
+
 #include <libpq-fe.h>
 #include <sqlite3.h>
 #include <stdint.h>
@@ -141,6 +143,36 @@ static inline void test_db_drop(struct test_db *d)
         unlink(p);
     }
     rmdir(d->dir);
+}
+
+/* A fresh database with a store open on it: the cmocka setup and teardown
+ * the store tests share (*state is a struct test_store *). */
+struct test_store {
+    struct test_db db;
+    struct store *s;
+};
+
+static inline int test_store_setup(void **state)
+{
+    struct test_store *f = calloc(1, sizeof *f);
+    if (!f || test_db_create(&f->db)) {
+        free(f);
+        return -1;
+    }
+    struct err e = {0};
+    f->s = store_open(f->db.url, &e);
+    if (!f->s) fprintf(stderr, "store_open: %s\n", e.msg);
+    *state = f;
+    return f->s ? 0 : -1;
+}
+
+static inline int test_store_teardown(void **state)
+{
+    struct test_store *f = *state;
+    store_close(f->s);
+    test_db_drop(&f->db);
+    free(f);
+    return 0;
 }
 
 #endif

@@ -25,43 +25,15 @@
 #include <string.h>
 #include <unistd.h>
 
-struct fx {
-    struct test_db db;
-    struct store *s;
-};
-
-static int setup(void **state)
-{
-    struct fx *f = xcalloc(1, sizeof *f);
-    if (test_db_create(&f->db)) return -1;
-    struct err e = {0};
-    f->s = store_open(f->db.url, &e);
-    if (!f->s) {
-        fprintf(stderr, "store_open: %s\n", e.msg);
-        return -1;
-    }
-    *state = f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    struct fx *f = *state;
-    store_close(f->s);
-    test_db_drop(&f->db);
-    free(f);
-    return 0;
-}
-
 /* One integer from the database, read through a separate raw connection. */
-static int64_t raw_int(struct fx *f, const char *sql)
+static int64_t raw_int(struct test_store *f, const char *sql)
 {
     int64_t v = test_db_int(&f->db, sql);
     assert_true(v >= 0);
     return v;
 }
 
-static void raw_exec(struct fx *f, const char *sql)
+static void raw_exec(struct test_store *f, const char *sql)
 {
     test_db_int(&f->db, sql);
 }
@@ -93,12 +65,12 @@ static json_int_t int_at(json_t *obj, const char *key)
 /* The schema version this binary knows (the same on both backends). */
 static int known_version(void)
 {
-    return test_db_is_pg() ? 4 : 5;
+    return 6;
 }
 
 static void test_open_creates_schema(void **state)
 {
-    struct fx *f = *state;
+    struct test_store *f = *state;
     assert_int_equal(store_schema_version(f->s), known_version());
     const char *tables[] = {"datasets",    "examples",       "runs",    "run_logs",
                             "metrics",     "model_versions", "aliases", "alias_history",
@@ -127,7 +99,7 @@ static void test_open_creates_schema(void **state)
 
 static void test_reopen_is_idempotent(void **state)
 {
-    struct fx *f = *state;
+    struct test_store *f = *state;
     int64_t applied = raw_int(f, "SELECT max(applied_ms) FROM schema_migrations");
     time_sleep_ms(5);
     for (int i = 0; i < 3; i++) {
@@ -143,7 +115,7 @@ static void test_reopen_is_idempotent(void **state)
 
 static void test_newer_schema_refused(void **state)
 {
-    struct fx *f = *state;
+    struct test_store *f = *state;
     store_close(f->s);
     raw_exec(f, "INSERT INTO schema_migrations(version, description, applied_ms)"
                 " VALUES(9, 'from the future', 0)");
@@ -250,7 +222,7 @@ static int collect(void *ctx, const char *input_json, const char *label, int spl
 
 static void test_datasets(void **state)
 {
-    struct fx *f = *state;
+    struct test_store *f = *state;
     struct err e = {0};
     const struct store_example rows[] = {
         {"{\"text\":\"a\"}", "bug", 0, 2},
@@ -324,7 +296,7 @@ static void test_datasets(void **state)
 static int count_inside(void *ctx, const char *input_json, const char *label, int split)
 {
     (void)input_json, (void)label, (void)split;
-    struct fx *f = ctx;
+    struct test_store *f = ctx;
     int64_t n = 0;
     struct err e = {0};
     assert_int_equal(store_example_count(f->s, "tickets", &n, &e), 0);
@@ -333,7 +305,7 @@ static int count_inside(void *ctx, const char *input_json, const char *label, in
 
 static void test_foreach_reentrant(void **state)
 {
-    struct fx *f = *state;
+    struct test_store *f = *state;
     struct err e = {0};
     const struct store_example row = {"{}", "bug", 0, 1};
     assert_int_equal(store_dataset_add(f->s, "tickets", "h", NULL, &row, 1, NULL, &e), 0);
@@ -344,7 +316,7 @@ static void test_foreach_reentrant(void **state)
 
 static void test_runs(void **state)
 {
-    struct fx *f = *state;
+    struct test_store *f = *state;
     struct err e = {0};
     assert_int_equal(store_run_create(f->s, "r1", "tickets", "train", "{\"C\":1.5}", &e), 0);
     time_sleep_ms(3);
@@ -416,14 +388,14 @@ static void test_runs(void **state)
 
 static void test_models(void **state)
 {
-    struct fx *f = *state;
+    struct test_store *f = *state;
     struct err e = {0};
     assert_int_equal(store_run_create(f->s, "run-a", "tickets", "train", NULL, &e), 0);
     unsigned char blob[4096];
     for (size_t i = 0; i < sizeof blob; i++)
         blob[i] = (unsigned char)(i * 31 + 7); /* includes NUL bytes */
-    struct store_model_version v = {"tickets", "run-a",     "dh", "ch",          "linear",
-                                    blob,      sizeof blob, NULL, "{\"f1\":0.8}"};
+    struct store_model_version v = {"tickets", "run-a",     "dh", "ch",           "linear",
+                                    blob,      sizeof blob, NULL, "{\"f1\":0.8}", NULL};
     int64_t ver = 0;
     assert_int_equal(store_model_add(f->s, &v, &ver, &e), 0);
     assert_int_equal(ver, 1);
@@ -431,8 +403,10 @@ static void test_models(void **state)
     assert_int_equal(store_model_add(f->s, &v, &ver, &e), 0);
     assert_int_equal(ver, 2);
     v.task = "spam";
+    v.boucle_version = "0.9.1"; /* a version another build trained */
     assert_int_equal(store_model_add(f->s, &v, &ver, &e), 0);
     assert_int_equal(ver, 1);
+    v.boucle_version = NULL;
 
     v.task = "tickets";
     v.artifact_sha256 = "00ff";
@@ -476,6 +450,8 @@ static void test_models(void **state)
     assert_string_equal(str_at(first, "run_id"), "run-a");
     assert_string_equal(str_at(first, "dataset_hash"), "dh");
     assert_string_equal(str_at(first, "config_hash"), "ch");
+    /* lineage: the build that registered it (this one, by default) */
+    assert_true(strlen(str_at(first, "boucle_version")) > 0);
     assert_string_equal(str_at(first, "kind"), "linear");
     char sha[SHA256_HEX_LEN];
     sha256_hex(blob, sizeof blob, sha);
@@ -488,13 +464,17 @@ static void test_models(void **state)
     assert_int_equal(json_array_size(json_object_get(json_array_get(list, 0), "aliases")), 0);
     assert_true(json_is_null(json_object_get(json_array_get(list, 0), "run_id")));
     json_decref(list);
+    list = store_models_list(f->s, "spam", &e);
+    assert_string_equal(str_at(json_array_get(list, 0), "boucle_version"), "0.9.1");
+    json_decref(list);
 }
 
 static void test_aliases(void **state)
 {
-    struct fx *f = *state;
+    struct test_store *f = *state;
     struct err e = {0};
-    struct store_model_version v = {"tickets", NULL, "dh", "ch", "linear", "abc", 3, NULL, NULL};
+    struct store_model_version v = {"tickets", NULL, "dh", "ch", "linear",
+                                    "abc",     3,    NULL, NULL, NULL};
     for (int i = 0; i < 3; i++)
         assert_int_equal(store_model_add(f->s, &v, NULL, &e), 0);
 
@@ -503,8 +483,9 @@ static void test_aliases(void **state)
     assert_int_equal(store_alias_set(f->s, "tickets", "champion", 1, &e), 0);
     assert_int_equal(store_alias_get(f->s, "tickets", "champion", &ver, &e), 1);
     assert_int_equal(ver, 1);
-    assert_int_equal(store_alias_set_reason(f->s, "tickets", "previous", 1, "deploy", &e), 0);
-    assert_int_equal(store_alias_set_reason(f->s, "tickets", "champion", 2, "deploy", &e), 0);
+    assert_int_equal(store_alias_set_reason(f->s, "tickets", "previous", 1, "deploy", NULL, &e), 0);
+    assert_int_equal(
+        store_alias_set_reason(f->s, "tickets", "champion", 2, "deploy", "cli:alice", &e), 0);
     assert_int_equal(store_alias_get(f->s, "tickets", "champion", &ver, &e), 1);
     assert_int_equal(ver, 2);
 
@@ -524,10 +505,12 @@ static void test_aliases(void **state)
     assert_int_equal(int_at(last, "from_version"), 1);
     assert_int_equal(int_at(last, "to_version"), 2);
     assert_string_equal(str_at(last, "reason"), "deploy");
+    assert_string_equal(str_at(last, "actor"), "cli:alice"); /* who */
     assert_true(json_is_string(json_object_get(last, "changed_at")));
     json_t *oldest = json_array_get(h, 2);
     assert_true(json_is_null(json_object_get(oldest, "from_version")));
     assert_true(json_is_null(json_object_get(oldest, "reason")));
+    assert_true(json_is_null(json_object_get(oldest, "actor")));
     assert_int_equal(int_at(oldest, "to_version"), 1);
     json_decref(h);
     h = store_alias_history(f->s, "spam", &e);
@@ -539,7 +522,7 @@ static void test_aliases(void **state)
 
 static void test_predictions(void **state)
 {
-    struct fx *f = *state;
+    struct test_store *f = *state;
     struct err e = {0};
     enum { N = 300 };
     static char ids[N][UUID_STR_LEN];
@@ -581,7 +564,7 @@ static void test_predictions(void **state)
 
 static void test_feedback(void **state)
 {
-    struct fx *f = *state;
+    struct test_store *f = *state;
     struct err e = {0};
     add_prediction(f->s, "p1", "tickets", "bug");
     add_prediction(f->s, "p2", "tickets", "feature");
@@ -688,7 +671,7 @@ static void *feedback_writer(void *arg)
 
 static void test_concurrency(void **state)
 {
-    struct fx *f = *state;
+    struct test_store *f = *state;
     struct err e = {0};
     for (int i = 0; i < 10; i++) {
         char id[32];
@@ -725,7 +708,7 @@ static void test_concurrency(void **state)
 
 static void test_durability(void **state)
 {
-    struct fx *f = *state;
+    struct test_store *f = *state;
     struct err e = {0};
     add_prediction(f->s, "p1", "tickets", "bug");
     struct store_feedback fb = {"f1", "p1", -1, "feature", "wrong", 0};
@@ -746,7 +729,7 @@ static void test_durability(void **state)
 
 static void test_injection_stored_verbatim(void **state)
 {
-    struct fx *f = *state;
+    struct test_store *f = *state;
     struct err e = {0};
     const char *task = "t'); DROP TABLE predictions; --";
     const char *label = "x\"; DELETE FROM feedback WHERE 1=1; SELECT '";
@@ -777,7 +760,7 @@ static void test_injection_stored_verbatim(void **state)
 
 static void test_speed(void **state)
 {
-    struct fx *f = *state;
+    struct test_store *f = *state;
     struct err e = {0};
     enum { BATCH_ROWS = 256, BATCH_COUNT = 40, FB = 1000 };
     static char ids[BATCH_ROWS * BATCH_COUNT][UUID_STR_LEN];
@@ -815,22 +798,27 @@ int main(void)
     ids_init();
     log_set_level(LOG_WARN);
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_open_creates_schema, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_reopen_is_idempotent, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_newer_schema_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_open_creates_schema, test_store_setup,
+                                        test_store_teardown),
+        cmocka_unit_test_setup_teardown(test_reopen_is_idempotent, test_store_setup,
+                                        test_store_teardown),
+        cmocka_unit_test_setup_teardown(test_newer_schema_refused, test_store_setup,
+                                        test_store_teardown),
         cmocka_unit_test(test_concurrent_first_open),
         cmocka_unit_test(test_bad_urls),
-        cmocka_unit_test_setup_teardown(test_datasets, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_foreach_reentrant, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_runs, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_models, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_aliases, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_predictions, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_feedback, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_concurrency, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_durability, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_injection_stored_verbatim, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_speed, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_datasets, test_store_setup, test_store_teardown),
+        cmocka_unit_test_setup_teardown(test_foreach_reentrant, test_store_setup,
+                                        test_store_teardown),
+        cmocka_unit_test_setup_teardown(test_runs, test_store_setup, test_store_teardown),
+        cmocka_unit_test_setup_teardown(test_models, test_store_setup, test_store_teardown),
+        cmocka_unit_test_setup_teardown(test_aliases, test_store_setup, test_store_teardown),
+        cmocka_unit_test_setup_teardown(test_predictions, test_store_setup, test_store_teardown),
+        cmocka_unit_test_setup_teardown(test_feedback, test_store_setup, test_store_teardown),
+        cmocka_unit_test_setup_teardown(test_concurrency, test_store_setup, test_store_teardown),
+        cmocka_unit_test_setup_teardown(test_durability, test_store_setup, test_store_teardown),
+        cmocka_unit_test_setup_teardown(test_injection_stored_verbatim, test_store_setup,
+                                        test_store_teardown),
+        cmocka_unit_test_setup_teardown(test_speed, test_store_setup, test_store_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -25,35 +25,10 @@
 #include <string.h>
 #include <unistd.h>
 
-struct db {
-    struct test_db db;
-    struct store *s;
-};
-
-static int open_db(void **state)
-{
-    struct db *d = xcalloc(1, sizeof *d);
-    if (test_db_create(&d->db)) return -1;
-    struct err e = {0};
-    d->s = store_open(d->db.url, &e);
-    if (!d->s) fprintf(stderr, "store_open: %s\n", e.msg);
-    *state = d;
-    return d->s ? 0 : -1;
-}
-
-static int close_db(void **state)
-{
-    struct db *d = *state;
-    store_close(d->s);
-    test_db_drop(&d->db);
-    free(d);
-    return 0;
-}
-
 /* Runs SQL on the database through a separate raw connection (as another
  * process or an older binary would) and returns column 0 of the last row
  * it produced, or -1 when it produced none. */
-static int64_t raw(struct db *d, const char *sql)
+static int64_t raw(struct test_store *d, const char *sql)
 {
     return test_db_int(&d->db, sql);
 }
@@ -141,7 +116,7 @@ static void expect_signal(struct store *s, const char *task, int64_t gold, size_
 
 static void test_enqueue_claim_finish(void **state)
 {
-    struct db *d = *state;
+    struct test_store *d = *state;
     struct err e = {0};
     char run[40], other[40];
     assert_int_equal(store_job_enqueue(d->s, "tickets", "retrain", "manual: cli",
@@ -221,7 +196,7 @@ static void test_enqueue_claim_finish(void **state)
 
 static void test_expired_lease_reclaimed(void **state)
 {
-    struct db *d = *state;
+    struct test_store *d = *state;
     struct err e = {0};
     char run[40], status[32];
     assert_int_equal(store_job_enqueue(d->s, "tickets", "retrain", "schedule", NULL, run, &e), 0);
@@ -248,7 +223,7 @@ static void test_expired_lease_reclaimed(void **state)
 
 static void test_cancel(void **state)
 {
-    struct db *d = *state;
+    struct test_store *d = *state;
     struct err e = {0};
     char run[40], queued_run[40], status[32];
     assert_int_equal(store_job_cancel(d->s, "tickets", "retrain", &e), 0);
@@ -279,7 +254,7 @@ static void test_cancel(void **state)
 
 static void test_reap(void **state)
 {
-    struct db *d = *state;
+    struct test_store *d = *state;
     struct err e = {0};
     char dead[40], live[40], queued[40], status[32];
     int64_t n = -1;
@@ -318,7 +293,7 @@ static void test_reap(void **state)
 
 static void test_run_state(void **state)
 {
-    struct db *d = *state;
+    struct test_store *d = *state;
     struct err e = {0};
     char run[40];
     assert_int_equal(
@@ -380,7 +355,7 @@ static void test_run_state(void **state)
 
 static void test_gold_and_review(void **state)
 {
-    struct db *d = *state;
+    struct test_store *d = *state;
     struct err e = {0};
     predict(d->s, "p1", "bug", "{\"text\":\"one\"}");
     predict(d->s, "p2", "bug", "{\"text\":\"two\"}");
@@ -457,7 +432,7 @@ static void test_gold_and_review(void **state)
 
 static void test_satisfaction_and_export(void **state)
 {
-    struct db *d = *state;
+    struct test_store *d = *state;
     struct err e = {0};
     predict(d->s, "p1", "bug", "{\"text\":\"one\"}");
     predict(d->s, "p2", "feature", "{\"text\":\"two\"}");
@@ -497,7 +472,7 @@ static void test_satisfaction_and_export(void **state)
 
 static void add_versions(struct store *s, const char *task, int n)
 {
-    struct store_model_version v = {task, NULL, "dh", "ch", "linear", "model", 5, NULL, NULL};
+    struct store_model_version v = {task, NULL, "dh", "ch", "linear", "model", 5, NULL, NULL, NULL};
     struct err e = {0};
     for (int i = 0; i < n; i++)
         assert_int_equal(store_model_add(s, &v, NULL, &e), 0);
@@ -505,7 +480,7 @@ static void add_versions(struct store *s, const char *task, int n)
 
 static void test_task_times(void **state)
 {
-    struct db *d = *state;
+    struct test_store *d = *state;
     struct err e = {0};
     int64_t retrain = -1, deploy = -1, import = -1;
     assert_int_equal(store_task_times(d->s, "tickets", &retrain, &deploy, &import, &e), 0);
@@ -525,8 +500,8 @@ static void test_task_times(void **state)
     raw(d, "UPDATE runs SET started_ms = 2000 WHERE kind = 'retrain';"
            "UPDATE runs SET started_ms = 8000 WHERE kind = 'train'");
     add_versions(d->s, "tickets", 2);
-    assert_int_equal(store_alias_deploy(d->s, "tickets", 1, NULL, &e), 0);
-    assert_int_equal(store_alias_deploy(d->s, "tickets", 2, NULL, &e), 0);
+    assert_int_equal(store_alias_deploy(d->s, "tickets", 1, NULL, NULL, &e), 0);
+    assert_int_equal(store_alias_deploy(d->s, "tickets", 2, NULL, NULL, &e), 0);
     /* moves of `previous` are not deploys */
     raw(d, "UPDATE alias_history SET ts_ms = CASE alias WHEN 'champion' THEN 3000 + id"
            " ELSE 7000 END");
@@ -539,39 +514,41 @@ static void test_task_times(void **state)
 
 static void test_deploy_rollback(void **state)
 {
-    struct db *d = *state;
+    struct test_store *d = *state;
     struct err e = {0};
     add_versions(d->s, "tickets", 3);
     int64_t v = 0;
-    assert_int_equal(store_alias_rollback(d->s, "tickets", NULL, &v, &e), -1);
+    assert_int_equal(store_alias_rollback(d->s, "tickets", NULL, NULL, &v, &e), -1);
     assert_int_equal(e.code, ERR_NOT_FOUND);
     assert_string_equal(e.msg, "task 'tickets' has no previous version to roll back to");
 
-    assert_int_equal(store_alias_deploy(d->s, "tickets", 1, "first", &e), 0);
+    assert_int_equal(store_alias_deploy(d->s, "tickets", 1, "first", NULL, &e), 0);
     assert_int_equal(store_alias_get(d->s, "tickets", "previous", &v, &e), 0);
-    assert_int_equal(store_alias_deploy(d->s, "tickets", 2, "gate passed: f1 +0.03", &e), 0);
+    assert_int_equal(store_alias_deploy(d->s, "tickets", 2, "gate passed: f1 +0.03", "loop", &e),
+                     0);
     assert_int_equal(store_alias_get(d->s, "tickets", "champion", &v, &e), 1);
     assert_int_equal(v, 2);
     assert_int_equal(store_alias_get(d->s, "tickets", "previous", &v, &e), 1);
     assert_int_equal(v, 1);
 
-    assert_int_equal(store_alias_deploy(d->s, "tickets", 9, NULL, &e), -1);
+    assert_int_equal(store_alias_deploy(d->s, "tickets", 9, NULL, NULL, &e), -1);
     assert_int_equal(e.code, ERR_NOT_FOUND);
     assert_string_equal(e.field, "version");
-    assert_int_equal(store_alias_deploy(d->s, "tickets", 2, NULL, &e), -1);
+    assert_int_equal(store_alias_deploy(d->s, "tickets", 2, NULL, NULL, &e), -1);
     assert_int_equal(e.code, ERR_CONFLICT);
-    assert_int_equal(store_alias_deploy(d->s, "tickets", 0, NULL, &e), -1);
+    assert_int_equal(store_alias_deploy(d->s, "tickets", 0, NULL, NULL, &e), -1);
     assert_int_equal(e.code, ERR_INVALID);
 
     int64_t serving = 0;
-    assert_int_equal(store_alias_rollback(d->s, "tickets", "bad answers", &serving, &e), 0);
+    assert_int_equal(
+        store_alias_rollback(d->s, "tickets", "bad answers", "token:ops", &serving, &e), 0);
     assert_int_equal(serving, 1);
     assert_int_equal(store_alias_get(d->s, "tickets", "champion", &v, &e), 1);
     assert_int_equal(v, 1);
     assert_int_equal(store_alias_get(d->s, "tickets", "previous", &v, &e), 1);
     assert_int_equal(v, 2);
     /* rolling back again goes forward again */
-    assert_int_equal(store_alias_rollback(d->s, "tickets", NULL, &serving, &e), 0);
+    assert_int_equal(store_alias_rollback(d->s, "tickets", NULL, NULL, &serving, &e), 0);
     assert_int_equal(serving, 2);
 
     json_t *h = store_alias_history(d->s, "tickets", &e);
@@ -583,13 +560,16 @@ static void test_deploy_rollback(void **state)
     json_t *rb = json_array_get(h, 3);
     assert_string_equal(text(rb, "alias"), "champion");
     assert_string_equal(text(rb, "reason"), "bad answers");
+    assert_string_equal(text(rb, "actor"), "token:ops");
     assert_int_equal(num(rb, "from_version"), 2);
     assert_int_equal(num(rb, "to_version"), 1);
     json_t *dep = json_array_get(h, 4);
     assert_string_equal(text(dep, "alias"), "champion");
     assert_string_equal(text(dep, "reason"), "gate passed: f1 +0.03");
+    assert_string_equal(text(dep, "actor"), "loop");
     json_t *moved = json_array_get(h, 5);
     assert_string_equal(text(moved, "alias"), "previous");
+    assert_string_equal(text(moved, "actor"), "loop"); /* the deploy moved both */
     assert_int_equal(num(moved, "to_version"), 1);
     assert_true(json_is_null(at(json_array_get(h, 6), "from_version")));
     json_decref(h);
@@ -599,7 +579,7 @@ static void test_deploy_rollback(void **state)
  * another handle; SQLite has no notifications: waiting sleeps and says 0. */
 static void test_alias_notify(void **state)
 {
-    struct db *d = *state;
+    struct test_store *d = *state;
     struct err e = {0};
     const int moved = d->db.pg ? 1 : 0;
     add_versions(d->s, "tickets", 2);
@@ -611,10 +591,10 @@ static void test_alias_notify(void **state)
     assert_int_equal(store_wait_alias_change(watcher, 60, &e), 0);
     assert_true(time_now_ms() - t0 >= 50);
 
-    assert_int_equal(store_alias_deploy(d->s, "tickets", 1, NULL, &e), 0);
-    assert_int_equal(store_alias_deploy(d->s, "tickets", 2, NULL, &e), 0);
+    assert_int_equal(store_alias_deploy(d->s, "tickets", 1, NULL, NULL, &e), 0);
+    assert_int_equal(store_alias_deploy(d->s, "tickets", 2, NULL, NULL, &e), 0);
     int64_t serving = 0;
-    assert_int_equal(store_alias_rollback(d->s, "tickets", NULL, &serving, &e), 0);
+    assert_int_equal(store_alias_rollback(d->s, "tickets", NULL, NULL, &serving, &e), 0);
     time_sleep_ms(100); /* all three delivered: one wait drains them all */
     t0 = time_now_ms();
     assert_int_equal(store_wait_alias_change(watcher, 2000, &e), moved);
@@ -623,7 +603,7 @@ static void test_alias_notify(void **state)
 
     /* other aliases, and moves that fail (rolled back), announce nothing */
     assert_int_equal(store_alias_set(d->s, "tickets", "challenger", 2, &e), 0);
-    assert_int_equal(store_alias_deploy(d->s, "tickets", 9, NULL, &e), -1);
+    assert_int_equal(store_alias_deploy(d->s, "tickets", 9, NULL, NULL, &e), -1);
     assert_int_equal(store_wait_alias_change(watcher, 100, &e), 0);
     /* a champion set by hand does, to a watcher blocked in the wait */
     assert_int_equal(store_alias_set(d->s, "tickets", "champion", 2, &e), 0);
@@ -639,7 +619,7 @@ static void test_alias_notify(void **state)
         assert_int_equal(store_wait_alias_change(watcher, 2000, &e), 1);
         assert_int_equal(store_wait_alias_change(watcher, 50, &e), 0);
         int64_t v = 0;
-        assert_int_equal(store_alias_deploy(d->s, "tickets", 1, NULL, &e), 0);
+        assert_int_equal(store_alias_deploy(d->s, "tickets", 1, NULL, NULL, &e), 0);
         assert_int_equal(store_wait_alias_change(watcher, 2000, &e), 1);
         assert_int_equal(store_alias_get(d->s, "tickets", "champion", &v, &e), 1);
         assert_int_equal(v, 1);
@@ -654,6 +634,10 @@ static void test_alias_notify(void **state)
  * refuses, so its declaration is cut from the schema text (the table is
  * empty). */
 static const char downgrade_to_1[] =
+    /* migration 6 (lineage, alias history actor; to_version stays nullable) */
+    "ALTER TABLE model_versions DROP COLUMN boucle_version;"
+    "ALTER TABLE alias_history DROP COLUMN actor;"
+    "DELETE FROM schema_migrations WHERE version = 6;"
     /* migration 5 (latest metrics) */
     "DROP TRIGGER metrics_keep_latest; DROP TABLE latest_metrics;"
     "DELETE FROM schema_migrations WHERE version = 5;"
@@ -695,7 +679,7 @@ static const char downgrade_to_1[] =
 
 static void test_migration_1_to_2(void **state)
 {
-    struct db *d = *state;
+    struct test_store *d = *state;
     struct err e = {0};
     if (d->db.pg) skip(); /* rewrites SQLite's schema text */
     /* data written the way a version-1 binary writes it */
@@ -726,9 +710,16 @@ static void test_migration_1_to_2(void **state)
 
     d->s = store_open(d->db.url, &e);
     assert_non_null(d->s);
-    assert_int_equal(store_schema_version(d->s), 5);
+    assert_int_equal(store_schema_version(d->s), 6);
     /* migration 4 registered the task that already had versions */
     assert_int_equal(raw(d, "SELECT count(*) FROM registered_models WHERE name = 'tickets'"), 1);
+    /* migration 6 rebuilt the alias history with its rows and ids */
+    assert_int_equal(raw(d, "SELECT count(*) FROM alias_history WHERE id = 1 AND alias = 'champion'"
+                            " AND to_version = 1 AND actor IS NULL"),
+                     1);
+    assert_int_equal(raw(d, "SELECT count(*) FROM pragma_table_info('alias_history')"
+                            " WHERE name = 'to_version' AND \"notnull\" = 0"),
+                     1);
     assert_int_equal(raw(d, "SELECT count(*) FROM pragma_table_info('jobs')"), 11);
     assert_int_equal(raw(d, "SELECT count(*) FROM pragma_foreign_key_check"), 0);
 
@@ -747,7 +738,7 @@ static void test_migration_1_to_2(void **state)
     expect_signal(d->s, "tickets", 1, 1);
 
     /* and the loop works on them */
-    assert_int_equal(store_alias_deploy(d->s, "tickets", 2, NULL, &e), 0);
+    assert_int_equal(store_alias_deploy(d->s, "tickets", 2, NULL, NULL, &e), 0);
     int64_t v = 0;
     assert_int_equal(store_alias_get(d->s, "tickets", "previous", &v, &e), 1);
     assert_int_equal(v, 1);
@@ -796,7 +787,7 @@ static void *claim_all(void *arg)
 
 static void test_concurrent_claims(void **state)
 {
-    struct db *d = *state;
+    struct test_store *d = *state;
     struct err e = {0};
     for (int i = 0; i < QUEUED; i++) {
         char task[24], run[40];
@@ -833,18 +824,25 @@ int main(void)
     ids_init();
     log_set_level(LOG_WARN);
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_enqueue_claim_finish, open_db, close_db),
-        cmocka_unit_test_setup_teardown(test_expired_lease_reclaimed, open_db, close_db),
-        cmocka_unit_test_setup_teardown(test_cancel, open_db, close_db),
-        cmocka_unit_test_setup_teardown(test_reap, open_db, close_db),
-        cmocka_unit_test_setup_teardown(test_run_state, open_db, close_db),
-        cmocka_unit_test_setup_teardown(test_gold_and_review, open_db, close_db),
-        cmocka_unit_test_setup_teardown(test_satisfaction_and_export, open_db, close_db),
-        cmocka_unit_test_setup_teardown(test_task_times, open_db, close_db),
-        cmocka_unit_test_setup_teardown(test_deploy_rollback, open_db, close_db),
-        cmocka_unit_test_setup_teardown(test_alias_notify, open_db, close_db),
-        cmocka_unit_test_setup_teardown(test_migration_1_to_2, open_db, close_db),
-        cmocka_unit_test_setup_teardown(test_concurrent_claims, open_db, close_db),
+        cmocka_unit_test_setup_teardown(test_enqueue_claim_finish, test_store_setup,
+                                        test_store_teardown),
+        cmocka_unit_test_setup_teardown(test_expired_lease_reclaimed, test_store_setup,
+                                        test_store_teardown),
+        cmocka_unit_test_setup_teardown(test_cancel, test_store_setup, test_store_teardown),
+        cmocka_unit_test_setup_teardown(test_reap, test_store_setup, test_store_teardown),
+        cmocka_unit_test_setup_teardown(test_run_state, test_store_setup, test_store_teardown),
+        cmocka_unit_test_setup_teardown(test_gold_and_review, test_store_setup,
+                                        test_store_teardown),
+        cmocka_unit_test_setup_teardown(test_satisfaction_and_export, test_store_setup,
+                                        test_store_teardown),
+        cmocka_unit_test_setup_teardown(test_task_times, test_store_setup, test_store_teardown),
+        cmocka_unit_test_setup_teardown(test_deploy_rollback, test_store_setup,
+                                        test_store_teardown),
+        cmocka_unit_test_setup_teardown(test_alias_notify, test_store_setup, test_store_teardown),
+        cmocka_unit_test_setup_teardown(test_migration_1_to_2, test_store_setup,
+                                        test_store_teardown),
+        cmocka_unit_test_setup_teardown(test_concurrent_claims, test_store_setup,
+                                        test_store_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

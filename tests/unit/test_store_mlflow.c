@@ -1,5 +1,6 @@
-/* The store's MLflow tracking operations (issue 4): experiments, MLflow
- * runs, params, tags and metric points, on SQLite and, with
+/* The store's MLflow operations (issue 4): experiments, MLflow runs,
+ * params, tags and metric points, the model registry and run artifacts, on
+ * SQLite and, with
  * BOUCLE_TEST_PG_URL, on PostgreSQL (store_test_backend.h). */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -15,34 +16,7 @@
 #include "store_test_backend.h"
 
 #include <math.h>
-
-struct fx {
-    struct test_db db;
-    struct store *s;
-};
-
-static int setup(void **state)
-{
-    struct fx *f = xcalloc(1, sizeof *f);
-    if (test_db_create(&f->db)) return -1;
-    struct err e = {0};
-    f->s = store_open(f->db.url, &e);
-    if (!f->s) {
-        fprintf(stderr, "store_open: %s\n", e.msg);
-        return -1;
-    }
-    *state = f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    struct fx *f = *state;
-    store_close(f->s);
-    test_db_drop(&f->db);
-    free(f);
-    return 0;
-}
+#include <pthread.h>
 
 /* The object's keys, in order, joined by commas. */
 static void keys_of(json_t *obj, char *out, size_t size)
@@ -56,7 +30,7 @@ static void keys_of(json_t *obj, char *out, size_t size)
 
 static void test_experiments(void **state)
 {
-    struct fx *f = *state;
+    struct test_store *f = *state;
     struct err e = {0};
     json_t *d = store_experiment_get(f->s, 0, NULL, &e);
     assert_non_null(d);
@@ -146,7 +120,7 @@ static void test_experiments(void **state)
 
 static const char *RUN = "0123456789abcdef0123456789abcdef";
 
-static void make_run(struct fx *f, const char *run_id, int64_t exp)
+static void make_run(struct test_store *f, const char *run_id, int64_t exp)
 {
     struct err e = {0};
     struct store_kv tags[] = {{"mlflow.runName", "r"}};
@@ -162,7 +136,7 @@ static void make_run(struct fx *f, const char *run_id, int64_t exp)
 
 static void test_runs(void **state)
 {
-    struct fx *f = *state;
+    struct test_store *f = *state;
     struct err e = {0};
     struct store_mlflow_run bad = {.run_id = "r0", .experiment_id = 77, .start_time = 1};
     assert_int_equal(store_mlflow_run_create(f->s, &bad, &e), -1);
@@ -316,7 +290,7 @@ static void test_runs(void **state)
  * order, and only the keys it asks for. */
 static void test_search_scan(void **state)
 {
-    struct fx *f = *state;
+    struct test_store *f = *state;
     struct err e = {0};
     make_run(f, RUN, 0);
     struct store_metric m[] = {
@@ -416,21 +390,9 @@ static void test_search_scan(void **state)
     store_scan_free(&scan);
 }
 
-/* ---- the MLflow registry over boucle's (issue 4): SQLite only so far ---- */
+/* ---- the MLflow registry over boucle's (issue 4) ---- */
 
-static int registry_unsupported(struct fx *f)
-{
-    if (!test_db_is_pg()) return 0;
-    struct err e = {0};
-    assert_int_equal(store_registered_model_create(f->s, "m", NULL, NULL, 0, &e), -1);
-    assert_int_equal(e.code, ERR_INTERNAL);
-    assert_non_null(strstr(e.msg, "not supported by this backend"));
-    assert_int_equal(store_artifact_put(f->s, RUN, "a", "x", 1, &e), -1);
-    assert_int_equal(e.code, ERR_INTERNAL);
-    return 1;
-}
-
-static int64_t add_boucle_version(struct fx *f, const char *task)
+static int64_t add_boucle_version(struct test_store *f, const char *task)
 {
     struct err e = {0};
     struct store_model_version v = {
@@ -447,8 +409,7 @@ static const char *str_at(json_t *o, const char *key)
 
 static void test_registry(void **state)
 {
-    struct fx *f = *state;
-    if (registry_unsupported(f)) return;
+    struct test_store *f = *state;
     struct err e = {0};
     /* a task with versions is a registered model */
     assert_int_equal(add_boucle_version(f, "t"), 1);
@@ -541,17 +502,17 @@ static void test_registry(void **state)
     assert_int_equal(e.code, ERR_NOT_FOUND);
 
     /* aliases are boucle's; the champion is protected */
-    assert_int_equal(store_alias_set_reason(f->s, "m", "best", 2, "mlflow", &e), 0);
-    assert_int_equal(store_alias_deploy(f->s, "t", 1, "test", &e), 0);
-    assert_int_equal(store_model_alias_delete(f->s, "t", "champion", &e), -1);
+    assert_int_equal(store_alias_set_reason(f->s, "m", "best", 2, "mlflow", NULL, &e), 0);
+    assert_int_equal(store_alias_deploy(f->s, "t", 1, "test", NULL, &e), 0);
+    assert_int_equal(store_model_alias_delete(f->s, "t", "champion", NULL, NULL, &e), -1);
     assert_int_equal(e.code, ERR_INVALID);
-    assert_int_equal(store_model_version_delete(f->s, "t", 1, &e), -1);
+    assert_int_equal(store_model_version_delete(f->s, "t", 1, NULL, &e), -1);
     assert_int_equal(e.code, ERR_INVALID);
     assert_int_equal(store_registered_model_delete(f->s, "t", &e), -1);
     assert_int_equal(e.code, ERR_INVALID);
     assert_int_equal(store_registered_model_update(f->s, "t", "t2", NULL, &e), -1);
     assert_int_equal(e.code, ERR_INVALID);
-    assert_int_equal(store_model_version_delete(f->s, "t", 3, &e), 0);
+    assert_int_equal(store_model_version_delete(f->s, "t", 3, NULL, &e), 0);
 
     /* rename moves versions, tags and aliases */
     assert_int_equal(store_registered_model_update(f->s, "m", "t", NULL, &e), -1);
@@ -569,8 +530,8 @@ static void test_registry(void **state)
     int64_t best = 0;
     assert_int_equal(store_alias_get(f->s, "m2", "best", &best, &e), 1);
     assert_int_equal(best, 2);
-    assert_int_equal(store_model_alias_delete(f->s, "m2", "best", &e), 0);
-    assert_int_equal(store_model_alias_delete(f->s, "m2", "best", &e), -1);
+    assert_int_equal(store_model_alias_delete(f->s, "m2", "best", NULL, NULL, &e), 0);
+    assert_int_equal(store_model_alias_delete(f->s, "m2", "best", NULL, NULL, &e), -1);
     assert_int_equal(e.code, ERR_NOT_FOUND);
 
     assert_int_equal(store_registered_model_delete(f->s, "m2", &e), 0);
@@ -582,10 +543,167 @@ static void test_registry(void **state)
     assert_int_equal(e.code, ERR_NOT_FOUND);
 }
 
+/* Removing an alias is a move too: the history keeps it (to_version null)
+ * with why and who, whether the alias or its version was deleted. */
+static void test_alias_removals_recorded(void **state)
+{
+    struct test_store *f = *state;
+    struct err e = {0};
+    for (int i = 0; i < 3; i++)
+        add_boucle_version(f, "t");
+    assert_int_equal(store_alias_deploy(f->s, "t", 1, "first", "cli:alice", &e), 0);
+    assert_int_equal(store_alias_set_reason(f->s, "t", "challenger", 2, "trained", "loop", &e), 0);
+    assert_int_equal(store_alias_set_reason(f->s, "t", "best", 3, "mlflow", "token:ci", &e), 0);
+    assert_int_equal(store_alias_set_reason(f->s, "t", "keep", 3, "mlflow", "token:ci", &e), 0);
+
+    assert_int_equal(
+        store_model_alias_delete(f->s, "t", "challenger", "mlflow: delete", "token:ci", &e), 0);
+    json_t *h = store_alias_history(f->s, "t", &e);
+    json_t *last = json_array_get(h, 0);
+    assert_string_equal(str_at(last, "alias"), "challenger");
+    assert_int_equal(json_integer_value(json_object_get(last, "from_version")), 2);
+    assert_true(json_is_null(json_object_get(last, "to_version")));
+    assert_string_equal(str_at(last, "reason"), "mlflow: delete");
+    assert_string_equal(str_at(last, "actor"), "token:ci");
+    json_decref(h);
+    /* a failed removal records nothing */
+    assert_int_equal(
+        store_model_alias_delete(f->s, "t", "challenger", "mlflow: delete", "token:ci", &e), -1);
+    assert_int_equal(e.code, ERR_NOT_FOUND);
+    assert_int_equal(
+        store_model_alias_delete(f->s, "t", "champion", "mlflow: delete", "token:ci", &e), -1);
+    assert_int_equal(e.code, ERR_INVALID);
+    assert_int_equal(test_db_int(&f->db, "SELECT count(*) FROM alias_history"), 5);
+
+    /* deleting a version removes (and records) each alias on it */
+    assert_int_equal(store_model_version_delete(f->s, "t", 3, "token:ops", &e), 0);
+    h = store_alias_history(f->s, "t", &e);
+    assert_int_equal(json_array_size(h), 7);
+    for (size_t i = 0; i < 2; i++) {
+        json_t *m = json_array_get(h, i);
+        assert_int_equal(json_integer_value(json_object_get(m, "from_version")), 3);
+        assert_true(json_is_null(json_object_get(m, "to_version")));
+        assert_string_equal(str_at(m, "reason"), "model version 3 deleted");
+        assert_string_equal(str_at(m, "actor"), "token:ops");
+    }
+    json_decref(h);
+    assert_int_equal(test_db_int(&f->db, "SELECT count(*) FROM aliases WHERE task = 't'"), 1);
+}
+
+/* Trainers and MLflow clients register versions of one model at once, each
+ * through its own handle (as separate processes do): every version number
+ * is given once, 1 to N, whichever way it was created. */
+struct registrar {
+    const char *url;
+    int mlflow; /* model_version_create, else store_model_add */
+    int failures;
+};
+
+enum { REGISTRARS = 4, VERSIONS_EACH = 5 };
+
+static void *register_versions(void *arg)
+{
+    struct registrar *g = arg;
+    struct err e = {0};
+    struct store *s = store_open(g->url, &e);
+    if (!s) {
+        g->failures = VERSIONS_EACH;
+        return NULL;
+    }
+    for (int i = 0; i < VERSIONS_EACH; i++) {
+        int64_t v = 0;
+        struct store_mlflow_version mv = {.name = "t", .source = "s3://b/m"};
+        struct store_model_version bv = {
+            .task = "t", .kind = "linear", .artifact = "m", .artifact_len = 1};
+        int rc = g->mlflow ? store_model_version_create(s, &mv, &v, &e)
+                           : store_model_add(s, &bv, &v, &e);
+        if (rc != 0) {
+            fprintf(stderr, "registering: %s\n", e.msg);
+            g->failures++;
+        }
+    }
+    store_close(s);
+    return NULL;
+}
+
+static void test_concurrent_versions(void **state)
+{
+    struct test_store *f = *state;
+    add_boucle_version(f, "t"); /* the model exists for MLflow's creations */
+    pthread_t t[REGISTRARS];
+    struct registrar g[REGISTRARS];
+    for (int i = 0; i < REGISTRARS; i++) {
+        g[i] = (struct registrar){f->db.url, i % 2, 0};
+        assert_int_equal(pthread_create(&t[i], NULL, register_versions, &g[i]), 0);
+    }
+    for (int i = 0; i < REGISTRARS; i++) {
+        pthread_join(t[i], NULL);
+        assert_int_equal(g[i].failures, 0);
+    }
+    int n = 1 + REGISTRARS * VERSIONS_EACH;
+    assert_int_equal(test_db_int(&f->db, "SELECT count(DISTINCT version) FROM model_versions"), n);
+    assert_int_equal(test_db_int(&f->db, "SELECT max(version) FROM model_versions"), n);
+}
+
+/* A PostgreSQL database written by a schema-3 boucle (before the registry)
+ * upgrades in place: its task becomes a registered model, its alias history
+ * is kept, and every registry operation works on the old rows. (SQLite's
+ * upgrade is test_store_loop's test_migration_1_to_2.) */
+static const char pg_downgrade_to_3[] =
+    "DROP TRIGGER metrics_keep_latest ON metrics;"
+    "DROP FUNCTION metrics_keep_latest();"
+    "DROP TABLE latest_metrics;"
+    "DROP TRIGGER model_versions_registered ON model_versions;"
+    "DROP FUNCTION boucle_model_registered();"
+    "DROP TABLE artifacts, model_version_tags, registered_model_tags, registered_models;"
+    "ALTER TABLE model_versions DROP COLUMN description, DROP COLUMN source,"
+    "  DROP COLUMN run_link, DROP COLUMN user_id, DROP COLUMN stage, DROP COLUMN updated_ms,"
+    "  DROP COLUMN boucle_version;"
+    "ALTER TABLE aliases ALTER CONSTRAINT aliases_task_version_fkey NOT DEFERRABLE;"
+    "ALTER TABLE alias_history DROP COLUMN actor;"
+    "ALTER TABLE alias_history ALTER COLUMN to_version SET NOT NULL;"
+    "DELETE FROM schema_migrations WHERE version > 3;";
+
+static void test_pg_upgrade_from_3(void **state)
+{
+    struct test_store *f = *state;
+    struct err e = {0};
+    if (!f->db.pg) skip(); /* SQLite: test_store_loop.c */
+    add_boucle_version(f, "t");
+    add_boucle_version(f, "t");
+    assert_int_equal(store_alias_deploy(f->s, "t", 1, "first", NULL, &e), 0);
+    store_close(f->s);
+    test_db_int(&f->db, pg_downgrade_to_3);
+    assert_int_equal(test_db_int(&f->db, "SELECT max(version) FROM schema_migrations"), 3);
+
+    f->s = store_open(f->db.url, &e);
+    assert_non_null(f->s);
+    assert_int_equal(store_schema_version(f->s), 6);
+    json_t *t = store_registered_model_get(f->s, "t", &e);
+    assert_non_null(t);
+    json_t *al = json_array_get(json_object_get(t, "aliases"), 0);
+    assert_string_equal(str_at(al, "alias"), "champion");
+    json_decref(t);
+    json_t *h = store_alias_history(f->s, "t", &e);
+    assert_int_equal(json_array_size(h), 1);
+    assert_true(json_is_null(json_object_get(json_array_get(h, 0), "actor")));
+    json_decref(h);
+    json_t *mv = store_model_version_get(f->s, "t", 2, &e);
+    assert_string_equal(str_at(mv, "current_stage"), "None");
+    assert_string_equal(str_at(mv, "source"), "boucle:/t/2");
+    json_decref(mv);
+    /* the renamed key is deferrable again: a model without a champion moves */
+    assert_int_equal(store_alias_set_reason(f->s, "t", "best", 2, NULL, NULL, &e), 0);
+    add_boucle_version(f, "u");
+    assert_int_equal(store_alias_set_reason(f->s, "u", "best", 1, NULL, NULL, &e), 0);
+    assert_int_equal(store_registered_model_update(f->s, "u", "u2", NULL, &e), 0);
+    int64_t v = 0;
+    assert_int_equal(store_alias_get(f->s, "u2", "best", &v, &e), 1);
+}
+
 static void test_artifacts(void **state)
 {
-    struct fx *f = *state;
-    if (registry_unsupported(f)) return;
+    struct test_store *f = *state;
     struct err e = {0};
     make_run(f, RUN, 0);
     static const unsigned char blob[] = {0, 1, 2, 0, 255, 'x', 0};
@@ -632,11 +750,17 @@ int main(void)
     log_set_level(LOG_WARN);
     ids_init();
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_experiments, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_runs, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_search_scan, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_registry, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_artifacts, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_experiments, test_store_setup, test_store_teardown),
+        cmocka_unit_test_setup_teardown(test_runs, test_store_setup, test_store_teardown),
+        cmocka_unit_test_setup_teardown(test_search_scan, test_store_setup, test_store_teardown),
+        cmocka_unit_test_setup_teardown(test_registry, test_store_setup, test_store_teardown),
+        cmocka_unit_test_setup_teardown(test_alias_removals_recorded, test_store_setup,
+                                        test_store_teardown),
+        cmocka_unit_test_setup_teardown(test_concurrent_versions, test_store_setup,
+                                        test_store_teardown),
+        cmocka_unit_test_setup_teardown(test_pg_upgrade_from_3, test_store_setup,
+                                        test_store_teardown),
+        cmocka_unit_test_setup_teardown(test_artifacts, test_store_setup, test_store_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
