@@ -66,6 +66,7 @@ int auth_check(const struct auth_config *a, struct http_request *r)
                          match->name, scope_name(need));
         return -1;
     }
+    r->token = match; /* its name goes to the access log, its rate to the limiter */
     return 0;
 }
 

@@ -4,6 +4,7 @@
 #include "serve/routes.h"
 
 #include "base/timeutil.h"
+#include "serve/limits.h"
 #include "serve/metrics.h"
 
 #include <stdio.h>
@@ -180,6 +181,7 @@ void routes_metrics(struct server *srv, struct http_request *r)
     buf_init(&out);
     uint64_t errors = 0;
     metrics_render_http(&out);
+    limits_render_metrics(srv->limits, &out);
     render_predictions(srv, &out);
     render_store_figures(srv, &out, &errors);
     render_log_and_process(srv, &out, errors);
