@@ -61,12 +61,12 @@ int auth_check(const struct auth_config *a, struct http_request *r)
         http_reply_error(r, 401, "unauthorized", NULL, "the token is not valid");
         return -1;
     }
+    r->token = match; /* its name goes to the access log, its rate to the limiter */
     if (!(match->scopes & need)) {
         http_reply_error(r, 403, "forbidden", NULL, "token '%s' does not have the scope '%s'",
                          match->name, scope_name(need));
         return -1;
     }
-    r->token = match; /* its name goes to the access log, its rate to the limiter */
     return 0;
 }
 

@@ -181,6 +181,29 @@ int limits_request_arrived(struct limits *l, struct http_request *r)
     return conns_request_arrived(r->slot);
 }
 
+static void count_rejection(struct limits *l, const char *code)
+{
+    static const struct {
+        const char *code;
+        enum reject_reason reason;
+    } map[] = {{"over_capacity", REJECT_CONNECTIONS},
+               {"rate_limited", REJECT_RATE},
+               {"payload_too_large", REJECT_BODY},
+               {"limit_exceeded", REJECT_INPUT},
+               {"invalid_request_id", REJECT_REQUEST_ID}};
+    for (size_t i = 0; code && i < sizeof map / sizeof map[0]; i++)
+        if (strcmp(code, map[i].code) == 0)
+            atomic_fetch_add_explicit(&l->rejected[map[i].reason], 1, memory_order_relaxed);
+}
+
+int limits_request_answering(struct limits *l, struct http_request *r)
+{
+    if (conns_request_arrived(r->slot) != 0) return -1;
+    /* counted before the answer leaves, so a client that saw it finds it in /metrics */
+    count_rejection(l, r->error_code);
+    return 0;
+}
+
 static unsigned wait_seconds(int64_t ns)
 {
     int64_t s = (ns + 999999999LL) / 1000000000LL;
@@ -230,21 +253,6 @@ int limits_check_rate(struct limits *l, struct http_request *r)
     return 1;
 }
 
-static void count_rejection(struct limits *l, const char *code)
-{
-    static const struct {
-        const char *code;
-        enum reject_reason reason;
-    } map[] = {{"over_capacity", REJECT_CONNECTIONS},
-               {"rate_limited", REJECT_RATE},
-               {"payload_too_large", REJECT_BODY},
-               {"limit_exceeded", REJECT_INPUT},
-               {"invalid_request_id", REJECT_REQUEST_ID}};
-    for (size_t i = 0; code && i < sizeof map / sizeof map[0]; i++)
-        if (strcmp(code, map[i].code) == 0)
-            atomic_fetch_add_explicit(&l->rejected[map[i].reason], 1, memory_order_relaxed);
-}
-
 static const char *outcome_of(enum MHD_RequestTerminationCode toe)
 {
     switch (toe) {
@@ -276,7 +284,6 @@ void limits_request_end(struct limits *l, struct http_request *r,
 {
     int timed_out = r->slot && atomic_load(&r->slot->timed_out);
     if (r->slot) r->slot->request_logged |= timed_out;
-    count_rejection(l, r->error_code);
     if (!timed_out) conns_request_done(l->conns, r->slot);
     if (!l->access) return;
     struct access_record rec;

@@ -30,9 +30,13 @@ const struct MHD_OptionItem *limits_mhd_options(struct limits *l);
 int limits_request_begin(struct limits *l, struct http_request *r);
 /* The request is whole: -1 when the timeout already took its connection. */
 int limits_request_arrived(struct limits *l, struct http_request *r);
+/* The answer is about to be queued: counts a refusal by its reason. -1 when
+ * the timeout already took the connection (its 408 was the answer). */
+int limits_request_answering(struct limits *l, struct http_request *r);
 /* After authentication: 429 when the caller is over its rate. Nonzero when answered. */
 int limits_check_rate(struct limits *l, struct http_request *r);
-/* When libmicrohttpd is done with the request: counters and the access log line. */
+/* When libmicrohttpd is done with the request: the access log line, and the
+ * time limit for the connection's next request. */
 void limits_request_end(struct limits *l, struct http_request *r,
                         enum MHD_RequestTerminationCode toe);
 

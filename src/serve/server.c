@@ -223,7 +223,7 @@ static void *watcher_main(void *arg)
 static enum MHD_Result send_reply(struct server *srv, struct http_request *r)
 {
     /* the request's time limit stops here; if it already fired, the 408 was the answer */
-    if (limits_request_arrived(srv->limits, r) != 0) return MHD_NO;
+    if (limits_request_answering(srv->limits, r) != 0) return MHD_NO;
     metrics_observe_request(metrics_route_of(r->path), r->method, r->status ? r->status : 500,
                             (double)(time_mono_ns() - r->start_ns) / 1e9);
     struct MHD_Response *resp =
