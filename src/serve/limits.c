@@ -167,7 +167,7 @@ int limits_request_begin(struct limits *l, struct http_request *r)
         r->retry_after = OVER_RETRY_AFTER;
         r->close_connection = 1; /* make room: this connection is one too many */
         http_reply_error(r, 503, "over_capacity", NULL,
-                         "the server has its limit of %zu open connections "
+                         "the server is at its limit of %zu open connections "
                          "(limits.max_connections): retry in %d s",
                          conns_max_open(l->conns), OVER_RETRY_AFTER);
         return 1;

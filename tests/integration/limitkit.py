@@ -82,15 +82,14 @@ def trickle(port, first, then, every=0.3, limit=30):
                 s.sendall(then[i:i + 1])
             except OSError:
                 break  # closed on us: the answer, if any, is waiting to be read
-            try:
-                peek = s.recv(1, socket.MSG_PEEK)
-                if peek == b"" or peek:
-                    break
-            except socket.timeout:
-                continue
-            except OSError:
-                break
             if time.time() - start > limit:
+                break
+            try:
+                s.recv(1, socket.MSG_PEEK)  # an answer or the close: stop sending
+                break
+            except socket.timeout:
+                continue  # the pause between two bytes
+            except OSError:
                 break
         s.settimeout(limit)
         try:
