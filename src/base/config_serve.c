@@ -16,6 +16,7 @@
 
 /* A rate above this is no limit worth enforcing, and keeps 1e9/rate a usable interval. */
 #define RATE_MAX 1e6
+#define RATE_MIN 0.001
 #define BURST_MAX 1000000u
 
 void cfg_serve_defaults(struct config *cfg)
@@ -29,7 +30,12 @@ void cfg_serve_defaults(struct config *cfg)
 
 int cfg_serve_rate(struct cfg_ctx *c, yaml_node_t *v, const char *path, double *out)
 {
-    return cfg_number(c, v, path, 0, 0, RATE_MAX, 0, out);
+    if (cfg_number(c, v, path, 0, 0, RATE_MAX, 0, out)) return -1;
+    /* slower than one request in 1000 s is a typo, and would overflow a bucket's clock */
+    if (*out > 0 && *out < RATE_MIN)
+        return cfg_fail(c, v, path, "expected 0 (no limit) or at least %g requests/s, got '%s'",
+                        RATE_MIN, cfg_text(v));
+    return 0;
 }
 
 int cfg_serve_burst(struct cfg_ctx *c, yaml_node_t *v, const char *path, unsigned *out)

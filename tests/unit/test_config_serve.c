@@ -90,6 +90,9 @@ static void test_errors(void **state)
             "boucle.yaml:1: limits.max_connections: expected an integer >= 1, got '0'");
     refused("limits:\n  rate: -1\n" TASK,
             "boucle.yaml:2: limits.rate: expected a number in [0, 1e+06], got '-1'");
+    refused("limits: {rate: 0.0001}\n" TASK,
+            "boucle.yaml:1: limits.rate: expected 0 (no limit) or at least 0.001 requests/s, got "
+            "'0.0001'");
     refused("limits:\n  rate: 10\n  burst: 0\n" TASK,
             "boucle.yaml:3: limits.burst: expected an integer >= 1, got '0'");
     refused("limits: {burst: 5}\n" TASK,
