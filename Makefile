@@ -24,7 +24,19 @@ deps:
 
 $(BUILD)/obj/%.o: src/%.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(BASEFLAGS) -MMD -MP -DBOUCLE_VERSION='"$(VERSION)"' -c $< -o $@
+	$(CC) $(CFLAGS) $(BASEFLAGS) -MMD -MP -c $< -o $@
+
+# The version lives in one generated file, rewritten only when it changes,
+# so every part of a binary reports the same one (a macro given to each
+# object would keep the version of the moment each was last compiled).
+$(BUILD)/obj/version.c: FORCE
+	@mkdir -p $(dir $@)
+	@printf 'const char boucle_version[] = "%s";\n' '$(VERSION)' > $@.tmp
+	@cmp -s $@.tmp $@ && rm -f $@.tmp || mv -f $@.tmp $@
+$(BUILD)/obj/version.o: $(BUILD)/obj/version.c
+	$(CC) $(CFLAGS) $(BASEFLAGS) -c $< -o $@
+.PHONY: FORCE
+FORCE:
 
 # The dashboard's files are compiled into the binary (no path from a request
 # ever reaches the filesystem).
@@ -34,7 +46,8 @@ $(BUILD)/obj/web_assets.c: $(WEB) scripts/embed-web.sh
 $(BUILD)/obj/web_assets.o: $(BUILD)/obj/web_assets.c
 	$(CC) $(CFLAGS) $(BASEFLAGS) -c $< -o $@
 
-$(BUILD)/libboucle.a: $(filter-out $(BUILD)/obj/main.o,$(OBJS)) $(BUILD)/obj/web_assets.o
+$(BUILD)/libboucle.a: $(filter-out $(BUILD)/obj/main.o,$(OBJS)) $(BUILD)/obj/web_assets.o \
+                     $(BUILD)/obj/version.o
 	@rm -f $@
 	ar rcs $@ $^
 
@@ -75,10 +88,18 @@ browser: $(BUILD)/boucle
 	BOUCLE_BIN=$(abspath $(BUILD)/boucle) node --test tests/browser/
 
 # Unit and integration tests again under AddressSanitizer + UBSan.
+ASAN_CFLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
 asan:
-	$(MAKE) BUILD=build-asan \
-	  CFLAGS="-O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined" \
-	  unit integration
+	$(MAKE) BUILD=build-asan CFLAGS="$(ASAN_CFLAGS)" unit integration
+
+# The soak (mixed valid and invalid load, slow clients, deploys; flat RSS, no
+# 5xx, no sanitizer report) for a minute against the ASan build; `make
+# integration` runs it for 8 s. BOUCLE_SOAK_SECONDS=N to change the length.
+.PHONY: soak
+soak:
+	$(MAKE) BUILD=build-asan CFLAGS="$(ASAN_CFLAGS)" build-asan/boucle
+	BOUCLE_SOAK_SECONDS=$${BOUCLE_SOAK_SECONDS:-60} BOUCLE_BIN=$(abspath build-asan/boucle) \
+	  $(PYTEST) -q -s tests/integration/test_soak.py
 
 test: deps
 	$(MAKE) all

@@ -311,7 +311,10 @@ static int limits_pair(struct cfg_ctx *c, const char *key, yaml_node_t *k, yaml_
                    : str_eq(key, "max_batch")       ? &l->max_batch
                    : str_eq(key, "max_field_bytes") ? &l->max_field_bytes
                                                     : NULL;
-    if (!slot) return cfg_unknown_key(c, k, path);
+    if (!slot) {
+        int rc = cfg_serve_limits_pair(c, key, v, path, l);
+        return rc == 1 ? cfg_unknown_key(c, k, path) : rc;
+    }
     unsigned long long n;
     if (cfg_uint(c, v, path, 1, SIZE_MAX, &n)) return -1;
     *slot = (size_t)n;
@@ -485,6 +488,7 @@ static int top_pair(struct cfg_ctx *c, const char *key, yaml_node_t *k, yaml_nod
     } else {
         int rc = cfg_loop_top_pair(c, key, v, path, cfg);
         if (rc == 1) rc = cfg_auth_top_pair(c, key, v, path, cfg);
+        if (rc == 1) rc = cfg_serve_top_pair(c, key, v, path, cfg);
         return rc == 1 ? cfg_unknown_key(c, k, path) : rc;
     }
     return 0;
@@ -513,6 +517,7 @@ static void set_defaults(struct config *cfg)
     cfg->limits.max_batch = 256;
     cfg->limits.max_field_bytes = 64 * 1024;
     cfg_loop_defaults(cfg);
+    cfg_serve_defaults(cfg);
     cfg->auth.public_routes = PUBLIC_HEALTHZ | PUBLIC_READYZ | PUBLIC_DASHBOARD;
 }
 
@@ -530,6 +535,7 @@ static int load_document(struct cfg_ctx *c, yaml_node_t *root, void *user)
         return err_set_field(c->e, ERR_INVALID, "tasks",
                              "%s: tasks: missing; at least one task required", c->name);
     if (!cfg->store_url && set_store(c, cfg, root, "sqlite:boucle.db")) return -1;
+    if (cfg_serve_finish(c, cfg)) return -1;
     cfg_loop_finish(cfg);
     return 0;
 }
@@ -675,6 +681,7 @@ void config_free(struct config *c)
     free(c->log_format);
     cfg_loop_free(c);
     cfg_auth_free(c);
+    cfg_serve_free(c);
     memset(c, 0, sizeof *c);
 }
 

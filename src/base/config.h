@@ -153,6 +153,11 @@ struct config_limits {
     size_t max_body_bytes;  /* default 1 MiB */
     size_t max_batch;       /* default 256 instances per predict request */
     size_t max_field_bytes; /* default 64 KiB per text field, in imports and requests */
+    /* serving at speed, safely (config_serve.c) */
+    size_t max_connections; /* open at once; more get 503. 0 = 1024, or what the fd limit allows */
+    double rate;            /* requests/s per token (per client address without one); 0 = off */
+    unsigned burst;         /* requests a client may send at once; default: rate rounded up */
+    int64_t request_timeout_ms; /* to send a whole request (and idle keep-alive); default 30 s */
 };
 
 /* ---- API tokens (issue 6) ---- */
@@ -171,6 +176,9 @@ struct auth_token {
     char sha256[65]; /* of the token: the token itself is never stored */
     unsigned scopes; /* enum auth_scope bits; admin implies the others */
     int line;
+    int has_rate;   /* rate and burst below replace limits.rate and limits.burst */
+    double rate;    /* 0 = unlimited */
+    unsigned burst; /* default: rate rounded up */
 };
 
 struct auth_config {
@@ -194,6 +202,7 @@ struct config {
     int64_t worker_lease_ms; /* a job whose worker stops heartbeating is retried after; 60 s */
     char *public_url;        /* given to command steps as BOUCLE_URL; default http://LISTEN */
     struct auth_config auth; /* no tokens: no authentication, loopback only */
+    char *access_log;        /* NULL = off, "stderr", or an absolute path (config_serve.c) */
     struct task_config *tasks;
     size_t n_tasks;
 };

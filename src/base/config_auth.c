@@ -2,6 +2,7 @@
  *   auth:
  *     tokens:
  *       - {name: ci-bot, sha256: 9f86d0..., scopes: [predict, feedback]}
+ *       - {name: batch-job, sha256: 5e8848..., scopes: [predict], rate: 5, burst: 20}
  *     public: [healthz, readyz, metrics]
  * `boucle token create` prints a new token and the line to add here. */
 #include "base/config_internal.h"
@@ -61,6 +62,12 @@ static int token_pair(struct cfg_ctx *c, const char *key, yaml_node_t *k, yaml_n
         if (t->scopes & SCOPE_ADMIN) t->scopes |= SCOPE_PREDICT | SCOPE_FEEDBACK;
         return 0;
     }
+    /* the token's own request rate, instead of limits.rate (config_serve.c) */
+    if (str_eq(key, "rate")) {
+        t->has_rate = 1;
+        return cfg_serve_rate(c, v, path, &t->rate);
+    }
+    if (str_eq(key, "burst")) return cfg_serve_burst(c, v, path, &t->burst);
     return cfg_unknown_key(c, k, path);
 }
 

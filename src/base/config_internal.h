@@ -73,6 +73,23 @@ void cfg_auth_free(struct config *cfg);
 int cfg_clean_task_pair(struct cfg_ctx *c, const char *key, yaml_node_t *v, const char *path,
                         struct task_config *t);
 
+/* ---- serving limits and the access log (config_serve.c) ---- */
+
+void cfg_serve_defaults(struct config *cfg);
+/* A key of `limits:` not handled by config.c: 0 = parsed, -1 = error, 1 = not its own. */
+int cfg_serve_limits_pair(struct cfg_ctx *c, const char *key, yaml_node_t *v, const char *path,
+                          struct config_limits *l);
+/* `access_log:` at the top: 0 = parsed, -1 = error, 1 = not its own. */
+int cfg_serve_top_pair(struct cfg_ctx *c, const char *key, yaml_node_t *v, const char *path,
+                       struct config *cfg);
+/* A request rate (requests per second, 0 = unlimited), for limits and tokens. */
+int cfg_serve_rate(struct cfg_ctx *c, yaml_node_t *v, const char *path, double *out);
+/* A burst (requests at once, >= 1). */
+int cfg_serve_burst(struct cfg_ctx *c, yaml_node_t *v, const char *path, unsigned *out);
+/* After the whole file: bursts default to their rate, rounded up. */
+int cfg_serve_finish(struct cfg_ctx *c, struct config *cfg);
+void cfg_serve_free(struct config *cfg);
+
 /* ---- the automatic loop's keys (config_loop.c) ---- */
 
 void cfg_loop_defaults(struct config *cfg);

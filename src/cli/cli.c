@@ -1,5 +1,6 @@
 #include "cli/cli.h"
 
+#include "base/version.h"
 #include "base/ids.h"
 #include "base/log.h"
 #include "base/mem.h"
@@ -246,7 +247,7 @@ int cmd_version(const struct cli_command *cmd, int argc, char **argv)
     const char *pos[1];
     int npos, rc = cli_parse(cmd, argc, argv, opts, pos, 0, &npos);
     if (rc) return rc < 0 ? EXIT_USAGE : EXIT_OK;
-    printf("boucle %s\n", BOUCLE_VERSION);
+    printf("boucle %s\n", boucle_version);
     return EXIT_OK;
 }
 
@@ -263,7 +264,7 @@ int cli_main(int argc, char **argv)
             return EXIT_OK;
         }
         if (strcmp(argv[i], "--version") == 0) {
-            printf("boucle %s\n", BOUCLE_VERSION);
+            printf("boucle %s\n", boucle_version);
             return EXIT_OK;
         }
         if (strcmp(argv[i], "--config") == 0 && i + 1 < argc) {

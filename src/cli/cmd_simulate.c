@@ -8,6 +8,7 @@
  * measured is what a client sees. Deterministic for a --seed (splitmix64). */
 #include "cli/cli.h"
 
+#include "base/version.h"
 #include "base/mem.h"
 #include "base/timeutil.h"
 #include "data/examples.h"
@@ -174,7 +175,9 @@ static int http_init(struct sim *s, const char *token)
     curl_easy_setopt(s->curl, CURLOPT_CONNECTTIMEOUT_MS, 5000L);
     curl_easy_setopt(s->curl, CURLOPT_TIMEOUT_MS, 60000L);
     curl_easy_setopt(s->curl, CURLOPT_TCP_KEEPALIVE, 1L);
-    curl_easy_setopt(s->curl, CURLOPT_USERAGENT, "boucle-simulate/" BOUCLE_VERSION);
+    char agent[96];
+    snprintf(agent, sizeof agent, "boucle-simulate/%s", boucle_version);
+    curl_easy_setopt(s->curl, CURLOPT_USERAGENT, agent); /* curl copies it */
     return s->post_headers && s->get_headers && s->task_escaped ? 0 : -1;
 }
 

@@ -8,6 +8,7 @@
  * scheme://host[:port]. */
 #include "monitor/notify.h"
 
+#include "base/version.h"
 #include "base/ids.h"
 #include "base/log.h"
 #include "base/mem.h"
@@ -19,10 +20,6 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
-
-#ifndef BOUCLE_VERSION
-#define BOUCLE_VERSION "dev"
-#endif
 
 #define NOTIFY_DEFAULT_TIMEOUT_MS 10000
 
@@ -343,7 +340,9 @@ static int webhook_setup(struct channel *c, const struct notify_config *cfg,
     curl_easy_setopt(h, CURLOPT_HTTPHEADER, c->list);
     curl_easy_setopt(h, CURLOPT_POSTFIELDS, c->payload);
     curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(c->payload));
-    curl_easy_setopt(h, CURLOPT_USERAGENT, "boucle/" BOUCLE_VERSION);
+    char agent[96];
+    snprintf(agent, sizeof agent, "boucle/%s", boucle_version);
+    curl_easy_setopt(h, CURLOPT_USERAGENT, agent); /* curl copies it */
     return 0;
 }
 

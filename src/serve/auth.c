@@ -64,19 +64,19 @@ int auth_check(const struct auth_config *a, struct http_request *r)
         http_reply_error(r, 401, "unauthorized", NULL, "the token is not valid");
         return -1;
     }
+    r->token = match; /* its name goes to the access log, its rate to the limiter */
     if (!(match->scopes & need)) {
         http_reply_error(r, 403, "forbidden", NULL, "token '%s' does not have the scope '%s'",
                          match->name, scope_name(need));
         return -1;
     }
-    r->token_name = match->name;
     return 0;
 }
 
 void auth_actor(const struct http_request *r, char *out, size_t size)
 {
-    if (r->token_name) {
-        snprintf(out, size, "token:%s", r->token_name);
+    if (r->token) {
+        snprintf(out, size, "token:%s", r->token->name);
         return;
     }
     /* no authentication configured: the peer's address is all there is */

@@ -48,6 +48,7 @@ void http_reply_error(struct http_request *r, unsigned int status, const char *c
     json_t *err = json_pack("{s:s,s:s}", "code", code, "message", msg);
     if (field && *field) json_object_set_new(err, "field", json_string(field));
     http_reply_json(r, status, json_pack("{s:o}", "error", err));
+    r->error_code = code;
 }
 
 unsigned int http_status_for(enum err_code code)

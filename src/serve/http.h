@@ -5,12 +5,15 @@
 
 #include "base/err.h"
 #include "base/mem.h"
+#include "serve/request_id.h"
 
 #include <jansson.h>
 #include <microhttpd.h>
 #include <stdint.h>
 
 struct server;
+struct auth_token;
+struct conn_slot;
 
 struct http_request {
     struct MHD_Connection *conn;
@@ -26,7 +29,13 @@ struct http_request {
     const char *content_type;
     const char *allow;            /* for 405 */
     const char *www_authenticate; /* for 401 */
-    const char *token_name;       /* the token that authenticated it (auth.c), or NULL */
+    const char *error_code;       /* the error answered, if any (for counters and the access log) */
+    /* serving limits and the access log (serve/limits.c) */
+    unsigned retry_after;                /* seconds, for 429 and 503: the Retry-After header */
+    int close_connection;                /* answer with Connection: close */
+    const struct auth_token *token;      /* the caller's token, once auth_check matched one */
+    struct conn_slot *slot;              /* the connection's entry (serve/conns.h) */
+    char request_id[REQUEST_ID_MAX + 1]; /* returned as X-Request-Id */
 };
 
 const char *http_query(struct http_request *r, const char *key);

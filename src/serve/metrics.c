@@ -88,6 +88,11 @@ enum metrics_route metrics_route_of(const char *path)
     return ROUTE_OTHER;
 }
 
+const char *metrics_route_name(enum metrics_route route)
+{
+    return route < ROUTE_COUNT ? route_names[route] : route_names[ROUTE_OTHER];
+}
+
 void metrics_family(struct buf *out, const char *name, const char *type, const char *help)
 {
     buf_printf(out, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);

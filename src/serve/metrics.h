@@ -32,6 +32,8 @@ void metrics_observe_request(enum metrics_route route, const char *method, unsig
                              double seconds);
 /* Which template a method + path falls under. */
 enum metrics_route metrics_route_of(const char *path);
+/* The template's text ("/v1/tasks/{task}/predict"). */
+const char *metrics_route_name(enum metrics_route route);
 
 /* Predictions by task, model version and label: each served model keeps its
  * own per-label atomics; see served_model. Feedback by task and score. */

@@ -1,6 +1,7 @@
 /* Health, readiness, and read-only views of datasets, runs and models. */
 #include "serve/routes.h"
 
+#include "base/version.h"
 #include "base/ids.h"
 
 #include <stdlib.h>
@@ -9,7 +10,7 @@
 void routes_healthz(struct server *srv, struct http_request *r)
 {
     (void)srv;
-    http_reply_json(r, 200, json_pack("{s:s,s:s}", "status", "ok", "version", BOUCLE_VERSION));
+    http_reply_json(r, 200, json_pack("{s:s,s:s}", "status", "ok", "version", boucle_version));
 }
 
 static json_t *tasks_json(struct server *srv, int *all_ready)

@@ -1,6 +1,7 @@
 #include "serve/routes.h"
 
 #include "serve/auth.h"
+#include "serve/limits.h"
 #include "serve/web_assets.h"
 
 #include <string.h>
@@ -61,6 +62,7 @@ void routes_dispatch(struct server *srv, struct http_request *r)
 {
     /* before anything else: no route is reached without its scope */
     if (auth_check(&srv->cfg->auth, r) != 0) return;
+    if (limits_check_rate(srv->limits, r) != 0) return; /* 429: per token, else per address */
     if (routes_is_mlflow(r->path)) {
         routes_mlflow(srv, r);
         return;

@@ -3,7 +3,9 @@
  * scrape time (a scrape may do SQL; a prediction never does). */
 #include "serve/routes.h"
 
+#include "base/version.h"
 #include "base/timeutil.h"
+#include "serve/limits.h"
 #include "serve/metrics.h"
 
 #include <stdio.h>
@@ -171,7 +173,7 @@ static void render_log_and_process(struct server *srv, struct buf *out, uint64_t
     metrics_family(out, "process_start_time_seconds", "gauge", "Start time, since the epoch.");
     buf_printf(out, "process_start_time_seconds %.2f\n", boot + (double)start / (double)ticks);
     metrics_family(out, "boucle_build_info", "gauge", "The running boucle's version.");
-    buf_printf(out, "boucle_build_info{version=\"%s\"} 1\n", BOUCLE_VERSION);
+    buf_printf(out, "boucle_build_info{version=\"%s\"} 1\n", boucle_version);
 }
 
 void routes_metrics(struct server *srv, struct http_request *r)
@@ -180,6 +182,7 @@ void routes_metrics(struct server *srv, struct http_request *r)
     buf_init(&out);
     uint64_t errors = 0;
     metrics_render_http(&out);
+    limits_render_metrics(srv->limits, &out);
     render_predictions(srv, &out);
     render_store_figures(srv, &out, &errors);
     render_log_and_process(srv, &out, errors);

@@ -2,10 +2,12 @@
  * dispatch, response), champion watcher and orderly shutdown. */
 #include "serve/server.h"
 
+#include "base/version.h"
 #include "base/log.h"
 #include "base/mem.h"
 #include "base/timeutil.h"
 #include "loop/scheduler.h"
+#include "serve/limits.h"
 #include "serve/metrics.h"
 #include "serve/routes.h"
 
@@ -219,8 +221,10 @@ static void *watcher_main(void *arg)
 
 /* ---- the HTTP request lifecycle ---- */
 
-static enum MHD_Result send_reply(struct http_request *r)
+static enum MHD_Result send_reply(struct server *srv, struct http_request *r)
 {
+    /* the request's time limit stops here; if it already fired, the 408 was the answer */
+    if (limits_request_answering(srv->limits, r) != 0) return MHD_NO;
     metrics_observe_request(metrics_route_of(r->path), r->method, r->status ? r->status : 500,
                             (double)(time_mono_ns() - r->start_ns) / 1e9);
     struct MHD_Response *resp =
@@ -231,6 +235,13 @@ static enum MHD_Result send_reply(struct http_request *r)
     if (r->allow) MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, r->allow);
     if (r->www_authenticate)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE, r->www_authenticate);
+    MHD_add_response_header(resp, "X-Request-Id", r->request_id);
+    if (r->retry_after) {
+        char seconds[16];
+        snprintf(seconds, sizeof seconds, "%u", r->retry_after);
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, seconds);
+    }
+    if (r->close_connection) MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
     enum MHD_Result ret = MHD_queue_response(r->conn, r->status ? r->status : 500, resp);
     MHD_destroy_response(resp);
     return ret;
@@ -253,6 +264,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         buf_init(&r->body);
         buf_init(&r->out);
         *con_cls = r;
+        if (limits_request_begin(srv->limits, r) != 0) { /* 503 or a bad request id */
+            r->replied = 1;
+            return send_reply(srv, r);
+        }
         /* refuse a declared oversized body before reading any of it */
         const char *cl =
             MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
@@ -269,7 +284,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         http_reply_error(r, 413, "payload_too_large", NULL,
                          "request body exceeds the limit of %zu bytes (limits.max_body_bytes)",
                          limit);
-        return send_reply(r);
+        return send_reply(srv, r);
     }
     if (*upload_data_size) {
         if (r->body.len + *upload_data_size > limit) {
@@ -281,18 +296,20 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         *upload_data_size = 0;
         return MHD_YES;
     }
+    /* the whole request is in: the handler's time is not the client's */
+    if (limits_request_arrived(srv->limits, r) != 0) return MHD_NO;
     routes_dispatch(srv, r);
-    return send_reply(r);
+    return send_reply(srv, r);
 }
 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                          enum MHD_RequestTerminationCode toe)
 {
-    (void)cls;
+    struct server *srv = cls;
     (void)conn;
-    (void)toe;
     struct http_request *r = *con_cls;
     if (!r) return;
+    limits_request_end(srv->limits, r, toe);
     buf_free(&r->body);
     buf_free(&r->out);
     free(r);
@@ -393,20 +410,23 @@ int serve_run(const struct config *cfg, const struct serve_options *opt, struct 
         MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC | MHD_USE_ERROR_LOG |
         MHD_USE_TURBO; /* fewer checks per connection; keep-alive clients are the norm */
     if (ipv6) flags |= MHD_USE_IPv6;
-    struct MHD_Daemon *d = MHD_start_daemon(
-        flags, 0, NULL, NULL, on_request, &srv, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
-        MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)threads, MHD_OPTION_CONNECTION_TIMEOUT,
-        (unsigned int)30, MHD_OPTION_NOTIFY_COMPLETED, on_completed, &srv, MHD_OPTION_END);
-    int rc = 0;
+    srv.limits = limits_start(&srv, (unsigned)threads, e);
+    struct MHD_Daemon *d = NULL;
+    if (srv.limits)
+        d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, &srv, MHD_OPTION_SOCK_ADDR,
+                             (struct sockaddr *)&addr, MHD_OPTION_THREAD_POOL_SIZE,
+                             (unsigned int)threads, MHD_OPTION_NOTIFY_COMPLETED, on_completed, &srv,
+                             MHD_OPTION_ARRAY, limits_mhd_options(srv.limits), MHD_OPTION_END);
+    int rc = srv.limits ? 0 : -1;
     if (d && cfg->worker_enabled) {
         srv.supervisor = supervisor_start(cfg->path, e);
         if (!srv.supervisor) rc = -1;
     }
-    if (!d) {
+    if (!d && rc == 0) {
         rc = err_set(e, ERR_IO, "cannot listen on %s: %s (is another server using the port?)",
                      listen, strerror(errno ? errno : EADDRINUSE));
     } else if (rc == 0) {
-        log_info("boucle %s serving %zu task(s) on http://%s with %d threads", BOUCLE_VERSION,
+        log_info("boucle %s serving %zu task(s) on http://%s with %d threads", boucle_version,
                  cfg->n_tasks, listen, threads);
         int sig = wait_for_signal();
         log_info("received %s: finishing in-flight requests", sig == SIGINT ? "SIGINT" : "SIGTERM");
@@ -414,6 +434,7 @@ int serve_run(const struct config *cfg, const struct serve_options *opt, struct 
         MHD_stop_daemon(d);
     }
     if (d && rc != 0) MHD_stop_daemon(d);
+    limits_stop(srv.limits); /* after the daemon: every connection has closed */
     supervisor_stop(srv.supervisor, 10000);
     atomic_store(&srv.stopping, 1);
     pthread_mutex_lock(&srv.watch_mu);

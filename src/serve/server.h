@@ -34,9 +34,12 @@ struct served_task {
     _Atomic uint64_t feedback_by_score[3]; /* -1, 0, +1 */
 };
 
+struct limits;
+
 struct server {
     const struct config *cfg;
-    struct store *store; /* feedback and admin reads; the handle serialises */
+    struct limits *limits; /* connections, rates, timeouts, request ids, access log */
+    struct store *store;   /* feedback and admin reads; the handle serialises */
     struct predlog *predlog;
     struct served_task *tasks;
     size_t n_tasks;

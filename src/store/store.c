@@ -6,6 +6,7 @@
 #include "store/run_mirror.h"
 #include "store/store_backend.h"
 
+#include "base/version.h"
 #include "base/ids.h"
 #include "base/mem.h"
 #include "base/timeutil.h"
@@ -279,7 +280,7 @@ int store_model_add(struct store *s, const struct store_model_version *v, int64_
     struct store_model_version checked = *v;
     checked.artifact_sha256 = sha;
     /* lineage: the build that registers a trained version is the one that trained it */
-    if (!checked.boucle_version) checked.boucle_version = BOUCLE_VERSION;
+    if (!checked.boucle_version) checked.boucle_version = boucle_version;
     RETURN_LOCKED(int, s, model_add, &checked, version, e);
 }
 

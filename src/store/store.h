@@ -76,7 +76,7 @@ struct store_model_version {
     size_t artifact_len;
     const char *artifact_sha256;
     const char *metrics_json;
-    const char *boucle_version; /* the build that trained it; NULL: this one (BOUCLE_VERSION) */
+    const char *boucle_version; /* the build that trained it; NULL: this one (base/version.h) */
 };
 /* Versions count 1, 2, 3... per task. */
 int store_model_add(struct store *s, const struct store_model_version *v, int64_t *version,
