@@ -51,7 +51,8 @@ unit: $(UNITBIN)
 # The store tests again on a real PostgreSQL (Debian's server, started in a
 # temporary directory on a free port, stopped however the tests end).
 PGTEST_DIR := /tmp/boucle-pgtest-$(shell id -u)
-unit-pg: $(BUILD)/tests/test_store $(BUILD)/tests/test_store_loop $(BUILD)/tests/test_store_mlflow
+unit-pg: $(BUILD)/tests/test_store $(BUILD)/tests/test_store_loop $(BUILD)/tests/test_store_mlflow \
+         $(BUILD)/tests/test_store_rollout
 	@set -e; dir=$(PGTEST_DIR)-$$$$; trap 'scripts/pg-test-server.sh stop '$$dir EXIT; \
 	url=$$(scripts/pg-test-server.sh start $$dir); \
 	for t in $(abspath $^); do echo "== $$t (postgres)"; \

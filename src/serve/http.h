@@ -26,6 +26,10 @@ struct http_request {
     const char *content_type;
     const char *allow;            /* for 405 */
     const char *www_authenticate; /* for 401 */
+    /* Work to run once the response has been sent (shadow scoring): called
+     * from libmicrohttpd's request-completed callback, then forgotten. */
+    void (*after_reply)(void *ctx);
+    void *after_ctx;
 };
 
 const char *http_query(struct http_request *r, const char *key);

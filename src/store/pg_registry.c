@@ -185,8 +185,8 @@ int pg_store_alias_set(void *conn, const char *task, const char *alias, int64_t 
     return pg_store_end(s, r, e);
 }
 
-static int deploy(struct pg_store *s, const char *task, int64_t version, const char *reason,
-                  struct err *e)
+int pg_store_deploy_in(struct pg_store *s, const char *task, int64_t version, const char *reason,
+                       struct err *e)
 {
     int64_t champion = 0;
     if (pg_store_lock(s, TASK_LOCK, task, e) || need_version_row(s, task, version, e)) return -1;
@@ -205,7 +205,7 @@ int pg_store_alias_deploy(void *conn, const char *task, int64_t version, const c
 {
     struct pg_store *s = conn;
     if (pg_store_begin(s, e)) return -1;
-    return pg_store_end(s, deploy(s, task, version, reason, e), e);
+    return pg_store_end(s, pg_store_deploy_in(s, task, version, reason, e), e);
 }
 
 static int roll_back(struct pg_store *s, const char *task, const char *reason, int64_t *now_serving,

@@ -188,10 +188,37 @@ static const char migration_3[] =
     "  PRIMARY KEY (run_id, key));"
     "ALTER TABLE metrics ADD COLUMN seq BIGSERIAL;";
 
+/* Shadow and canary rollouts (issue 6), as SQLite's migration 5. (Numbered 4
+ * on the branch that adds it; the MLflow registry's migration takes 4 when
+ * both are merged, and this one becomes 5.) */
+static const char migration_4[] =
+    "CREATE TABLE rollouts ("
+    "  id BIGSERIAL PRIMARY KEY,"
+    "  task TEXT NOT NULL,"
+    "  strategy TEXT NOT NULL CHECK (strategy IN ('shadow', 'canary')),"
+    "  challenger_version BIGINT NOT NULL,"
+    "  champion_version BIGINT NOT NULL,"
+    "  percent INTEGER NOT NULL,"
+    "  min_feedback BIGINT NOT NULL,"
+    "  status TEXT NOT NULL"
+    "    CHECK (status IN ('active', 'promoted', 'rolled_back', 'stopped')),"
+    "  reason TEXT,"
+    "  run_id TEXT,"
+    "  outcome TEXT,"
+    "  decision_json TEXT,"
+    "  started_ms BIGINT NOT NULL,"
+    "  ended_ms BIGINT);"
+    "CREATE UNIQUE INDEX rollouts_one_active ON rollouts(task) WHERE status = 'active';"
+    "CREATE INDEX rollouts_task ON rollouts(task, id);"
+    "ALTER TABLE predictions ADD COLUMN rollout_id BIGINT;"
+    "ALTER TABLE predictions ADD COLUMN shadow_of TEXT;"
+    "CREATE INDEX predictions_rollout ON predictions(rollout_id) WHERE rollout_id IS NOT NULL;";
+
 static const struct migration migrations[] = {
     {1, "datasets, examples, runs, metrics, registry, predictions, feedback, jobs", migration_1},
     {2, "loop: run state, steps and trigger; job runs; feedback used_role", migration_2},
     {3, "MLflow tracking: experiments, experiment tags, run params and tags", migration_3},
+    {4, "rollouts (shadow, canary); predictions' rollout and shadow twin", migration_4},
 };
 
 #define MIGRATION_COUNT ((int)(sizeof migrations / sizeof migrations[0]))

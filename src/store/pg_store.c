@@ -415,4 +415,9 @@ const struct store_backend pg_store_backend = {
     .mlflow_run_log = pg_store_mlflow_run_log,
     .mlflow_tag_delete = pg_store_mlflow_tag_delete,
     .mlflow_metric_history = pg_store_mlflow_metric_history,
+    .rollout_start = pg_store_rollout_start,
+    .rollout_active = pg_store_rollout_active,
+    .rollout_end = pg_store_rollout_end,
+    .rollout_stats = pg_store_rollout_stats,
+    .rollouts_list = pg_store_rollouts_list,
 };

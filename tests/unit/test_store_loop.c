@@ -112,7 +112,7 @@ static const char *run_status(struct store *s, const char *run_id, char out[32])
 
 static void predict(struct store *s, const char *id, const char *label, const char *input)
 {
-    struct store_prediction p = {id, "tickets", 1, input, label, "{}", 50, 0};
+    struct store_prediction p = {id, "tickets", 1, input, label, "{}", 50, 0, 0, NULL};
     struct err e = {0};
     assert_int_equal(store_predictions_add(s, &p, 1, &e), 0);
 }
@@ -654,6 +654,11 @@ static void test_alias_notify(void **state)
  * refuses, so its declaration is cut from the schema text (the table is
  * empty). */
 static const char downgrade_to_1[] =
+    /* migration 5 (rollouts) */
+    "DROP TABLE rollouts; DROP INDEX predictions_rollout;"
+    "ALTER TABLE predictions DROP COLUMN rollout_id;"
+    "ALTER TABLE predictions DROP COLUMN shadow_of;"
+    "DELETE FROM schema_migrations WHERE version = 5;"
     /* migration 4 (MLflow registry and artifacts) */
     "DROP TRIGGER model_versions_registered;"
     "DROP TABLE artifacts; DROP TABLE model_version_tags; DROP TABLE registered_model_tags;"
@@ -723,7 +728,7 @@ static void test_migration_1_to_2(void **state)
 
     d->s = store_open(d->db.url, &e);
     assert_non_null(d->s);
-    assert_int_equal(store_schema_version(d->s), 4);
+    assert_int_equal(store_schema_version(d->s), 5);
     /* migration 4 registered the task that already had versions */
     assert_int_equal(raw(d, "SELECT count(*) FROM registered_models WHERE name = 'tickets'"), 1);
     assert_int_equal(raw(d, "SELECT count(*) FROM pragma_table_info('jobs')"), 11);
