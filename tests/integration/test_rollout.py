@@ -337,3 +337,22 @@ def test_deploy_and_rollout_errors(tmp_path, server_factory):
     assert code == 422 and err["error"]["field"] == "key"
     assert s.request("DELETE", f"{TASK}/rollout")[0] == 200
     assert s.request("DELETE", f"{TASK}/rollout")[0] == 404
+
+
+def test_every_server_follows_within_a_second(tmp_path, server_factory):
+    ws = Workspace(tmp_path, config())
+    two_versions(ws)
+    a, b = server_factory(ws), server_factory(ws)
+    code, started = a.post(f"{TASK}/rollout", {"strategy": "canary", "version": 2, "percent": 40})
+    assert code == 201, started
+    t0 = time.time()
+    wait_for("the other server serves the canary", lambda: serving(b)["mode"] == "canary",
+             timeout=1.5)
+    assert serving(b)["rollout_id"] == started["rollout_id"] and serving(b)["percent"] == 40
+    # the same key gets the same model from either server
+    for k in range(40):
+        assert predict(a, "x", key=f"k{k}")["model_version"] == \
+            predict(b, "x", key=f"k{k}")["model_version"]
+    assert a.request("DELETE", f"{TASK}/rollout")[0] == 200
+    wait_for("the other server drops it", lambda: serving(b)["mode"] == "off", timeout=1.5)
+    assert time.time() - t0 < 10

@@ -240,7 +240,7 @@ static void test_shadow_stats_and_end(void **state)
     const char *answered[] = {"a1", "a2", "a3", "a4"};
     const char *shadow[] = {"bug", "feature", "feature", "bug"};
     for (int i = 0; i < 4; i++) {
-        char sid[8];
+        char sid[16];
         snprintf(sid, sizeof sid, "s%d", i + 1);
         predict(d->s, answered[i], 1, "bug", r, NULL);
         predict(d->s, sid, 2, shadow[i], r, answered[i]);
