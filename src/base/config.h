@@ -122,6 +122,21 @@ struct clean_config {
 };
 void clean_config_defaults(struct clean_config *c); /* no steps, "\n" */
 
+/* ---- shadow and canary rollouts (issue 6): `rollout:` of a task ---- */
+
+enum rollout_strategy { ROLLOUT_DIRECT, ROLLOUT_SHADOW, ROLLOUT_CANARY };
+const char *rollout_strategy_name(enum rollout_strategy s); /* "direct", "shadow", "canary" */
+/* "direct", "shadow" or "canary" -> 0 and *out; -1 for anything else. */
+int rollout_strategy_parse(const char *name, enum rollout_strategy *out);
+
+struct rollout_config {
+    enum rollout_strategy strategy; /* how the pipeline's deploy step deploys; default direct */
+    int percent;                    /* canary: share of requests the challenger answers; 10 */
+    long min_feedback;              /* canary: judged predictions per side before deciding; 200 */
+    double confidence;              /* of the one-sided test that the canary is worse; 0.95 */
+    double max_drop;                /* a live accuracy drop tolerated before a rollback; 0.0 */
+};
+
 struct task_config {
     char *name;
     int line;
@@ -141,6 +156,7 @@ struct task_config {
     struct pipeline_config pipeline;
     struct gate_config gate;
     struct notify_config notify;
+    struct rollout_config rollout;
     double feedback_holdout;     /* share of new gold feedback held out for evaluation; 0.2 */
     int64_t retrain_cooldown_ms; /* no automatic retrain sooner after the last; default 10 min */
     /* knobs for experiments and tests: train on a fraction of the train

@@ -41,6 +41,9 @@ int cfg_choice(struct cfg_ctx *c, const yaml_node_t *n, const char *path,
 int cfg_number(struct cfg_ctx *c, const yaml_node_t *n, const char *path, double lo, int lo_open,
                double hi, int hi_open, double *out);
 int cfg_bool(struct cfg_ctx *c, const yaml_node_t *n, const char *path, int *out);
+/* An integer in [min, max], said so when it is not (config_loop.c). */
+int cfg_int_in_range(struct cfg_ctx *c, const yaml_node_t *n, const char *path, long min, long max,
+                     long *out);
 /* A duration (config_parse_duration) of at least min_ms milliseconds. */
 int cfg_duration(struct cfg_ctx *c, const yaml_node_t *n, const char *path, int64_t min_ms,
                  int64_t *out);
@@ -107,5 +110,12 @@ int cfg_loop_task_pair(struct cfg_ctx *c, const char *key, yaml_node_t *v, const
 /* After the task's keys: the default pipeline when `pipeline:` was left out. */
 void cfg_loop_task_finish(struct task_config *t);
 void cfg_loop_task_free(struct task_config *t);
+
+/* ---- a task's `rollout:` (config_rollout.c) ---- */
+
+void cfg_rollout_task_defaults(struct task_config *t);
+/* A key of a task: 0 = parsed, -1 = error, 1 = not `rollout`. */
+int cfg_rollout_task_pair(struct cfg_ctx *c, const char *key, yaml_node_t *v, const char *path,
+                          struct task_config *t);
 
 #endif

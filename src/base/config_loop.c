@@ -80,8 +80,8 @@ static int one_key_item(struct cfg_ctx *c, yaml_node_t *item, const char *path, 
     return cfg_want(c, *k, YAML_SCALAR_NODE, path);
 }
 
-static int int_in_range(struct cfg_ctx *c, const yaml_node_t *n, const char *path, long min,
-                        long max, long *out)
+int cfg_int_in_range(struct cfg_ctx *c, const yaml_node_t *n, const char *path, long min, long max,
+                     long *out)
 {
     if (cfg_want(c, n, YAML_SCALAR_NODE, path)) return -1;
     const char *s = cfg_text(n);
@@ -462,7 +462,7 @@ static int gate_pair(struct cfg_ctx *c, const char *key, yaml_node_t *k, yaml_no
         return cfg_number(c, v, path, 0, 0, 1, 0, &g->max_recall_drop);
     } else if (str_eq(key, "bootstrap_samples")) {
         long n = 0;
-        if (int_in_range(c, v, path, 100, 100000, &n)) return -1;
+        if (cfg_int_in_range(c, v, path, 100, 100000, &n)) return -1;
         g->bootstrap_samples = (int)n;
     } else {
         return cfg_unknown_key(c, k, path);

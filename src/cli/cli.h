@@ -60,6 +60,12 @@ const char *cli_actor(void);
 
 /* Runs one pipeline step (enum step_kind) inside a run: prepare/train/evaluate/deploy. */
 int cli_step_command(const struct cli_command *cmd, int argc, char **argv, int kind);
+/* The same once the options are parsed: in run `given` (prepare starts one
+ * when NULL), printing the run id or, as_json, the run; a deploy may be a
+ * shadow or canary (rollout, NULL: the task's `rollout:`). Closes env. */
+struct rollout_request;
+int cli_step_in_run(const struct cli_command *cmd, struct cli_env *env, const char *given, int kind,
+                    int as_json, const struct rollout_request *rollout);
 
 /* the commands, one file each */
 int cmd_version(const struct cli_command *cmd, int argc, char **argv);
@@ -82,6 +88,7 @@ int cmd_promote(const struct cli_command *cmd, int argc, char **argv);
 int cmd_token(const struct cli_command *cmd, int argc, char **argv);
 int cmd_worker(const struct cli_command *cmd, int argc, char **argv);
 int cmd_export(const struct cli_command *cmd, int argc, char **argv);
+int cmd_rollout(const struct cli_command *cmd, int argc, char **argv);
 int cmd_simulate(const struct cli_command *cmd, int argc, char **argv);
 
 #endif

@@ -95,6 +95,7 @@ static int report_run(json_t *run, int as_json)
     int deployed = json_is_true(json_object_get(state, "deployed")) &&
                    !json_is_true(json_object_get(state, "first_version"));
     int first = json_is_true(json_object_get(state, "first_version"));
+    json_t *rollout = json_object_get(state, "rollout"); /* a shadow or canary started */
     if (as_json) {
         cli_print_json(json_incref(run));
     } else {
@@ -108,7 +109,13 @@ static int report_run(json_t *run, int as_json)
         json_t *reason;
         json_array_foreach(json_object_get(decision, "reasons"), i, reason)
             printf("  %s\n", json_string_value(reason));
-        if (decision && !first)
+        if (rollout)
+            printf("  version %lld now in %s beside the champion (rollout %lld): `boucle rollout "
+                   "status` follows it\n",
+                   (long long)json_integer_value(json_object_get(rollout, "version")),
+                   json_string_value(json_object_get(rollout, "strategy")),
+                   (long long)json_integer_value(json_object_get(rollout, "id")));
+        else if (decision && !first)
             printf("  %s\n", deployed ? "deployed: the challenger is now the champion"
                                       : "not deployed: the champion stays");
         json_t *steps = json_object_get(run, "steps");
@@ -122,7 +129,7 @@ static int report_run(json_t *run, int as_json)
         }
     }
     if (!status || strcmp(status, "completed") != 0) return EXIT_RUNTIME;
-    return deployed || first ? EXIT_OK : EXIT_NO;
+    return deployed || first || rollout ? EXIT_OK : EXIT_NO;
 }
 
 int cmd_retrain(const struct cli_command *cmd, int argc, char **argv)
@@ -167,10 +174,18 @@ int cli_step_command(const struct cli_command *cmd, int argc, char **argv, int k
     struct cli_env env;
     int rc = parse_task_opts(cmd, argc, argv, opts, pos, 0, &npos, &env);
     if (rc) return rc < 0 ? EXIT_OK : rc;
+    return cli_step_in_run(cmd, &env, cli_opt(opts, "run"), kind, cli_opt(opts, "json") != NULL,
+                           NULL);
+}
+
+int cli_step_in_run(const struct cli_command *cmd, struct cli_env *envp, const char *given,
+                    int kind, int as_json, const struct rollout_request *rollout)
+{
+    struct cli_env env = *envp;
+    int rc;
     struct err e;
     err_clear(&e);
     char run_id[UUID_STR_LEN];
-    const char *given = cli_opt(opts, "run");
     if (given) {
         snprintf(run_id, sizeof run_id, "%s", given);
     } else if (kind == STEP_PREPARE) {
@@ -196,7 +211,8 @@ int cli_step_command(const struct cli_command *cmd, int argc, char **argv, int k
                          .task = env.task,
                          .run_id = run_id,
                          .state = own,
-                         .actor = cli_actor()};
+                         .actor = cli_actor(),
+                         .rollout = rollout};
     rc = step_run_builtin((enum step_kind)kind, &c, &e);
     int negative = 0;
     if (rc == 0 && kind == STEP_EVALUATE)
@@ -213,7 +229,7 @@ int cli_step_command(const struct cli_command *cmd, int argc, char **argv, int k
     run = rc == 0 ? store_run_get(env.st, run_id, &e) : NULL;
     cli_close(&env);
     if (rc != 0) return cli_fail(&e);
-    if (cli_opt(opts, "json"))
+    if (as_json)
         cli_print_json(run);
     else {
         printf("%s\n", run_id);
@@ -230,11 +246,6 @@ int cmd_prepare(const struct cli_command *cmd, int argc, char **argv)
 int cmd_evaluate(const struct cli_command *cmd, int argc, char **argv)
 {
     return cli_step_command(cmd, argc, argv, STEP_EVALUATE);
-}
-
-int cmd_deploy(const struct cli_command *cmd, int argc, char **argv)
-{
-    return cli_step_command(cmd, argc, argv, STEP_DEPLOY);
 }
 
 /* ---- run PIPELINE.yaml ---- */

@@ -3,6 +3,7 @@
 #include "base/log.h"
 #include "base/mem.h"
 #include "loop/check.h"
+#include "loop/rollout.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -43,6 +44,14 @@ static int tick_task(struct store *st, const struct task_config *task, int64_t n
 int scheduler_tick(struct store *st, const struct config *cfg, int64_t now_ms, struct err *e)
 {
     int queued = 0, failed = 0;
+    for (size_t i = 0; i < cfg->n_tasks; i++) {
+        /* a canary with enough feedback is promoted or rolled back */
+        struct err re;
+        err_clear(&re);
+        struct rollout_outcome outcome;
+        if (rollout_tick(st, &cfg->tasks[i], &outcome, &re) < 0)
+            log_warn("task %s: deciding the rollout: %s", cfg->tasks[i].name, re.msg);
+    }
     for (size_t i = 0; i < cfg->n_tasks; i++) {
         if (cfg->tasks[i].n_triggers == 0) continue;
         struct err te;

@@ -1,6 +1,7 @@
 /* The scheduler: checks every task's triggers and queues a retrain when
- * one fires (at most one queued or running per task). `serve` calls it
- * every scheduler.interval; it records which trigger fired and why. */
+ * one fires (at most one queued or running per task), and ends a canary
+ * rollout that has enough feedback to decide (loop/rollout.h). `serve`
+ * calls it every scheduler.interval; it records which trigger fired and why. */
 #ifndef BOUCLE_LOOP_SCHEDULER_H
 #define BOUCLE_LOOP_SCHEDULER_H
 

@@ -278,6 +278,44 @@ int step_evaluate(struct step_ctx *c, struct err *e)
 
 /* ---- deploy ---- */
 
+/* The challenger goes out as a shadow or canary beside the champion; the
+ * automatic decision (loop/rollout.h) or a person ends it. A rollout still
+ * running from an earlier run is superseded: this challenger passed the
+ * gate against the champion now. */
+static int deploy_rollout(struct step_ctx *c, int64_t version, enum rollout_strategy strategy,
+                          const char *reason, struct err *e)
+{
+    struct rollout_request r = {.strategy = strategy};
+    if (c->rollout) r = *c->rollout;
+    rollout_request_defaults(&r, c->task);
+    r.version = version;
+    r.reason = reason;
+    r.run_id = c->run_id;
+    char why[160];
+    snprintf(why, sizeof why, "superseded by version %lld of run %s", (long long)version,
+             c->run_id);
+    struct rollout_outcome ended;
+    int rc = rollout_finish(c->st, c->task, "stopped", why, &ended, e);
+    if (rc < 0) return -1;
+    if (rc == 1) step_log(c, "deploy: %s", ended.reason);
+    int64_t id = 0;
+    if (rollout_start(c->st, c->task, &r, &id, e) != 0) return -1;
+    if (r.strategy == ROLLOUT_CANARY)
+        step_log(c,
+                 "deploy: version %lld answers %d%% of requests as a canary (rollout %lld); "
+                 "promoted or rolled back after %ld judged predictions on each side",
+                 (long long)version, r.percent, (long long)id, r.min_feedback);
+    else
+        step_log(c, "deploy: version %lld scores live traffic in shadow (rollout %lld)",
+                 (long long)version, (long long)id);
+    return publish(c,
+                   json_pack("{s:b,s:{s:I,s:s,s:I,s:i}}", "deployed", 0, "rollout", "id",
+                             (json_int_t)id, "strategy", rollout_strategy_name(r.strategy),
+                             "version", (json_int_t)version, "percent",
+                             r.strategy == ROLLOUT_CANARY ? r.percent : 0),
+                   e);
+}
+
 int step_deploy(struct step_ctx *c, struct err *e)
 {
     json_t *decision = json_object_get(c->state, "decision");
@@ -298,6 +336,9 @@ int step_deploy(struct step_ctx *c, struct err *e)
     }
     char reason[160];
     snprintf(reason, sizeof reason, "run %s: the gate passed", c->run_id);
+    enum rollout_strategy strategy = c->rollout ? c->rollout->strategy : c->task->rollout.strategy;
+    if (strategy != ROLLOUT_DIRECT && previous != 0)
+        return deploy_rollout(c, version, strategy, reason, e);
     if (store_alias_deploy(c->st, c->task->name, version, reason, actor_of(c), e) != 0) return -1;
     step_log(c, "deploy: version %lld is now the champion (was %lld)", (long long)version,
              (long long)previous);
@@ -325,6 +366,17 @@ int step_notify(struct step_ctx *c, struct err *e)
     } else if (stop) {
         event = "skipped";
         snprintf(subject, sizeof subject, "%s: %s", c->task->name, json_string_value(stop));
+    } else if (json_object_get(c->state, "rollout")) {
+        json_t *ro = json_object_get(c->state, "rollout");
+        const char *strategy = json_string_value(json_object_get(ro, "strategy"));
+        event = "rollout";
+        if (strategy && strcmp(strategy, "canary") == 0)
+            snprintf(subject, sizeof subject, "%s: version %lld in canary at %lld%%", c->task->name,
+                     (long long)version,
+                     (long long)json_integer_value(json_object_get(ro, "percent")));
+        else
+            snprintf(subject, sizeof subject, "%s: version %lld in shadow", c->task->name,
+                     (long long)version);
     } else if (deployed) {
         event = "deployed";
         if (primary)

@@ -4,13 +4,15 @@
  *   prepare  -> "prepare": {feedback_train, feedback_holdout, dataset_id}
  *   train    -> "train": {...}, "challenger_version"
  *   evaluate -> "decision": the gate's decision
- *   deploy   -> "deployed", "deployed_version", "previous_version"
+ *   deploy   -> "deployed", "deployed_version", "previous_version"; or, as a shadow
+ *               or canary (rollout.strategy), "rollout": {id, strategy, version, percent}
  *   notify   -> "notified": the event sent */
 #ifndef BOUCLE_LOOP_STEPS_H
 #define BOUCLE_LOOP_STEPS_H
 
 #include "base/config.h"
 #include "base/err.h"
+#include "loop/rollout.h"
 #include "loop/runlog.h"
 #include "store/store.h"
 
@@ -26,6 +28,8 @@ struct step_ctx {
     const char *failed_step; /* the step that failed earlier, for notify (NULL if none) */
     const char *failure;     /* its error */
     const char *actor;       /* who runs it, for the alias history; NULL: "loop" */
+    /* deploy: a shadow or canary instead of the task's `rollout:` (NULL: the task's) */
+    const struct rollout_request *rollout;
 };
 
 /* Runs a built-in step (not `command`, which the runner executes itself). */

@@ -36,6 +36,10 @@ struct http_request {
     const struct auth_token *token;      /* the caller's token, once auth_check matched one */
     struct conn_slot *slot;              /* the connection's entry (serve/conns.h) */
     char request_id[REQUEST_ID_MAX + 1]; /* returned as X-Request-Id */
+    /* Work to run once the response has been sent (shadow scoring): called
+     * from libmicrohttpd's request-completed callback, then forgotten. */
+    void (*after_reply)(void *ctx);
+    void *after_ctx;
 };
 
 const char *http_query(struct http_request *r, const char *key);

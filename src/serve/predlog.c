@@ -25,6 +25,7 @@ struct record {
     struct node link; /* first member: a node pointer is a record pointer */
     struct store_prediction row;
     char id[40];
+    char shadow_of[40]; /* a shadow answer's answered twin, "" otherwise */
     char *task, *input_json, *label, *output_json;
 };
 
@@ -215,12 +216,14 @@ void predlog_enqueue(struct predlog *p, const struct store_prediction *rec)
     }
     struct record *r = xmalloc(sizeof *r);
     snprintf(r->id, sizeof r->id, "%s", rec->id);
+    snprintf(r->shadow_of, sizeof r->shadow_of, "%s", rec->shadow_of ? rec->shadow_of : "");
     r->task = dup_or_null(rec->task);
     r->input_json = dup_or_null(rec->input_json);
     r->label = dup_or_null(rec->label);
     r->output_json = dup_or_null(rec->output_json);
     r->row = *rec;
     r->row.id = r->id;
+    r->row.shadow_of = r->shadow_of[0] ? r->shadow_of : NULL;
     r->row.task = r->task;
     r->row.input_json = r->input_json;
     r->row.label = r->label;

@@ -39,6 +39,11 @@ void routes_aliases(struct server *srv, struct http_request *r, struct served_ta
 int routes_is_mlflow(const char *path);
 void routes_mlflow(struct server *srv, struct http_request *r);
 
+/* routes_rollout.c: GET/POST/DELETE /v1/tasks/{task}/rollout (any other
+ * method is refused by the dispatcher), and the rollout families of /metrics */
+void routes_rollout(struct server *srv, struct http_request *r, struct served_task *task);
+void routes_rollout_metrics(struct server *srv, struct buf *out, uint64_t *errors);
+
 /* routes_metrics.c: GET /metrics, Prometheus text format */
 void routes_metrics(struct server *srv, struct http_request *r);
 

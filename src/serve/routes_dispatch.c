@@ -131,6 +131,18 @@ void routes_dispatch(struct server *srv, struct http_request *r)
                     routes_retrain_delete(srv, r, t);
                 return;
             }
+            if (strcmp(seg[3], "rollout") == 0) {
+                if (!method_is(r, "GET") && !method_is(r, "POST") && !method_is(r, "DELETE")) {
+                    r->allow = "GET, POST, DELETE";
+                    http_reply_error(r, 405, "method_not_allowed", NULL,
+                                     "%s %s is not allowed; use GET, POST or DELETE", r->method,
+                                     r->path);
+                    return;
+                }
+                if (!t) return unknown_task(r, seg[2]);
+                routes_rollout(srv, r, t);
+                return;
+            }
             if (strcmp(seg[3], "rollback") == 0) {
                 if (!require(r, "POST")) return;
                 if (!t) return unknown_task(r, seg[2]);

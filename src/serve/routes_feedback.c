@@ -119,6 +119,15 @@ void routes_feedback_post(struct server *srv, struct http_request *r)
         goto out;
     }
     const char *task = json_string_value(json_object_get(pred, "task"));
+    const char *twin = json_string_value(json_object_get(pred, "shadow_of"));
+    if (twin) { /* feedback judges what a user was shown */
+        http_reply_error(r, 422, "invalid", "prediction_id",
+                         "prediction '%s' is a shadow answer nobody saw: send feedback on the "
+                         "answered prediction '%s'",
+                         json_string_value(pid), twin);
+        json_decref(pred);
+        goto out;
+    }
     if (label && check_label(srv, r, task ? task : "", label) != 0) {
         json_decref(pred);
         goto out;

@@ -185,6 +185,7 @@ void routes_metrics(struct server *srv, struct http_request *r)
     limits_render_metrics(srv->limits, &out);
     render_predictions(srv, &out);
     render_store_figures(srv, &out, &errors);
+    routes_rollout_metrics(srv, &out, &errors);
     render_log_and_process(srv, &out, errors);
     buf_reset(&r->out);
     buf_append(&r->out, out.data, out.len);

@@ -1,11 +1,14 @@
 /* POST /v1/tasks/{task}/predict — the hot path: parse, take a reference to
  * the served model, featurise and score, hand the log record to the writer
- * queue, answer. No SQL, no disk, no lock shared by requests. */
+ * queue, answer. No SQL, no disk, no lock shared by requests. During a
+ * rollout (serve/challenger.h) a canary may answer instead of the champion,
+ * or a shadow scores the same inputs after the reply. */
 #include "serve/routes.h"
 
 #include "base/ids.h"
 #include "base/timeutil.h"
 #include "data/input.h"
+#include "serve/challenger.h"
 
 #include <string.h>
 
@@ -35,6 +38,11 @@ struct scored {
     json_t *answer;
     json_t *input;
     const char *label;
+    /* the raw text fields, kept for a shadow only (they live in `input`,
+     * which is freed before the shadow runs) */
+    const char *values[TASK_MAX_TEXT_FIELDS];
+    size_t lens[TASK_MAX_TEXT_FIELDS];
+    size_t n_fields;
 };
 
 static int score_one(struct server *srv, struct http_request *r, struct served_task *t,
@@ -42,11 +50,12 @@ static int score_one(struct server *srv, struct http_request *r, struct served_t
                      struct err *e)
 {
     json_t *normalized = NULL;
-    const char *values[TASK_MAX_TEXT_FIELDS];
-    size_t lens[TASK_MAX_TEXT_FIELDS];
+    const char **values = out->values;
+    size_t *lens = out->lens;
     if (input_fields_from_json(t->cfg, input, srv->cfg->limits.max_field_bytes, values, lens, NULL,
                                &normalized, e) != 0)
         return -1;
+    out->n_fields = t->cfg->n_text_fields;
     /* the model cleans and joins the fields as its training text was */
     size_t best = model_predict_fields(sm->model, values, lens, t->cfg->n_text_fields, probs);
     struct version_counts *vc = sm->counters;
@@ -67,9 +76,11 @@ static int score_one(struct server *srv, struct http_request *r, struct served_t
     return 0;
 }
 
-/* The answer is serialised once: it is both the response and the log's output. */
+/* The answer is serialised once: it is both the response and the log's
+ * output. A shadow job gets the same record's input and id. */
 static void log_prediction(struct server *srv, struct served_task *t, struct served_model *sm,
-                           struct scored *s, const char *output_json, int64_t latency_us)
+                           struct scored *s, const char *output_json, int64_t latency_us,
+                           int64_t rollout_id, struct shadow_job *shadow)
 {
     char *input_json = json_dumps(s->input, JSON_COMPACT);
     struct store_prediction rec = {
@@ -81,8 +92,12 @@ static void log_prediction(struct server *srv, struct served_task *t, struct ser
         .output_json = output_json,
         .latency_us = latency_us,
         .created_ms = time_now_ms(),
+        .rollout_id = rollout_id,
     };
     predlog_enqueue(srv->predlog, &rec);
+    if (shadow)
+        challenger_shadow_add(shadow, s->values, s->lens, s->n_fields, rec.id, s->label,
+                              input_json);
     free(input_json);
 }
 
@@ -93,13 +108,34 @@ static int check_keys(struct http_request *r, json_t *doc)
     json_object_foreach(doc, key, v)
     {
         if (strcmp(key, "text") && strcmp(key, "input") && strcmp(key, "inputs") &&
-            strcmp(key, "instances")) {
+            strcmp(key, "instances") && strcmp(key, "key")) {
             http_reply_error(r, 422, "invalid", key,
                              "unknown key '%.64s': send {\"text\": ...}, {\"input\": {...}} or "
-                             "{\"inputs\": [...]}",
+                             "{\"inputs\": [...]}, and optionally \"key\"",
                              key);
             return -1;
         }
+    }
+    return 0;
+}
+
+/* The request key a canary sticks by: the body's "key", else the
+ * X-Request-Key header; NULL when neither. -1 (answered) when malformed. */
+static int request_key(struct server *srv, struct http_request *r, json_t *doc, const char **key,
+                       size_t *len)
+{
+    json_t *k = json_object_get(doc, "key");
+    *key = k ? json_string_value(k) : http_header(r, "X-Request-Key");
+    if (k && !json_is_string(k)) {
+        http_reply_error(r, 422, "invalid", "key", "key: must be a string");
+        return -1;
+    }
+    *len = *key ? strlen(*key) : 0;
+    if (*len > srv->cfg->limits.max_field_bytes) {
+        http_reply_error(r, 422, "limit_exceeded", "key",
+                         "key: %zu bytes exceeds the limit of %zu (limits.max_field_bytes)", *len,
+                         srv->cfg->limits.max_field_bytes);
+        return -1;
     }
     return 0;
 }
@@ -149,6 +185,13 @@ void routes_predict(struct server *srv, struct http_request *r, struct served_ta
         return;
     }
 
+    const char *key;
+    size_t key_len;
+    if (request_key(srv, r, doc, &key, &key_len) != 0) {
+        json_decref(doc);
+        return;
+    }
+
     struct served_model *sm = model_slot_acquire(&t->slot);
     if (!sm) {
         http_reply_error(r, 503, "not_ready", NULL,
@@ -157,6 +200,19 @@ void routes_predict(struct server *srv, struct http_request *r, struct served_ta
         json_decref(doc);
         return;
     }
+    /* a rollout: the canary may answer; a shadow is handed what was asked */
+    struct challenger_view cv;
+    challenger_view_take(&t->challenger, &cv);
+    struct shadow_job *shadow = NULL;
+    if (challenger_answers(&cv, key, key_len)) {
+        served_model_release(sm);
+        sm = cv.model;
+        cv.model = NULL;
+        atomic_fetch_add_explicit(&t->challenger.canary_answered, 1, memory_order_relaxed);
+    } else if (cv.mode == CHALLENGER_SHADOW && cv.model) {
+        shadow = challenger_shadow_begin(t, srv->predlog, &cv, n);
+    }
+    challenger_view_release(&cv);
     size_t n_labels = model_n_labels(sm->model);
     double probs_stack[32];
     double *probs = n_labels <= 32 ? probs_stack : xmalloc(n_labels * sizeof *probs);
@@ -178,6 +234,7 @@ void routes_predict(struct server *srv, struct http_request *r, struct served_ta
     }
     if (failed) {
         http_reply_err(r, &e);
+        challenger_shadow_free(shadow);
     } else {
         int64_t latency_us = (time_mono_ns() - r->start_ns) / 1000;
         struct buf body;
@@ -185,7 +242,7 @@ void routes_predict(struct server *srv, struct http_request *r, struct served_ta
         if (batch) buf_append_str(&body, "{\"predictions\":[");
         for (size_t i = 0; i < n; i++) {
             char *one = json_dumps(scored[i].answer, HTTP_JSON_FLAGS);
-            log_prediction(srv, t, sm, &scored[i], one, latency_us);
+            log_prediction(srv, t, sm, &scored[i], one, latency_us, cv.rollout_id, shadow);
             if (i) buf_append_char(&body, ',');
             buf_append_str(&body, one);
             free(one);
@@ -193,6 +250,10 @@ void routes_predict(struct server *srv, struct http_request *r, struct served_ta
         if (batch) buf_append_str(&body, "]}");
         http_reply_raw_json(r, 200, body.data, body.len);
         buf_free(&body);
+        if (shadow) {
+            r->after_reply = challenger_shadow_run;
+            r->after_ctx = shadow;
+        }
     }
     for (size_t i = 0; i < n; i++) {
         json_decref(scored[i].answer);

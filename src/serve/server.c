@@ -34,10 +34,9 @@ struct served_task *server_find_task(struct server *srv, const char *name, size_
 
 /* ---- champion loading (start-up and the watcher) ---- */
 
-/* The counter block of a version (made on first load; a version loaded
- * again, e.g. after a rollback, keeps counting where it was). */
-static struct version_counts *counts_for(struct served_task *t, struct trained_model *m,
-                                         int64_t version)
+/* A version loaded again, e.g. after a rollback, keeps counting where it was. */
+struct version_counts *server_version_counts(struct served_task *t, struct trained_model *m,
+                                             int64_t version)
 {
     size_t n = atomic_load(&t->n_versions);
     for (size_t i = 0; i < n; i++)
@@ -67,25 +66,33 @@ static void free_counts(struct served_task *t)
     }
 }
 
+struct trained_model *server_model_load(const struct served_task *t, struct store *st,
+                                        int64_t version, struct err *e)
+{
+    void *data = NULL;
+    size_t len = 0;
+    if (store_model_artifact(st, t->cfg->name, version, &data, &len, e) != 0) {
+        err_prefix(e, "cannot read model version %lld", (long long)version);
+        return NULL;
+    }
+    struct trained_model *m = model_load(data, len, e);
+    free(data);
+    if (!m) err_prefix(e, "model version %lld refused", (long long)version);
+    return m;
+}
+
 static void load_champion(struct served_task *t, struct store *st, int64_t version)
 {
     struct err e;
     err_clear(&e);
-    void *data = NULL;
-    size_t len = 0;
-    if (store_model_artifact(st, t->cfg->name, version, &data, &len, &e) != 0) {
-        log_error("task %s: cannot read model version %lld: %s", t->cfg->name, (long long)version,
-                  e.msg);
-        return;
-    }
-    struct trained_model *m = model_load(data, len, &e);
-    free(data);
+    struct trained_model *m = server_model_load(t, st, version, &e);
     if (!m) {
-        log_error("task %s: model version %lld refused, still serving version %lld: %s",
-                  t->cfg->name, (long long)version, (long long)model_slot_version(&t->slot), e.msg);
+        log_error("task %s: still serving version %lld: %s", t->cfg->name,
+                  (long long)model_slot_version(&t->slot), e.msg);
         return;
     }
-    int64_t old = model_slot_install_with(&t->slot, m, version, NULL, counts_for(t, m, version));
+    int64_t old =
+        model_slot_install_with(&t->slot, m, version, NULL, server_version_counts(t, m, version));
     if (old)
         log_info("task %s: now serving model version %lld (was %lld)", t->cfg->name,
                  (long long)version, (long long)old);
@@ -212,6 +219,7 @@ static void *watcher_main(void *arg)
         int64_t now = time_now_ms();
         if (refresh || now >= next_refresh_ms) {
             server_refresh_champions(srv, srv->watch_store);
+            challenger_refresh(srv, srv->watch_store);
             next_refresh_ms = time_now_ms() + WATCH_POLL_MS;
         }
         scheduler_maybe_tick(srv, &next_tick_ms);
@@ -310,6 +318,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     struct http_request *r = *con_cls;
     if (!r) return;
     limits_request_end(srv->limits, r, toe);
+    /* the answer is sent: work that must not delay it runs now */
+    if (r->after_reply) r->after_reply(r->after_ctx);
     buf_free(&r->body);
     buf_free(&r->out);
     free(r);
@@ -400,8 +410,10 @@ int serve_run(const struct config *cfg, const struct serve_options *opt, struct 
         srv.tasks[i].cfg = &cfg->tasks[i];
         model_slot_init(&srv.tasks[i].slot);
         atomic_init(&srv.tasks[i].champion_seen, 0);
+        challenger_init(&srv.tasks[i].challenger);
     }
     server_refresh_champions(&srv, srv.watch_store);
+    challenger_refresh(&srv, srv.watch_store);
     pthread_mutex_init(&srv.watch_mu, NULL);
     pthread_cond_init(&srv.watch_cv, NULL);
     pthread_create(&srv.watcher, NULL, watcher_main, &srv);
@@ -443,6 +455,7 @@ int serve_run(const struct config *cfg, const struct serve_options *opt, struct 
     pthread_join(srv.watcher, NULL);
     predlog_stop(srv.predlog);
     for (size_t i = 0; i < srv.n_tasks; i++) {
+        challenger_clear(&srv.tasks[i].challenger);
         model_slot_clear(&srv.tasks[i].slot);
         free_counts(&srv.tasks[i]);
     }

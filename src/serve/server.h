@@ -6,6 +6,7 @@
 
 #include "base/config.h"
 #include "base/err.h"
+#include "serve/challenger.h"
 #include "serve/model_slot.h"
 #include "serve/predlog.h"
 #include "serve/supervisor.h"
@@ -32,6 +33,7 @@ struct served_task {
     struct version_counts *versions[MAX_COUNTED_VERSIONS];
     _Atomic size_t n_versions;             /* appended by the watcher, read by scrapes */
     _Atomic uint64_t feedback_by_score[3]; /* -1, 0, +1 */
+    struct served_challenger challenger;   /* during a shadow or canary rollout */
 };
 
 struct limits;
@@ -67,5 +69,12 @@ struct served_task *server_find_task(struct server *srv, const char *name, size_
 void server_refresh_champions(struct server *srv, struct store *st);
 /* Wakes the watcher now (after a rollback or promotion made here). */
 void server_wake_watcher(struct server *srv);
+/* Reads and loads a version of the task's model (the watcher's thread). */
+struct trained_model *server_model_load(const struct served_task *t, struct store *st,
+                                        int64_t version, struct err *e);
+/* The counter block of a version (made on first load; NULL past
+ * MAX_COUNTED_VERSIONS: counting stops, serving does not). */
+struct version_counts *server_version_counts(struct served_task *t, struct trained_model *m,
+                                             int64_t version);
 
 #endif

@@ -13,13 +13,14 @@ static int insert_predictions(struct pg_store *s, const struct store_prediction 
         const struct store_prediction *p = &rows[i];
         if (pg_store_write(s,
                            "INSERT INTO predictions(id, task, model_version, input_json, label,"
-                           " output_json, latency_us, created_ms)"
-                           " VALUES($1, $2, $3, $4, $5, $6, $7, $8)",
+                           " output_json, latency_us, created_ms, rollout_id, shadow_of)"
+                           " VALUES($1, $2, $3, $4, $5, $6, $7, $8, nullif($9::bigint, 0), $10)",
                            "inserting predictions",
                            PG_ARGS(PG_TEXT(p->id), PG_TEXT(p->task), PG_INT(p->model_version),
                                    PG_TEXT(p->input_json), PG_TEXT(p->label),
                                    PG_TEXT(p->output_json), PG_INT(p->latency_us),
-                                   PG_INT(p->created_ms > 0 ? p->created_ms : now)),
+                                   PG_INT(p->created_ms > 0 ? p->created_ms : now),
+                                   PG_INT(p->rollout_id), PG_TEXT(p->shadow_of)),
                            "23505", ERR_CONFLICT, "id", e, "prediction '%s' already exists", p->id))
             return -1;
     }
@@ -43,11 +44,12 @@ json_t *pg_store_prediction_get(void *conn, const char *id, struct err *e)
     static const struct pg_col cols[] = {
         {"id", PGC_TEXT},        {"task", PGC_TEXT},       {"model_version", PGC_INT},
         {"input", PGC_JSON},     {"label", PGC_TEXT},      {"output", PGC_JSON},
-        {"latency_us", PGC_INT}, {"created_at", PGC_TIME},
+        {"latency_us", PGC_INT}, {"created_at", PGC_TIME}, {"rollout_id", PGC_INT},
+        {"shadow_of", PGC_TEXT},
     };
     return pg_store_query_one(conn,
                               "SELECT id, task, model_version, input_json, label,"
-                              " output_json, latency_us, created_ms"
+                              " output_json, latency_us, created_ms, rollout_id, shadow_of"
                               " FROM predictions WHERE id = $1",
                               "reading prediction", id, PG_COLS(cols), "id", "prediction", e);
 }

@@ -184,8 +184,8 @@ int pg_store_alias_set(void *conn, const char *task, const char *alias, int64_t 
     return pg_store_end(s, r, e);
 }
 
-static int deploy(struct pg_store *s, const char *task, int64_t version, const char *reason,
-                  const char *actor, struct err *e)
+int pg_store_deploy_in(struct pg_store *s, const char *task, int64_t version, const char *reason,
+                       const char *actor, struct err *e)
 {
     int64_t champion = 0;
     if (pg_store_lock(s, PG_TASK_LOCK, task, e) || need_version_row(s, task, version, e)) return -1;
@@ -204,7 +204,7 @@ int pg_store_alias_deploy(void *conn, const char *task, int64_t version, const c
 {
     struct pg_store *s = conn;
     if (pg_store_begin(s, e)) return -1;
-    return pg_store_end(s, deploy(s, task, version, reason, actor, e), e);
+    return pg_store_end(s, pg_store_deploy_in(s, task, version, reason, actor, e), e);
 }
 
 static int roll_back(struct pg_store *s, const char *task, const char *reason, const char *actor,

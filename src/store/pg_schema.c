@@ -279,6 +279,30 @@ static const char migration_6[] = "ALTER TABLE model_versions ADD COLUMN boucle_
                                   "ALTER TABLE alias_history ALTER COLUMN to_version DROP NOT NULL;"
                                   "ALTER TABLE alias_history ADD COLUMN actor TEXT;";
 
+/* Shadow and canary rollouts (issue 6), as SQLite's migration 7. */
+static const char migration_7[] =
+    "CREATE TABLE rollouts ("
+    "  id BIGSERIAL PRIMARY KEY,"
+    "  task TEXT NOT NULL,"
+    "  strategy TEXT NOT NULL CHECK (strategy IN ('shadow', 'canary')),"
+    "  challenger_version BIGINT NOT NULL,"
+    "  champion_version BIGINT NOT NULL,"
+    "  percent INTEGER NOT NULL,"
+    "  min_feedback BIGINT NOT NULL,"
+    "  status TEXT NOT NULL"
+    "    CHECK (status IN ('active', 'promoted', 'rolled_back', 'stopped')),"
+    "  reason TEXT,"
+    "  run_id TEXT,"
+    "  outcome TEXT,"
+    "  decision_json TEXT,"
+    "  started_ms BIGINT NOT NULL,"
+    "  ended_ms BIGINT);"
+    "CREATE UNIQUE INDEX rollouts_one_active ON rollouts(task) WHERE status = 'active';"
+    "CREATE INDEX rollouts_task ON rollouts(task, id);"
+    "ALTER TABLE predictions ADD COLUMN rollout_id BIGINT;"
+    "ALTER TABLE predictions ADD COLUMN shadow_of TEXT;"
+    "CREATE INDEX predictions_rollout ON predictions(rollout_id) WHERE rollout_id IS NOT NULL;";
+
 static const struct migration migrations[] = {
     {1, "datasets, examples, runs, metrics, registry, predictions, feedback, jobs", migration_1},
     {2, "loop: run state, steps and trigger; job runs; feedback used_role", migration_2},
@@ -286,6 +310,7 @@ static const struct migration migrations[] = {
     {4, "MLflow registry (registered models, version tags, stages) and run artifacts", migration_4},
     {5, "each run's latest metric values, for run search", migration_5},
     {6, "registry lineage (boucle version) and alias history (actor, removals)", migration_6},
+    {7, "rollouts (shadow, canary); predictions' rollout and shadow twin", migration_7},
 };
 
 #define MIGRATION_COUNT ((int)(sizeof migrations / sizeof migrations[0]))

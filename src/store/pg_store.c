@@ -462,4 +462,9 @@ const struct store_backend pg_store_backend = {
     .artifact_get = pg_store_artifact_get,
     .artifacts_list = pg_store_artifacts_list,
     .artifact_delete = pg_store_artifact_delete,
+    .rollout_start = pg_store_rollout_start,
+    .rollout_active = pg_store_rollout_active,
+    .rollout_end = pg_store_rollout_end,
+    .rollout_stats = pg_store_rollout_stats,
+    .rollouts_list = pg_store_rollouts_list,
 };

@@ -164,6 +164,11 @@ int pg_store_alias_deploy(void *conn, const char *task, int64_t version, const c
                           const char *actor, struct err *e);
 int pg_store_alias_rollback(void *conn, const char *task, const char *reason, const char *actor,
                             int64_t *now_serving, struct err *e);
+/* Deploy inside the caller's transaction (previous <- champion <- version),
+ * under the task's registry lock; ERR_CONFLICT when version already is the
+ * champion. */
+int pg_store_deploy_in(struct pg_store *s, const char *task, int64_t version, const char *reason,
+                       const char *actor, struct err *e);
 int pg_store_listen_aliases(void *conn, struct err *e);
 int pg_store_wait_alias_change(void *conn, int timeout_ms, struct err *e);
 /* pg_feedback.c: */
@@ -245,5 +250,14 @@ int pg_store_artifact_get(void *conn, const char *run_id, const char *path, void
                           size_t *len, char sha256_out[65], struct err *e);
 json_t *pg_store_artifacts_list(void *conn, const char *run_id, struct err *e);
 int pg_store_artifact_delete(void *conn, const char *run_id, const char *path, struct err *e);
+/* pg_rollout.c (issue 6): */
+int pg_store_rollout_start(void *conn, const struct store_rollout_start *r, int64_t *id,
+                           struct err *e);
+int pg_store_rollout_active(void *conn, const char *task, struct store_rollout *out, struct err *e);
+int pg_store_rollout_end(void *conn, int64_t id, const char *status, const char *reason,
+                         const char *decision_json, struct err *e);
+int pg_store_rollout_stats(void *conn, const struct store_rollout *r,
+                           struct store_rollout_stats *out, struct err *e);
+json_t *pg_store_rollouts_list(void *conn, const char *task, size_t limit, struct err *e);
 
 #endif

@@ -25,6 +25,11 @@ int sqlite_store_predictions_add(void *conn, const struct store_prediction *rows
         sqlite_store_bind_text(st, 6, p->output_json);
         sqlite3_bind_int64(st, 7, p->latency_us);
         sqlite3_bind_int64(st, 8, p->created_ms > 0 ? p->created_ms : now);
+        if (p->rollout_id > 0)
+            sqlite3_bind_int64(st, 9, p->rollout_id);
+        else
+            sqlite3_bind_null(st, 9);
+        sqlite_store_bind_text(st, 10, p->shadow_of);
         if (sqlite_store_write(s, st, what, SQLITE_CONSTRAINT_PRIMARYKEY, ERR_CONFLICT, "id", e,
                                "prediction '%s' already exists", p->id)) {
             sqlite_store_release(st);
@@ -42,11 +47,12 @@ json_t *sqlite_store_prediction_get(void *conn, const char *id, struct err *e)
     static const struct sqlite_col cols[] = {
         {"id", COL_TEXT},        {"task", COL_TEXT},       {"model_version", COL_INT},
         {"input", COL_JSON},     {"label", COL_TEXT},      {"output", COL_JSON},
-        {"latency_us", COL_INT}, {"created_at", COL_TIME},
+        {"latency_us", COL_INT}, {"created_at", COL_TIME}, {"rollout_id", COL_INT},
+        {"shadow_of", COL_TEXT},
     };
     return sqlite_store_query_one(conn,
                                   "SELECT id, task, model_version, input_json, label,"
-                                  " output_json, latency_us, created_ms"
+                                  " output_json, latency_us, created_ms, rollout_id, shadow_of"
                                   " FROM predictions WHERE id = ?1",
                                   "reading prediction", id, SQLITE_COLS(cols), "id", "prediction",
                                   e);

@@ -249,8 +249,8 @@ int sqlite_store_alias_set(void *conn, const char *task, const char *alias, int6
 }
 
 /* Deploy inside the caller's transaction: previous <- champion <- version. */
-static int deploy(struct sqlite_store *s, const char *task, int64_t version, const char *reason,
-                  const char *actor, struct err *e)
+int sqlite_store_deploy_in(struct sqlite_store *s, const char *task, int64_t version,
+                           const char *reason, const char *actor, struct err *e)
 {
     int64_t champion = 0;
     if (need_version_row(s, task, version, e)) return -1;
@@ -271,7 +271,7 @@ int sqlite_store_alias_deploy(void *conn, const char *task, int64_t version, con
 {
     struct sqlite_store *s = conn;
     if (sqlite_store_begin(s, e)) return -1;
-    return sqlite_store_end(s, deploy(s, task, version, reason, actor, e), e);
+    return sqlite_store_end(s, sqlite_store_deploy_in(s, task, version, reason, actor, e), e);
 }
 
 /* Rollback inside the caller's transaction: champion <-> previous. */

@@ -295,6 +295,36 @@ static const char migration_6[] =
     "ALTER TABLE alias_history_6 RENAME TO alias_history;"
     "CREATE INDEX alias_history_task ON alias_history(task, id);";
 
+/* Shadow and canary rollouts (issue 6). One active rollout per task (a
+ * partial unique index says so to every process). Predictions made under a
+ * rollout carry its id, so its window is exact whatever the clocks say; a
+ * shadow's answers are predictions too, with shadow_of naming the answered
+ * twin (feedback joins to the twin, never to the shadow row). No foreign
+ * key to model_versions: a rollout is history and must not block deleting
+ * a version. */
+static const char migration_7[] =
+    "CREATE TABLE rollouts ("
+    "  id INTEGER PRIMARY KEY,"
+    "  task TEXT NOT NULL,"
+    "  strategy TEXT NOT NULL CHECK (strategy IN ('shadow', 'canary')),"
+    "  challenger_version INTEGER NOT NULL,"
+    "  champion_version INTEGER NOT NULL,"
+    "  percent INTEGER NOT NULL,"
+    "  min_feedback INTEGER NOT NULL,"
+    "  status TEXT NOT NULL"
+    "    CHECK (status IN ('active', 'promoted', 'rolled_back', 'stopped')),"
+    "  reason TEXT,"
+    "  run_id TEXT,"
+    "  outcome TEXT,"
+    "  decision_json TEXT,"
+    "  started_ms INTEGER NOT NULL,"
+    "  ended_ms INTEGER);"
+    "CREATE UNIQUE INDEX rollouts_one_active ON rollouts(task) WHERE status = 'active';"
+    "CREATE INDEX rollouts_task ON rollouts(task, id);"
+    "ALTER TABLE predictions ADD COLUMN rollout_id INTEGER;"
+    "ALTER TABLE predictions ADD COLUMN shadow_of TEXT;"
+    "CREATE INDEX predictions_rollout ON predictions(rollout_id) WHERE rollout_id IS NOT NULL;";
+
 static const struct migration migrations[] = {
     {1, "datasets, examples, runs, metrics, registry, predictions, feedback, jobs", migration_1},
     {2, "loop: run state, steps and trigger; job runs; feedback used_role", migration_2},
@@ -302,6 +332,7 @@ static const struct migration migrations[] = {
     {4, "MLflow registry (registered models, version tags, stages) and run artifacts", migration_4},
     {5, "each run's latest metric values, for run search", migration_5},
     {6, "registry lineage (boucle version) and alias history (actor, removals)", migration_6},
+    {7, "rollouts (shadow, canary); predictions' rollout and shadow twin", migration_7},
 };
 
 #define MIGRATION_COUNT ((int)(sizeof migrations / sizeof migrations[0]))

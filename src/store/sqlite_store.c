@@ -331,7 +331,8 @@ static int prepare_hot(struct sqlite_store *s, struct err *e)
     const struct cached_sql list[] = {
         {&s->prediction_insert,
          "INSERT INTO predictions(id, task, model_version, input_json, label, output_json,"
-         " latency_us, created_ms) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+         " latency_us, created_ms, rollout_id, shadow_of)"
+         " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
          "preparing prediction insert"},
         {&s->prediction_task, "SELECT task FROM predictions WHERE id = ?1",
          "preparing prediction lookup"},
@@ -475,4 +476,9 @@ const struct store_backend sqlite_store_backend = {
     .artifact_get = sqlite_store_artifact_get,
     .artifacts_list = sqlite_store_artifacts_list,
     .artifact_delete = sqlite_store_artifact_delete,
+    .rollout_start = sqlite_store_rollout_start,
+    .rollout_active = sqlite_store_rollout_active,
+    .rollout_end = sqlite_store_rollout_end,
+    .rollout_stats = sqlite_store_rollout_stats,
+    .rollouts_list = sqlite_store_rollouts_list,
 };

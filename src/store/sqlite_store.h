@@ -224,6 +224,10 @@ int sqlite_store_alias_deploy(void *conn, const char *task, int64_t version, con
                               const char *actor, struct err *e);
 int sqlite_store_alias_rollback(void *conn, const char *task, const char *reason, const char *actor,
                                 int64_t *now_serving, struct err *e);
+/* Deploy inside the caller's transaction (previous <- champion <- version);
+ * ERR_CONFLICT when version already is the champion. */
+int sqlite_store_deploy_in(struct sqlite_store *s, const char *task, int64_t version,
+                           const char *reason, const char *actor, struct err *e);
 
 /* sqlite_mlflow.c (issue 4): */
 int sqlite_store_experiment_create(void *conn, const char *name, const char *artifact_location,
@@ -278,5 +282,16 @@ int sqlite_store_artifact_get(void *conn, const char *run_id, const char *path, 
                               size_t *len, char sha256_out[65], struct err *e);
 json_t *sqlite_store_artifacts_list(void *conn, const char *run_id, struct err *e);
 int sqlite_store_artifact_delete(void *conn, const char *run_id, const char *path, struct err *e);
+
+/* sqlite_rollout.c (issue 6): */
+int sqlite_store_rollout_start(void *conn, const struct store_rollout_start *r, int64_t *id,
+                               struct err *e);
+int sqlite_store_rollout_active(void *conn, const char *task, struct store_rollout *out,
+                                struct err *e);
+int sqlite_store_rollout_end(void *conn, int64_t id, const char *status, const char *reason,
+                             const char *decision_json, struct err *e);
+int sqlite_store_rollout_stats(void *conn, const struct store_rollout *r,
+                               struct store_rollout_stats *out, struct err *e);
+json_t *sqlite_store_rollouts_list(void *conn, const char *task, size_t limit, struct err *e);
 
 #endif

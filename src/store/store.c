@@ -878,3 +878,70 @@ int store_artifact_delete(struct store *s, const char *run_id, const char *path,
     if (need_handle(s, e) || need(run_id, "run_id", e) || need(path, "path", e)) return -1;
     RETURN_LOCKED_OPT(int, -1, s, artifact_delete, e, run_id, path);
 }
+
+/* ---- shadow and canary rollouts (issue 6) ---- */
+
+int store_rollout_start(struct store *s, const struct store_rollout_start *r, int64_t *id,
+                        struct err *e)
+{
+    if (need_handle(s, e) || need_out(r, "rollout_start", e) || need_out(id, "rollout_start", e) ||
+        need(r->task, "task", e) || need(r->strategy, "strategy", e) ||
+        need_version(r->challenger_version, e))
+        return -1;
+    int canary = str_eq(r->strategy, "canary");
+    if (!canary && !str_eq(r->strategy, "shadow"))
+        return err_set_field(e, ERR_INVALID, "strategy",
+                             "rollout strategy '%s' is not shadow or canary", r->strategy);
+    if (canary && (r->percent < 1 || r->percent > 99))
+        return err_set_field(e, ERR_INVALID, "percent",
+                             "canary percent must be from 1 to 99, not %d", r->percent);
+    if (!canary && r->percent != 0)
+        return err_set_field(e, ERR_INVALID, "percent",
+                             "a shadow answers no request: percent must be 0, not %d", r->percent);
+    if (r->min_feedback < 1)
+        return err_set_field(e, ERR_INVALID, "min_feedback", "min_feedback must be >= 1, not %lld",
+                             (long long)r->min_feedback);
+    RETURN_LOCKED_OPT(int, -1, s, rollout_start, e, r, id);
+}
+
+int store_rollout_active(struct store *s, const char *task, struct store_rollout *out,
+                         struct err *e)
+{
+    if (need_handle(s, e) || need(task, "task", e) || need_out(out, "rollout_active", e)) return -1;
+    memset(out, 0, sizeof *out);
+    RETURN_LOCKED_OPT(int, -1, s, rollout_active, e, task, out);
+}
+
+int store_rollout_end(struct store *s, int64_t id, const char *status, const char *reason,
+                      const char *decision_json, struct err *e)
+{
+    if (need_handle(s, e) || need(status, "status", e) || need(reason, "reason", e) ||
+        need_json(decision_json, "decision", e))
+        return -1;
+    if (id < 1)
+        return err_set_field(e, ERR_INVALID, "id", "rollout id must be >= 1, not %lld",
+                             (long long)id);
+    if (!str_eq(status, "promoted") && !str_eq(status, "rolled_back") && !str_eq(status, "stopped"))
+        return err_set_field(e, ERR_INVALID, "status",
+                             "rollout status '%s' is not one of promoted, rolled_back, stopped",
+                             status);
+    RETURN_LOCKED_OPT(int, -1, s, rollout_end, e, id, status, reason, decision_json);
+}
+
+int store_rollout_stats(struct store *s, const struct store_rollout *r,
+                        struct store_rollout_stats *out, struct err *e)
+{
+    if (need_handle(s, e) || need_out(r, "rollout_stats", e) || need_out(out, "rollout_stats", e))
+        return -1;
+    if (r->id < 1)
+        return err_set_field(e, ERR_INVALID, "id", "rollout id must be >= 1, not %lld",
+                             (long long)r->id);
+    memset(out, 0, sizeof *out);
+    RETURN_LOCKED_OPT(int, -1, s, rollout_stats, e, r, out);
+}
+
+json_t *store_rollouts_list(struct store *s, const char *task, size_t limit, struct err *e)
+{
+    if (need_handle(s, e)) return NULL;
+    RETURN_LOCKED_OPT(json_t *, NULL, s, rollouts_list, e, task, limit);
+}

@@ -114,12 +114,18 @@ struct store_prediction {
     const char *output_json; /* the full answer */
     int64_t latency_us;
     int64_t created_ms;
+    /* During a shadow or canary rollout (issue 6): the rollout every
+     * prediction made under it carries (0: none), and for a shadow answer,
+     * logged but never returned, the id of the answered prediction (NULL
+     * for an answer). */
+    int64_t rollout_id;
+    const char *shadow_of;
 };
 /* All rows in one transaction (the log writer's group commit). */
 int store_predictions_add(struct store *s, const struct store_prediction *rows, size_t n,
                           struct err *e);
-/* {"id","task","model_version","input","label","output","latency_us","created_at"};
- * NULL with ERR_NOT_FOUND when absent. */
+/* {"id","task","model_version","input","label","output","latency_us","created_at",
+ *  "rollout_id" (or null),"shadow_of" (or null)}; NULL with ERR_NOT_FOUND when absent. */
 json_t *store_prediction_get(struct store *s, const char *id, struct err *e);
 
 struct store_feedback {
@@ -429,5 +435,76 @@ int store_artifact_get(struct store *s, const char *run_id, const char *path, vo
 /* Every artifact of the run: [{"path","size","sha256"}] by path. */
 json_t *store_artifacts_list(struct store *s, const char *run_id, struct err *e);
 int store_artifact_delete(struct store *s, const char *run_id, const char *path, struct err *e);
+
+/* ---- shadow and canary rollouts (issue 6) ---- */
+/* A rollout puts a challenger version beside the task's champion: in
+ * "shadow" it scores the traffic without answering, in "canary" it answers
+ * `percent` % of the requests. At most one is active per task; it ends
+ * "promoted" (the challenger became champion), "rolled_back" (removed after
+ * doing worse) or "stopped" (by hand, or the champion moved meanwhile).
+ * Starting and ending one wake the servers like a champion move (NOTIFY on
+ * PostgreSQL, the alias poll on SQLite). */
+struct store_rollout {
+    int64_t id;
+    char task[72];
+    char strategy[16]; /* "shadow" | "canary" */
+    int64_t challenger_version;
+    int64_t champion_version; /* the champion when it started */
+    int percent;              /* canary: 1..99; shadow: 0 */
+    int64_t min_feedback;     /* canary: judged predictions per side before a decision */
+    char status[16];          /* "active" | "promoted" | "rolled_back" | "stopped" */
+    int64_t started_ms, ended_ms;
+};
+struct store_rollout_start {
+    const char *task;
+    const char *strategy;
+    int64_t challenger_version;
+    int percent;
+    int64_t min_feedback;
+    const char *reason; /* why it started; may be NULL */
+    const char *run_id; /* the run that started it; may be NULL */
+};
+/* Records the task's current champion with it. ERR_CONFLICT when the task
+ * already has an active rollout (the message names it); ERR_NOT_FOUND (field
+ * "version") for an unknown version; ERR_INVALID when the task has no
+ * champion or the version is the champion. */
+int store_rollout_start(struct store *s, const struct store_rollout_start *r, int64_t *id,
+                        struct err *e);
+/* The task's active rollout: 1 and *out, 0 when none, -1 on error. */
+int store_rollout_active(struct store *s, const char *task, struct store_rollout *out,
+                         struct err *e);
+/* Ends rollout `id` if it is still active, with status "promoted",
+ * "rolled_back" or "stopped", the reason and the decision's numbers (a JSON
+ * object text, may be NULL). "promoted" also deploys the challenger
+ * (previous <- champion, champion <- challenger, `reason` in the alias
+ * history) in the same transaction, unless it is already the champion.
+ * 1 when this call ended it, 0 when it was no longer active (another
+ * process decided first), -1 on error. */
+int store_rollout_end(struct store *s, int64_t id, const char *status, const char *reason,
+                      const char *decision_json, struct err *e);
+/* One model's live record in a rollout: predictions it made, how many of
+ * them a feedback judged, how many of those it got right. A prediction is
+ * judged by its latest feedback: a corrected label (right when equal), else a
+ * score of 1 (right) or -1 (wrong); a score of 0 judges nothing. */
+struct store_rollout_arm {
+    int64_t predictions, judged, correct;
+};
+/* A shadow's answers are judged by the truth their answered twin's feedback
+ * gives: a corrected label, or the answered label confirmed by a 1 (a -1
+ * without a label says the champion was wrong, not what is right, so that
+ * pair is left out). `paired` counts those pairs, and `champion_paired` the
+ * champion's right answers among them: both models on the same examples. */
+struct store_rollout_stats {
+    struct store_rollout_arm champion, challenger;
+    int64_t compared, agreed;        /* shadow: answered twins found, same label */
+    int64_t paired, champion_paired; /* shadow: as above */
+};
+int store_rollout_stats(struct store *s, const struct store_rollout *r,
+                        struct store_rollout_stats *out, struct err *e);
+/* The task's rollouts (all tasks when NULL), newest first, at most limit (0: all):
+ * [{"id","task","strategy","challenger_version","champion_version","percent",
+ *   "min_feedback","status","reason","run_id","outcome","decision","started_at",
+ *   "ended_at"}] */
+json_t *store_rollouts_list(struct store *s, const char *task, size_t limit, struct err *e);
 
 #endif

@@ -140,6 +140,15 @@ struct store_backend {
                         char sha256_out[65], struct err *e);
     json_t *(*artifacts_list)(void *conn, const char *run_id, struct err *e);
     int (*artifact_delete)(void *conn, const char *run_id, const char *path, struct err *e);
+    /* Shadow and canary rollouts (issue 6); store.c checks the arguments. */
+    int (*rollout_start)(void *conn, const struct store_rollout_start *r, int64_t *id,
+                         struct err *e);
+    int (*rollout_active)(void *conn, const char *task, struct store_rollout *out, struct err *e);
+    int (*rollout_end)(void *conn, int64_t id, const char *status, const char *reason,
+                       const char *decision_json, struct err *e);
+    int (*rollout_stats)(void *conn, const struct store_rollout *r, struct store_rollout_stats *out,
+                         struct err *e);
+    json_t *(*rollouts_list)(void *conn, const char *task, size_t limit, struct err *e);
 };
 
 extern const struct store_backend sqlite_store_backend;

@@ -86,9 +86,11 @@ static int present(struct store *s, const char *id)
 
 static struct store_prediction rec(const char *id, int64_t version)
 {
-    return (struct store_prediction){
-        id,  "tickets",    version, "{\"text\":\"printer on fire\"}", "bug", "{\"label\":\"bug\"}",
-        120, 1700000000000};
+    return (struct store_prediction){id,      "tickets",
+                                     version, "{\"text\":\"printer on fire\"}",
+                                     "bug",   "{\"label\":\"bug\"}",
+                                     120,     1700000000000,
+                                     0,       NULL};
 }
 
 /* ---- concurrent producers ---------------------------------------------- */
@@ -206,7 +208,7 @@ static void test_strings_are_copied(void **state)
     snprintf(input, sizeof input, "{\"text\":\"win money\"}");
     snprintf(label, sizeof label, "spam");
     snprintf(output, sizeof output, "{\"label\":\"spam\"}");
-    struct store_prediction r = {id, task, 7, input, label, output, 5, 1700000000000};
+    struct store_prediction r = {id, task, 7, input, label, output, 5, 1700000000000, 0, NULL};
     predlog_enqueue(log, &r);
     /* the request's buffers are reused before the writer runs */
     memset(id, 'X', sizeof id - 1);

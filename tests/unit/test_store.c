@@ -41,7 +41,8 @@ static void raw_exec(struct test_store *f, const char *sql)
 static void add_prediction(struct store *s, const char *id, const char *task, const char *label)
 {
     struct store_prediction p = {
-        id, task, 1, "{\"text\":\"hello\"}", label, "{\"label\":\"x\",\"score\":0.9}", 120, 0};
+        id, task, 1,   "{\"text\":\"hello\"}", label, "{\"label\":\"x\",\"score\":0.9}", 120,
+        0,  0,    NULL};
     struct err e = {0};
     assert_int_equal(store_predictions_add(s, &p, 1, &e), 0);
 }
@@ -65,7 +66,7 @@ static json_int_t int_at(json_t *obj, const char *key)
 /* The schema version this binary knows (the same on both backends). */
 static int known_version(void)
 {
-    return 6;
+    return 7;
 }
 
 static void test_open_creates_schema(void **state)
@@ -532,7 +533,8 @@ static void test_predictions(void **state)
         rows[i] = (struct store_prediction){ids[i],  "tickets",
                                             4,       "{\"text\":\"printer on fire\"}",
                                             "bug",   "{\"label\":\"bug\",\"scores\":{\"bug\":0.7}}",
-                                            250 + i, 1700000000000 + i};
+                                            250 + i, 1700000000000 + i,
+                                            0,       NULL};
     }
     assert_int_equal(store_predictions_add(f->s, rows, N, &e), 0);
     assert_int_equal(raw_int(f, "SELECT count(*) FROM predictions"), N);
@@ -641,7 +643,8 @@ static void *predict_writer(void *arg)
     for (int b = 0; b < BATCHES; b++) {
         for (int i = 0; i < BATCH; i++) {
             snprintf(ids[i], sizeof ids[i], "w%d-b%d-i%d", w->index, b, i);
-            rows[i] = (struct store_prediction){ids[i], "tickets", 1, "{}", "bug", "{}", 10, 0};
+            rows[i] =
+                (struct store_prediction){ids[i], "tickets", 1, "{}", "bug", "{}", 10, 0, 0, NULL};
         }
         struct err e = {0};
         if (store_predictions_add(w->s, rows, BATCH, &e)) {
@@ -771,7 +774,8 @@ static void test_speed(void **state)
             ids[i], "tickets",
             3,      "{\"title\":\"cannot log in\",\"body\":\"since the update\"}",
             "bug",  "{\"label\":\"bug\",\"scores\":{\"bug\":0.81,\"feature\":0.19}}",
-            180,    0};
+            180,    0,
+            0,      NULL};
     }
     int64_t t0 = time_mono_ns();
     for (int b = 0; b < BATCH_COUNT; b++)

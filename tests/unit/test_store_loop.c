@@ -87,7 +87,7 @@ static const char *run_status(struct store *s, const char *run_id, char out[32])
 
 static void predict(struct store *s, const char *id, const char *label, const char *input)
 {
-    struct store_prediction p = {id, "tickets", 1, input, label, "{}", 50, 0};
+    struct store_prediction p = {id, "tickets", 1, input, label, "{}", 50, 0, 0, NULL};
     struct err e = {0};
     assert_int_equal(store_predictions_add(s, &p, 1, &e), 0);
 }
@@ -634,6 +634,11 @@ static void test_alias_notify(void **state)
  * refuses, so its declaration is cut from the schema text (the table is
  * empty). */
 static const char downgrade_to_1[] =
+    /* migration 7 (rollouts) */
+    "DROP TABLE rollouts; DROP INDEX predictions_rollout;"
+    "ALTER TABLE predictions DROP COLUMN rollout_id;"
+    "ALTER TABLE predictions DROP COLUMN shadow_of;"
+    "DELETE FROM schema_migrations WHERE version = 7;"
     /* migration 6 (lineage, alias history actor; to_version stays nullable) */
     "ALTER TABLE model_versions DROP COLUMN boucle_version;"
     "ALTER TABLE alias_history DROP COLUMN actor;"
@@ -710,7 +715,7 @@ static void test_migration_1_to_2(void **state)
 
     d->s = store_open(d->db.url, &e);
     assert_non_null(d->s);
-    assert_int_equal(store_schema_version(d->s), 6);
+    assert_int_equal(store_schema_version(d->s), 7);
     /* migration 4 registered the task that already had versions */
     assert_int_equal(raw(d, "SELECT count(*) FROM registered_models WHERE name = 'tickets'"), 1);
     /* migration 6 rebuilt the alias history with its rows and ids */

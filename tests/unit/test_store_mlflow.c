@@ -650,6 +650,8 @@ static void test_concurrent_versions(void **state)
  * is kept, and every registry operation works on the old rows. (SQLite's
  * upgrade is test_store_loop's test_migration_1_to_2.) */
 static const char pg_downgrade_to_3[] =
+    "DROP TABLE rollouts; DROP INDEX predictions_rollout;"
+    "ALTER TABLE predictions DROP COLUMN rollout_id, DROP COLUMN shadow_of;"
     "DROP TRIGGER metrics_keep_latest ON metrics;"
     "DROP FUNCTION metrics_keep_latest();"
     "DROP TABLE latest_metrics;"
@@ -678,7 +680,7 @@ static void test_pg_upgrade_from_3(void **state)
 
     f->s = store_open(f->db.url, &e);
     assert_non_null(f->s);
-    assert_int_equal(store_schema_version(f->s), 6);
+    assert_int_equal(store_schema_version(f->s), 7);
     json_t *t = store_registered_model_get(f->s, "t", &e);
     assert_non_null(t);
     json_t *al = json_array_get(json_object_get(t, "aliases"), 0);
