@@ -8,12 +8,13 @@
 #include "base/config.h"
 #include "base/err.h"
 #include "base/mem.h"
+#include "ml/fasttext.h"
 #include "text/tfidf.h"
 
 #include <stddef.h>
 
 struct model_config {
-    char kind[16]; /* "linear" */
+    char kind[16]; /* "linear" or "fasttext" */
     /* featuriser: TF-IDF over word n-grams (defaults 1-2-grams, min_df 2,
      * max_df 1.0, sublinear tf, no feature cap) */
     struct tfidf_config text;
@@ -21,6 +22,8 @@ struct model_config {
     double C;                  /* default 1.0 */
     double eps;                /* stopping tolerance, default 0.01 as liblinear */
     int class_weight_balanced; /* default 0 */
+    /* fasttext: its own tokens and n-grams; the settings above do not apply */
+    struct fasttext_config ft;
 };
 
 void model_config_defaults(struct model_config *c);
