@@ -29,13 +29,24 @@ static json_t *config_json(const struct task_config *task, const struct model_co
     json_t *fields = json_array();
     for (size_t i = 0; i < task->n_text_fields; i++)
         json_array_append_new(fields, json_string(task->text_fields[i]));
-    json_t *doc = json_pack("{s:s,s:s,s:o,s:s,s:{s:s,s:i,s:i,s:i,s:f,s:b,s:I,s:f,s:f,s:b}}", "task",
-                            task->name, "type", task_type_name(task->type), "text", fields, "label",
-                            task->label, "model", "kind", mc->kind, "ngram_min", mc->text.ngram_min,
-                            "ngram_max", mc->text.ngram_max, "min_df", mc->text.min_df, "max_df",
-                            mc->text.max_df, "sublinear_tf", mc->text.sublinear_tf, "max_features",
-                            (json_int_t)mc->text.max_features, "C", mc->C, "eps", mc->eps,
-                            "class_weight_balanced", mc->class_weight_balanced);
+    const struct fasttext_config *ft = &mc->ft;
+    json_t *doc;
+    if (!strcmp(mc->kind, "fasttext"))
+        doc =
+            json_pack("{s:s,s:s,s:o,s:s,s:{s:s,s:i,s:i,s:f,s:i,s:i,s:i,s:i,s:i,s:i,s:i,s:s}}",
+                      "task", task->name, "type", task_type_name(task->type), "text", fields,
+                      "label", task->label, "model", "kind", mc->kind, "dim", ft->dim, "epoch",
+                      ft->epoch, "lr", ft->lr, "word_ngrams", ft->word_ngrams, "minn", ft->minn,
+                      "maxn", ft->maxn, "bucket", ft->bucket, "min_count", ft->min_count, "thread",
+                      ft->thread, "seed", ft->seed, "loss", fasttext_loss_name(ft->loss));
+    else
+        doc = json_pack("{s:s,s:s,s:o,s:s,s:{s:s,s:i,s:i,s:i,s:f,s:b,s:I,s:f,s:f,s:b}}", "task",
+                        task->name, "type", task_type_name(task->type), "text", fields, "label",
+                        task->label, "model", "kind", mc->kind, "ngram_min", mc->text.ngram_min,
+                        "ngram_max", mc->text.ngram_max, "min_df", mc->text.min_df, "max_df",
+                        mc->text.max_df, "sublinear_tf", mc->text.sublinear_tf, "max_features",
+                        (json_int_t)mc->text.max_features, "C", mc->C, "eps", mc->eps,
+                        "class_weight_balanced", mc->class_weight_balanced);
     /* only when set: a task without cleaning keeps the config hash it had */
     if (!clean_config_is_default(&mc->prep))
         json_object_set_new(doc, "clean", clean_json(&mc->prep));

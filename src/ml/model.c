@@ -7,6 +7,9 @@
  *   (format 2 only) preparation: u32 n_steps  u32 step...  str separator
  *   featuriser section (tfidf_save)
  *   u32 n_cols  u64 n_rows  f64 weight...   (linear_weights, feature-major)
+ *   -- or, for kind "fasttext", the section of fasttext_save instead of
+ *   the featuriser and weights (same format version: linear artifacts
+ *   read as before, and an older build names the kind it does not know)
  *   64 hex chars: SHA-256 of every byte before them
  * The length field lets a truncated file be told from an altered one. */
 #include "ml/model.h"
@@ -40,6 +43,7 @@ struct trained_model {
     struct clean_config prep;
     struct tfidf feat;
     struct linear_weights lin;
+    struct fasttext *ft; /* kind fasttext (then feat and lin are unused) */
 };
 
 /* ---- configuration ---------------------------------------------------- */
@@ -53,6 +57,7 @@ void model_config_defaults(struct model_config *c)
     c->eps = 0.01;
     c->class_weight_balanced = 0;
     clean_config_defaults(&c->prep);
+    fasttext_config_defaults(&c->ft);
 }
 
 static int bad_param(struct err *e, const struct config_param *p, const char *what)
@@ -124,9 +129,14 @@ int model_config_parse(struct model_config *c, const char *kind, const struct co
                        size_t n_params, struct err *e)
 {
     model_config_defaults(c);
+    if (kind && !strcmp(kind, "fasttext")) {
+        snprintf(c->kind, sizeof c->kind, "fasttext");
+        return fasttext_config_parse(&c->ft, params, n_params, e);
+    }
     if (kind && *kind && strcmp(kind, "linear") != 0)
         return err_set_field(e, ERR_INVALID, "model.kind",
-                             "model.kind: unknown model kind '%s' (available: linear)", kind);
+                             "model.kind: unknown model kind '%s' (available: linear, fasttext)",
+                             kind);
     int ngram_line = 0;
     for (size_t i = 0; i < n_params; i++) {
         const struct config_param *p = &params[i];
@@ -191,11 +201,12 @@ int model_config_parse(struct model_config *c, const char *kind, const struct co
 
 /* ---- lifecycle -------------------------------------------------------- */
 
-static struct trained_model *model_new(enum task_type type, const char *const *names, size_t n)
+static struct trained_model *model_new(const char *kind, enum task_type type,
+                                       const char *const *names, size_t n)
 {
     struct trained_model *m = xcalloc(1, sizeof *m);
     atomic_init(&m->refs, 1);
-    snprintf(m->kind, sizeof m->kind, "linear");
+    snprintf(m->kind, sizeof m->kind, "%s", kind);
     m->type = type;
     m->n_labels = n;
     m->labels = xcalloc(n, sizeof *m->labels);
@@ -212,6 +223,7 @@ static void model_destroy(struct trained_model *m)
     free(m->labels);
     tfidf_free(&m->feat);
     linear_free(&m->lin);
+    fasttext_free(m->ft);
     free(m);
 }
 
@@ -244,7 +256,7 @@ const char *model_kind(const struct trained_model *m)
 
 size_t model_n_features(const struct trained_model *m)
 {
-    return m->feat.n_features;
+    return m->ft ? fasttext_n_rows(m->ft) : m->feat.n_features;
 }
 
 const struct clean_config *model_prep(const struct trained_model *m)
@@ -258,9 +270,10 @@ struct trained_model *model_train(const struct model_config *cfg, enum task_type
                                   const char *const *texts, const int *labels, size_t n,
                                   const char *const *label_names, size_t n_labels, struct err *e)
 {
-    if (strcmp(cfg->kind, "linear") != 0) {
-        err_set_field(e, ERR_INVALID, "model.kind", "unknown model kind '%s' (available: linear)",
-                      cfg->kind);
+    int fasttext = !strcmp(cfg->kind, "fasttext");
+    if (strcmp(cfg->kind, "linear") != 0 && !fasttext) {
+        err_set_field(e, ERR_INVALID, "model.kind",
+                      "unknown model kind '%s' (available: linear, fasttext)", cfg->kind);
         return NULL;
     }
     if (type == TASK_MULTILABEL) {
@@ -282,9 +295,18 @@ struct trained_model *model_train(const struct model_config *cfg, enum task_type
             return NULL;
         }
     }
-    const struct tfidf_config tc = cfg->text;
-    struct trained_model *m = model_new(type, label_names, n_labels);
+    struct trained_model *m = model_new(cfg->kind, type, label_names, n_labels);
     m->prep = cfg->prep;
+    if (fasttext) {
+        m->ft = fasttext_train(&cfg->ft, texts, labels, n, n_labels, e);
+        if (!m->ft) {
+            err_prefix(e, "training");
+            model_destroy(m);
+            return NULL;
+        }
+        return m;
+    }
+    const struct tfidf_config tc = cfg->text;
     struct tfidf_matrix x;
     if (tfidf_fit(&m->feat, &tc, texts, NULL, n, &x, e)) {
         err_prefix(e, "featurising");
@@ -316,6 +338,7 @@ struct predict_scratch {
     size_t scores_cap;
     struct clean_scratch clean; /* model_predict_fields: the cleaning steps */
     struct buf text;            /* and the prepared text */
+    struct fasttext_scratch ft;
 };
 
 static pthread_key_t scratch_key;
@@ -326,6 +349,7 @@ static void scratch_free(void *p)
 {
     struct predict_scratch *s = p;
     tfidf_vec_free(&s->vec);
+    fasttext_scratch_free(&s->ft);
     free(s->scores);
     clean_scratch_free(&s->clean);
     buf_free(&s->text);
@@ -346,6 +370,7 @@ static struct predict_scratch *scratch_get(size_t n_scores)
         tfidf_vec_init(&s->vec);
         clean_scratch_init(&s->clean);
         buf_init(&s->text);
+        fasttext_scratch_init(&s->ft);
         pthread_setspecific(scratch_key, s);
         tl_scratch = s;
     }
@@ -359,6 +384,7 @@ static struct predict_scratch *scratch_get(size_t n_scores)
 size_t model_predict(const struct trained_model *m, const char *text, size_t len, double *probs)
 {
     struct predict_scratch *s = scratch_get(m->lin.n_cols);
+    if (m->ft) return fasttext_predict(m->ft, text, len, &s->ft, probs);
     tfidf_transform(&m->feat, text ? text : "", text ? len : 0, &s->vec);
     linear_scores(&m->lin, s->vec.idx, s->vec.val, s->vec.n, s->scores);
     linear_probabilities(&m->lin, m->n_labels, s->scores, probs);
@@ -398,12 +424,16 @@ int model_save(const struct trained_model *m, struct buf *out, struct err *e)
     for (size_t i = 0; i < m->n_labels; i++)
         buf_put_str(out, m->labels[i]);
     if (!plain) clean_config_save(&m->prep, out);
-    tfidf_save(&m->feat, out);
-    buf_put_u32(out, (unsigned)m->lin.n_cols);
-    buf_put_u64(out, m->lin.n_rows);
-    buf_reserve(out, m->lin.n_rows * m->lin.n_cols * 8 + MODEL_SUM_LEN);
-    for (size_t i = 0; i < m->lin.n_rows * m->lin.n_cols; i++)
-        buf_put_f64(out, m->lin.w[i]);
+    if (m->ft) {
+        fasttext_save(m->ft, out);
+    } else {
+        tfidf_save(&m->feat, out);
+        buf_put_u32(out, (unsigned)m->lin.n_cols);
+        buf_put_u64(out, m->lin.n_rows);
+        buf_reserve(out, m->lin.n_rows * m->lin.n_cols * 8 + MODEL_SUM_LEN);
+        for (size_t i = 0; i < m->lin.n_rows * m->lin.n_cols; i++)
+            buf_put_f64(out, m->lin.w[i]);
+    }
     put_u64_at(out, start + 12, (unsigned long long)(out->len - start + MODEL_SUM_LEN));
     char sum[SHA256_HEX_LEN];
     sha256_hex(out->data + start, out->len - start, sum);
@@ -433,19 +463,20 @@ static struct trained_model *parse_body(const unsigned char *d, size_t total, un
         truncated(e, &r, MODEL_HEADER_LEN, body_len);
         return NULL;
     }
-    if (strcmp(kind, "linear") != 0) {
+    if (strcmp(kind, "linear") != 0 && strcmp(kind, "fasttext") != 0) {
         err_set(e, ERR_CORRUPT, "artifact holds an unknown model kind '%s'", kind);
         free(kind);
         return NULL;
     }
-    free(kind);
     if (type > TASK_MULTICLASS || n_labels < 2 || n_labels > MODEL_MAX_LABELS ||
         n_labels > r.left / 4 || (type == TASK_BINARY && n_labels != 2)) {
         err_set(e, ERR_CORRUPT, "artifact header invalid (task type %u, %u labels)", type,
                 n_labels);
+        free(kind);
         return NULL;
     }
-    struct trained_model *m = model_new((enum task_type)type, NULL, n_labels);
+    struct trained_model *m = model_new(kind, (enum task_type)type, NULL, n_labels);
+    free(kind);
     for (size_t i = 0; i < n_labels; i++) {
         m->labels[i] = reader_str(&r, MODEL_MAX_LABEL_LEN);
         if (!m->labels[i]) {
@@ -456,6 +487,14 @@ static struct trained_model *parse_body(const unsigned char *d, size_t total, un
     if (version >= 2 && clean_config_load(&m->prep, &r, e)) {
         err_prefix(e, "artifact");
         goto fail;
+    }
+    if (!strcmp(m->kind, "fasttext")) { /* its section ends the body */
+        m->ft = fasttext_load(&r, n_labels, e);
+        if (!m->ft) {
+            err_prefix(e, "artifact");
+            goto fail;
+        }
+        return m;
     }
     if (tfidf_load(&m->feat, &r, e)) {
         err_prefix(e, "artifact featuriser");

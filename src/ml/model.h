@@ -9,12 +9,13 @@
 #include "base/err.h"
 #include "base/mem.h"
 #include "text/clean.h"
+#include "ml/fasttext.h"
 #include "text/tfidf.h"
 
 #include <stddef.h>
 
 struct model_config {
-    char kind[16]; /* "linear" */
+    char kind[16]; /* "linear" or "fasttext" */
     /* featuriser: TF-IDF over word n-grams (defaults 1-2-grams, min_df 2,
      * max_df 1.0, sublinear tf, no feature cap) */
     struct tfidf_config text;
@@ -25,6 +26,8 @@ struct model_config {
     /* how inputs become the model's text (the task's `clean:` and
      * `text_separator:`), kept in the artifact; default: none, "\n" */
     struct clean_config prep;
+    /* fasttext: its own tokens and n-grams; the settings above do not apply */
+    struct fasttext_config ft;
 };
 
 void model_config_defaults(struct model_config *c);

@@ -7,6 +7,7 @@
 #include <cmocka.h>
 
 #include "ml/model.h"
+#include "model_expect.h"
 
 #include <math.h>
 #include <pthread.h>
@@ -46,15 +47,7 @@ static void test_config_defaults_and_parse(void **state)
 
 static void expect_param_error(const char *key, const char *value, const char *msg_part)
 {
-    struct model_config c;
-    struct err e;
-    struct config_param p = {(char *)key, (char *)value, 7};
-    assert_int_equal(model_config_parse(&c, "linear", &p, 1, &e), -1);
-    assert_int_equal(e.code, ERR_INVALID);
-    char head[64];
-    snprintf(head, sizeof head, "model.%s (line 7): ", key);
-    assert_non_null(strstr(e.msg, head));
-    assert_non_null(strstr(e.msg, msg_part));
+    expect_kind_param_error("linear", key, value, msg_part);
 }
 
 static void test_config_errors_name_key_and_line(void **state)
@@ -215,15 +208,6 @@ static void test_save_load_same_probabilities(void **state)
     model_release(l);
     model_release(m);
     buf_free(&b);
-}
-
-static void expect_corrupt(const void *d, size_t len, const char *msg_part)
-{
-    struct err e;
-    err_clear(&e);
-    assert_null(model_load(d, len, &e));
-    assert_int_equal(e.code, ERR_CORRUPT);
-    if (!strstr(e.msg, msg_part)) fail_msg("message '%s' lacks '%s'", e.msg, msg_part);
 }
 
 static void test_damaged_artifacts_refused(void **state)
