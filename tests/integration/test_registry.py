@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from conftest import CONFIG, Server, Workspace, ok
+from conftest import CONFIG, Workspace, ok
 
 ME = f"cli:{pwd.getpwuid(os.geteuid()).pw_name}"
 # the same task, trained on shuffled labels: a version that must score lower

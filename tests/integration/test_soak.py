@@ -10,7 +10,6 @@ import http.client
 import json
 import os
 import random
-import subprocess
 import threading
 import time
 from pathlib import Path
