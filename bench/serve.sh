@@ -92,6 +92,8 @@ read -r n_rps n_p50 n_p99 n_bad n_err < <(load "http://127.0.0.1:$nport/" "$post
 # half of boucle's own maximum: CONNS connections each pausing DELAY_MS
 delay=$(/usr/bin/python3 -c "print(max(1, round($CONNS * 1000 / ($b_rps / 2))))")
 read -r h_rps h_p50 h_p99 h_bad h_err < <(DELAY_MS=$delay load "http://127.0.0.1:$bport/v1/tasks/sentiment/predict" bench/wrk/paced.lua)
+# the same pacing against nginx: the box's own tail at that rate (wrk shares the cores)
+read -r hn_rps hn_p50 hn_p99 hn_bad hn_err < <(DELAY_MS=$delay load "http://127.0.0.1:$nport/" bench/wrk/paced.lua)
 
 printf '%-34s %10s %9s %9s %8s %s\n' server "req/s" "p50 ms" "p99 ms" "RSS MB" "non-2xx"
 printf '%-34s %10s %9s %9s %8s %s\n' "boucle (single)" "$b_rps" "$b_p50" "$b_p99" "$b_rss" "$b_bad $b_err"
@@ -99,6 +101,7 @@ printf '%-34s %10s %9s %9s %8s %s\n' "boucle (batch of 16; req/s)" "$bb_rps" "$b
 printf '%-34s %10s %9s %9s %8s %s\n' "boucle at ~half its max" "$h_rps" "$h_p50" "$h_p99" "" "$h_bad $h_err"
 printf '%-34s %10s %9s %9s %8s %s\n' "FastAPI + sklearn, 2 workers" "$p_rps" "$p_p50" "$p_p99" "$p_rss" "$p_bad $p_err"
 printf '%-34s %10s %9s %9s %8s %s\n' "nginx fixed JSON (ceiling)" "$n_rps" "$n_p50" "$n_p99" "" "$n_bad $n_err"
+printf '%-34s %10s %9s %9s %8s %s\n' "nginx paced like boucle's half" "$hn_rps" "$hn_p50" "$hn_p99" "" "$hn_bad $hn_err"
 /usr/bin/python3 - "$b_rps" "$p_rps" "$n_rps" "$b_rss" "$p_rss" "$h_p99" "$bb_rps" <<'PY'
 import sys
 b, p, n, brss, prss, hp99, bb = map(float, sys.argv[1:])
