@@ -2,7 +2,7 @@
  * denominator is zero counts as 0, macro averages run over the labels seen
  * in y_true or y_pred, ROC-AUC gives tied scores their average rank, and
  * PR-AUC is average precision (sum over thresholds of precision times the
- * recall gained). */
+ * recall gained). Multiclass AUCs are one-vs-rest, macro-averaged. */
 #include "eval/metrics.h"
 
 #include "base/mem.h"
@@ -64,11 +64,86 @@ static void binary_auc(const struct scored *s, size_t n, double *roc, double *ap
     *ap = ap_sum;
 }
 
+/* Binary: the curves of label 1. Multiclass: each label against the rest,
+ * averaged over the labels with both positives and negatives. */
+static void one_vs_rest_auc(const int *y_true, const double *probs, size_t n, size_t L, double *roc,
+                            double *ap)
+{
+    struct scored *s = xmalloc(n * sizeof *s);
+    double roc_sum = 0, ap_sum = 0;
+    size_t counted = 0;
+    for (size_t c = L == 2 ? 1 : 0; c < L; c++) {
+        for (size_t i = 0; i < n; i++) {
+            s[i].score = probs[i * L + c];
+            s[i].positive = (size_t)y_true[i] == c;
+        }
+        qsort(s, n, sizeof *s, cmp_score_desc);
+        double r, a;
+        binary_auc(s, n, &r, &a);
+        if (L == 2) {
+            *roc = r;
+            *ap = a;
+            break;
+        }
+        if (isnan(r)) continue; /* no positive or no negative: undefined for this label */
+        roc_sum += r;
+        ap_sum += a;
+        counted++;
+    }
+    if (L > 2) {
+        *roc = counted ? roc_sum / (double)counted : NAN;
+        *ap = counted ? ap_sum / (double)counted : NAN;
+    }
+    free(s);
+}
+
+static double brier(const int *y_true, const double *probs, size_t n, size_t L)
+{
+    double sum = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (L == 2) {
+            double d = probs[i * 2 + 1] - (y_true[i] == 1);
+            sum += d * d;
+            continue;
+        }
+        for (size_t c = 0; c < L; c++) {
+            double d = probs[i * L + c] - ((size_t)y_true[i] == c);
+            sum += d * d;
+        }
+    }
+    return sum / (double)n;
+}
+
+enum { ECE_BINS = 15 };
+
+static double calibration_error(const int *y_true, const int *y_pred, const double *probs, size_t n,
+                                size_t L)
+{
+    double conf_sum[ECE_BINS] = {0}, hits[ECE_BINS] = {0};
+    size_t count[ECE_BINS] = {0};
+    for (size_t i = 0; i < n; i++) {
+        double p = probs[i * L + (size_t)y_pred[i]];
+        if (!(p >= 0)) p = 0; /* NaN */
+        if (p > 1) p = 1;
+        /* bins are (k/15, (k+1)/15]; 0 joins the first */
+        int b = (int)ceil(p * ECE_BINS) - 1;
+        if (b < 0) b = 0;
+        if (b >= ECE_BINS) b = ECE_BINS - 1;
+        conf_sum[b] += p;
+        hits[b] += y_pred[i] == y_true[i];
+        count[b]++;
+    }
+    double ece = 0;
+    for (int b = 0; b < ECE_BINS; b++)
+        if (count[b]) ece += fabs(hits[b] - conf_sum[b]) / (double)n;
+    return ece;
+}
+
 int metrics_compute(const int *y_true, const int *y_pred, const double *probs, size_t n,
                     size_t n_labels, struct metrics *out, struct err *e)
 {
     memset(out, 0, sizeof *out);
-    out->roc_auc = out->pr_auc = out->log_loss = NAN;
+    out->roc_auc = out->pr_auc = out->log_loss = out->brier = out->ece = NAN;
     if (!n) return err_set(e, ERR_INVALID, "no examples to evaluate");
     if (!n_labels) return err_set(e, ERR_INVALID, "no labels");
     for (size_t i = 0; i < n; i++) {
@@ -92,6 +167,7 @@ int metrics_compute(const int *y_true, const int *y_pred, const double *probs, s
         correct += y_true[i] == y_pred[i];
     }
     out->accuracy = (double)correct / (double)n;
+    out->precision_micro = out->recall_micro = out->f1_micro = out->accuracy;
 
     size_t seen = 0;
     for (size_t c = 0; c < L; c++) {
@@ -128,16 +204,9 @@ int metrics_compute(const int *y_true, const int *y_pred, const double *probs, s
             ll -= log(p);
         }
         out->log_loss = ll / (double)n;
-        if (L == 2) {
-            struct scored *s = xmalloc(n * sizeof *s);
-            for (size_t i = 0; i < n; i++) {
-                s[i].score = probs[i * 2 + 1];
-                s[i].positive = y_true[i] == 1;
-            }
-            qsort(s, n, sizeof *s, cmp_score_desc);
-            binary_auc(s, n, &out->roc_auc, &out->pr_auc);
-            free(s);
-        }
+        out->brier = brier(y_true, probs, n, L);
+        out->ece = calibration_error(y_true, y_pred, probs, n, L);
+        one_vs_rest_auc(y_true, probs, n, L, &out->roc_auc, &out->pr_auc);
     }
     return 0;
 }
@@ -163,9 +232,14 @@ json_t *metrics_to_json(const struct metrics *m, const char *const *label_names)
     json_object_set_new(o, "precision_weighted", num(m->precision_weighted));
     json_object_set_new(o, "recall_weighted", num(m->recall_weighted));
     json_object_set_new(o, "f1_weighted", num(m->f1_weighted));
+    json_object_set_new(o, "precision_micro", num(m->precision_micro));
+    json_object_set_new(o, "recall_micro", num(m->recall_micro));
+    json_object_set_new(o, "f1_micro", num(m->f1_micro));
     json_object_set_new(o, "roc_auc", num(m->roc_auc));
     json_object_set_new(o, "pr_auc", num(m->pr_auc));
     json_object_set_new(o, "log_loss", num(m->log_loss));
+    json_object_set_new(o, "brier", num(m->brier));
+    json_object_set_new(o, "ece", num(m->ece));
 
     json_t *per = json_object();
     for (size_t c = 0; c < L; c++) {

@@ -14,15 +14,24 @@ struct metrics {
     size_t *support;                 /* true count per class */
     double precision_macro, recall_macro, f1_macro;
     double precision_weighted, recall_weighted, f1_weighted;
-    size_t *confusion;      /* n_labels x n_labels, row = true, column = predicted */
-    double roc_auc, pr_auc; /* binary only (positive = label 1); NAN otherwise */
+    double precision_micro, recall_micro, f1_micro; /* one label per example: = accuracy */
+    size_t *confusion; /* n_labels x n_labels, row = true, column = predicted */
+    /* binary: of label 1; multiclass: one-vs-rest, macro over the labels
+     * that have both positives and negatives in y_true (sklearn's ovr) */
+    double roc_auc, pr_auc;
     double log_loss;
+    /* binary: mean (p(label 1) - y)^2, as sklearn's brier_score_loss;
+     * multiclass: mean over examples of the sum over labels of (p - y)^2 */
+    double brier;
+    /* expected calibration error: 15 equal-width bins of the predicted
+     * label's probability, sum of |accuracy - confidence| weighted by size */
+    double ece;
 };
 
 /* probs: n x n_labels row-major (may be NULL: no AUC, no log loss). */
 int metrics_compute(const int *y_true, const int *y_pred, const double *probs, size_t n,
                     size_t n_labels, struct metrics *out, struct err *e);
-/* {"accuracy":..,"f1_macro":..,...,"per_class":{"neg":{"precision","recall","f1","support"}},
+/* {"accuracy":..,"f1_macro":..,"f1_micro":..,...,"log_loss","brier","ece","per_class":{"neg":{"precision","recall","f1","support"}},
  *  "confusion_matrix":{"labels":[..],"matrix":[[..]]}, "roc_auc":.., "pr_auc":..} */
 json_t *metrics_to_json(const struct metrics *m, const char *const *label_names);
 void metrics_free(struct metrics *m);

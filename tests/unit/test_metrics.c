@@ -168,10 +168,44 @@ static void test_json(void **state)
     metrics_free(&m);
 }
 
+/* Reference values from scikit-learn 1.2 (roc_auc_score multi_class="ovr",
+ * average_precision_score per label, brier_score_loss) and a 15-bin ECE. */
+static void test_calibration_and_one_vs_rest(void **state)
+{
+    (void)state;
+    const int yt[] = {0, 1, 2, 2, 1, 0}, yp[] = {0, 1, 2, 1, 0, 0};
+    const double probs[] = {0.7, 0.2, 0.1, 0.1, 0.6, 0.3, 0.2, 0.2,  0.6,
+                            0.3, 0.4, 0.3, 0.5, 0.4, 0.1, 0.4, 0.35, 0.25};
+    struct metrics m;
+    struct err e;
+    assert_int_equal(metrics_compute(yt, yp, probs, 6, 3, &m, &e), 0);
+    assert_float_equal(m.roc_auc, 0.9166666666666666, 1e-12);
+    assert_float_equal(m.pr_auc, 0.8333333333333334, 1e-12);
+    assert_float_equal(m.brier, 0.42416666666666664, 1e-12);
+    assert_float_equal(m.ece, 0.3, 1e-12);
+    assert_float_equal(m.f1_micro, m.accuracy, 0);
+    metrics_free(&m);
+
+    const int yb[] = {0, 1, 1, 0}, pb[] = {0, 1, 0, 0};
+    const double pr[] = {0.9, 0.1, 0.2, 0.8, 0.6, 0.4, 0.7, 0.3};
+    assert_int_equal(metrics_compute(yb, pb, pr, 4, 2, &m, &e), 0);
+    assert_float_equal(m.brier, 0.125, 1e-12);
+    assert_float_equal(m.ece, 0.3, 1e-12);
+    metrics_free(&m);
+
+    /* a label never true has no one-vs-rest curve: left out of the average */
+    const int y1[] = {0, 1, 0, 1}, p1[] = {0, 1, 0, 1};
+    const double q1[] = {0.8, 0.1, 0.1, 0.2, 0.7, 0.1, 0.6, 0.3, 0.1, 0.3, 0.6, 0.1};
+    assert_int_equal(metrics_compute(y1, p1, q1, 4, 3, &m, &e), 0);
+    assert_float_equal(m.roc_auc, 1.0, 1e-12);
+    metrics_free(&m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_multiclass_scores),
+        cmocka_unit_test(test_calibration_and_one_vs_rest),
         cmocka_unit_test(test_zero_division_and_unseen_labels),
         cmocka_unit_test(test_binary_auc),
         cmocka_unit_test(test_log_loss),
