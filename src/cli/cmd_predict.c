@@ -1,5 +1,6 @@
-/* boucle predict --task T [--json] TEXT... — one-shot prediction with the
- * task's champion, read from the store (no server needed). */
+/* boucle predict --task T [--json] [--explain K] TEXT... — one-shot
+ * prediction with the task's champion, read from the store (no server
+ * needed); --explain adds the K features that pushed the answer most. */
 #include "cli/cli.h"
 
 #include "base/mem.h"
@@ -14,12 +15,21 @@ int cmd_predict(const struct cli_command *cmd, int argc, char **argv)
     struct cli_option opts[] = {
         {"task", 1, "the task (optional with one task)", NULL},
         {"json", 0, "machine-readable output", NULL},
+        {"explain", 1, "also show the K features that pushed each answer most (1-50)", NULL},
         {0},
     };
     const char *pos[64];
     int npos, rc = cli_parse(cmd, argc, argv, opts, pos, 64, &npos);
     if (rc) return rc < 0 ? EXIT_USAGE : EXIT_OK;
     if (npos == 0) return cli_usage_error(cmd, "predict needs at least one TEXT");
+    long top_k = 0;
+    const char *explain = cli_opt(opts, "explain");
+    if (explain) {
+        char *end;
+        top_k = strtol(explain, &end, 10);
+        if (*end || top_k < 1 || top_k > 50)
+            return cli_usage_error(cmd, "--explain takes a number of features from 1 to 50");
+    }
     struct cli_env env;
     if ((rc = cli_open(cli_opt(opts, "task"), CLI_NEED_TASK, &env)) != 0) return rc;
     const struct task_config *task = env.task;
@@ -53,9 +63,20 @@ int cmd_predict(const struct cli_command *cmd, int argc, char **argv)
             json_object_set_new(p, model_label(m, k), json_real(probs[k]));
         if (!cli_opt(opts, "json"))
             printf("%s\t%.4f\t%s\n", model_label(m, best), probs[best], pos[i]);
-        json_array_append_new(all, json_pack("{s:s,s:s,s:I,s:o}", "text", pos[i], "label",
-                                             model_label(m, best), "model_version",
-                                             (json_int_t)version, "probabilities", p));
+        json_t *one = json_pack("{s:s,s:s,s:I,s:o}", "text", pos[i], "label", model_label(m, best),
+                                "model_version", (json_int_t)version, "probabilities", p);
+        if (top_k) {
+            struct model_contribution c[50];
+            size_t k = model_explain(m, &pos[i], &len, 1, best, (size_t)top_k, c);
+            json_t *why = json_array();
+            for (size_t j = 0; j < k; j++) {
+                json_array_append_new(
+                    why, json_pack("{s:s,s:f}", "feature", c[j].feature, "weight", c[j].weight));
+                if (!cli_opt(opts, "json")) printf("\t%+.4f\t%s\n", c[j].weight, c[j].feature);
+            }
+            json_object_set_new(one, "explanation", why);
+        }
+        json_array_append_new(all, one);
     }
     if (cli_opt(opts, "json"))
         cli_print_json(all);

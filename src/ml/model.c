@@ -580,3 +580,63 @@ struct trained_model *model_load(const void *data, size_t len, struct err *e)
     }
     return parse_body(d, (size_t)total, version, e);
 }
+
+/* ---- explanations ----------------------------------------------------- */
+
+/* Keeps the top_k largest magnitudes seen so far in out[0..*k). */
+static void keep_top(struct model_contribution *out, size_t top_k, size_t *k, const char *feature,
+                     size_t len, double weight)
+{
+    size_t at = *k;
+    if (*k == top_k) {
+        at = 0;
+        for (size_t i = 1; i < *k; i++)
+            if (fabs(out[i].weight) < fabs(out[at].weight)) at = i;
+        if (fabs(weight) <= fabs(out[at].weight)) return;
+    } else {
+        (*k)++;
+    }
+    if (len > MODEL_EXPLAIN_FEATURE_MAX) len = MODEL_EXPLAIN_FEATURE_MAX;
+    memcpy(out[at].feature, feature, len);
+    out[at].feature[len] = '\0';
+    out[at].weight = weight;
+}
+
+static int by_magnitude(const void *a, const void *b)
+{
+    double x = fabs(((const struct model_contribution *)a)->weight);
+    double y = fabs(((const struct model_contribution *)b)->weight);
+    return (x < y) - (x > y);
+}
+
+size_t model_explain(const struct trained_model *m, const char *const *values, const size_t *lens,
+                     size_t n, size_t label, size_t top_k, struct model_contribution *out)
+{
+    if (!top_k || label >= m->n_labels) return 0;
+    struct predict_scratch *s = scratch_get(m->lin.n_cols);
+    clean_input(&m->prep, values, lens, n, &s->clean, &s->text, NULL);
+    const char *text = s->text.data ? s->text.data : "";
+    size_t k = 0;
+    if (m->ft) {
+        size_t n_tokens = fasttext_explain(m->ft, text, s->text.len, &s->ft, NULL);
+        double *contrib = xmalloc((n_tokens + 1) * m->n_labels * sizeof *contrib);
+        fasttext_explain(m->ft, text, s->text.len, &s->ft, contrib);
+        const struct tokens *t = &s->ft.toks;
+        for (size_t i = 0; i < n_tokens; i++)
+            keep_top(out, top_k, &k, t->text.data + t->off[i], t->len[i],
+                     contrib[i * m->n_labels + label]);
+        free(contrib);
+    } else {
+        tfidf_transform(&m->feat, text, s->text.len, &s->vec);
+        int binary = m->lin.n_cols == 1; /* one column: label 1's score */
+        for (size_t i = 0; i < s->vec.n; i++) {
+            size_t f = s->vec.idx[i];
+            double w =
+                binary ? (label == 1 ? 1 : -1) * m->lin.w[f] : m->lin.w[f * m->lin.n_cols + label];
+            const char *term = tfidf_term(&m->feat, f);
+            keep_top(out, top_k, &k, term, strlen(term), s->vec.val[i] * w);
+        }
+    }
+    qsort(out, k, sizeof *out, by_magnitude);
+    return k;
+}

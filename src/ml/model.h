@@ -61,6 +61,22 @@ size_t model_predict(const struct trained_model *m, const char *text, size_t len
 size_t model_predict_fields(const struct trained_model *m, const char *const *values,
                             const size_t *lens, size_t n, double *probs);
 
+/* Why the model gave `label`: the features that moved that label's score
+ * the most, largest magnitude first, with their signed contribution. Exact
+ * for both kinds: linear = tf-idf value x weight (a binary model's label 0
+ * gets the opposite of label 1's), fasttext = each token's share of the
+ * label's score (its word and char n-grams and its part of the word n-grams
+ * it is in). The inputs are prepared as model_predict_fields prepares them.
+ * Fills out[0..k) with k <= top_k and returns k. Not for the hot path: it
+ * allocates (called only when a request asks). */
+#define MODEL_EXPLAIN_FEATURE_MAX 96
+struct model_contribution {
+    char feature[MODEL_EXPLAIN_FEATURE_MAX + 1]; /* the term or token, cut to fit */
+    double weight;
+};
+size_t model_explain(const struct trained_model *m, const char *const *values, const size_t *lens,
+                     size_t n, size_t label, size_t top_k, struct model_contribution *out);
+
 /* The artifact: magic, format version, kind, task type, labels, the
  * preparation (format 2; a model without cleaning is still written as
  * format 1, which older builds read), featuriser state, weights, then a

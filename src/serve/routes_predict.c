@@ -45,9 +45,48 @@ struct scored {
     size_t n_fields;
 };
 
+/* ?explain=true[&explain_top=K]: the K features (default 10, at most 50)
+ * that pushed each answer; 0 when not asked, -1 (answered) when malformed. */
+enum { EXPLAIN_DEFAULT = 10, EXPLAIN_MAX = 50 };
+
+static int explain_top(struct http_request *r, size_t *k)
+{
+    const char *on = http_query(r, "explain"), *top = http_query(r, "explain_top");
+    *k = 0;
+    if (!on || strcmp(on, "false") == 0) return 0;
+    if (strcmp(on, "true") != 0) {
+        http_reply_error(r, 400, "invalid", "explain", "explain: must be true or false");
+        return -1;
+    }
+    *k = EXPLAIN_DEFAULT;
+    if (top) {
+        char *end;
+        long v = strtol(top, &end, 10);
+        if (*end || end == top || v < 1 || v > EXPLAIN_MAX) {
+            http_reply_error(r, 400, "invalid", "explain_top",
+                             "explain_top: a number of features from 1 to %d", EXPLAIN_MAX);
+            return -1;
+        }
+        *k = (size_t)v;
+    }
+    return 0;
+}
+
+static json_t *explanation(const struct trained_model *m, const char *const *values,
+                           const size_t *lens, size_t n, size_t label, size_t top_k)
+{
+    struct model_contribution c[EXPLAIN_MAX];
+    size_t k = model_explain(m, values, lens, n, label, top_k, c);
+    json_t *out = json_array();
+    for (size_t i = 0; i < k; i++)
+        json_array_append_new(
+            out, json_pack("{s:s,s:f}", "feature", c[i].feature, "weight", c[i].weight));
+    return out;
+}
+
 static int score_one(struct server *srv, struct http_request *r, struct served_task *t,
-                     struct served_model *sm, json_t *input, double *probs, struct scored *out,
-                     struct err *e)
+                     struct served_model *sm, json_t *input, double *probs, size_t explain_k,
+                     struct scored *out, struct err *e)
 {
     json_t *normalized = NULL;
     const char **values = out->values;
@@ -71,6 +110,9 @@ static int score_one(struct server *srv, struct http_request *r, struct served_t
     out->answer = json_pack("{s:s,s:s,s:I,s:s,s:o}", "prediction_id", id, "task", t->cfg->name,
                             "model_version", (json_int_t)sm->version, "label", out->label,
                             "probabilities", p);
+    if (explain_k) /* only when asked: it allocates */
+        json_object_set_new(out->answer, "explanation",
+                            explanation(sm->model, values, lens, out->n_fields, best, explain_k));
     out->input = normalized;
     (void)r;
     return 0;
@@ -142,6 +184,8 @@ static int request_key(struct server *srv, struct http_request *r, json_t *doc, 
 
 void routes_predict(struct server *srv, struct http_request *r, struct served_task *t)
 {
+    size_t explain_k;
+    if (explain_top(r, &explain_k) != 0) return;
     json_t *doc = http_body_object(r);
     if (!doc) return;
     if (check_keys(r, doc) != 0) {
@@ -226,7 +270,7 @@ void routes_predict(struct server *srv, struct http_request *r, struct served_ta
         else
             snprintf(where, sizeof where, "%s", single ? "input" : "text");
         json_t *input = instance_input(t->cfg, item, where, &e);
-        if (!input || score_one(srv, r, t, sm, input, probs, &scored[i], &e) != 0) {
+        if (!input || score_one(srv, r, t, sm, input, probs, explain_k, &scored[i], &e) != 0) {
             if (batch && e.code != ERR_OK) err_prefix(&e, "%s", where);
             failed = 1;
         }

@@ -38,6 +38,32 @@ def test_predict_text_input_and_batch(srv):
     assert len(ids) == 3
 
 
+def test_predict_explains_when_asked(srv, trained):
+    url = "/v1/tasks/sentiment/predict"
+    status, p = srv.post(url + "?explain=true", {"text": "@united lost my luggage again, awful"})
+    assert status == 200 and p["label"] == "negative"
+    why = p["explanation"]
+    assert 1 <= len(why) <= 10
+    weights = [w["weight"] for w in why]
+    assert weights == sorted(weights, key=abs, reverse=True)
+    assert any(w["weight"] > 0 for w in why)  # something pushed toward "negative"
+    assert {w["feature"] for w in why} & {"lost", "awful", "luggage", "lost my"}
+    status, b = srv.post(url + "?explain=true&explain_top=2",
+                         {"inputs": ["terrible delay", "love it, thank you"]})
+    assert status == 200 and [len(x["explanation"]) for x in b["predictions"]] == [2, 2]
+    # not asked: no explanation; a bad value: 400 naming the parameter
+    assert "explanation" not in srv.post(url, {"text": "ok"})[1]
+    status, err = srv.post(url + "?explain=yes", {"text": "ok"})
+    assert status == 400 and err["error"]["field"] == "explain"
+    status, err = srv.post(url + "?explain=true&explain_top=51", {"text": "ok"})
+    assert status == 400 and err["error"]["field"] == "explain_top"
+    # the CLI gives the same explanation for the same text
+    cli = trained.run_json("predict", "--task", "sentiment", "--explain", "10",
+                           "@united lost my luggage again, awful")[0]["explanation"]
+    assert [(w["feature"], round(w["weight"], 6)) for w in cli] == \
+        [(w["feature"], round(w["weight"], 6)) for w in why]
+
+
 def test_feedback_right_after_predict_is_stored(srv):
     _, p = srv.post("/v1/tasks/sentiment/predict", {"text": "meh, flight was ok I guess"})
     status, f = srv.post("/v1/feedback", {"prediction_id": p["prediction_id"], "score": -1,

@@ -121,6 +121,50 @@ static void test_binary_learns(void **state)
     model_release(m);
 }
 
+static double logit(double p)
+{
+    return log(p / (1 - p));
+}
+
+/* Linear explanations are exact: the contributions to label 1 add up to
+ * its score minus the intercept (the score of an empty text), label 0 gets
+ * their opposites, the largest come first, top_k bounds them. */
+static void test_linear_explanations_are_exact(void **state)
+{
+    (void)state;
+    struct trained_model *m = train_binary();
+    const char *text = "loved the crew but lost my bag";
+    const char *values[] = {text};
+    const size_t lens[] = {strlen(text)};
+    struct model_contribution c[64], neg[64];
+    size_t k = model_explain(m, values, lens, 1, 1, 64, c);
+    assert_true(k >= 6); /* unigrams and bigrams known to the model */
+    double sum = 0;
+    for (size_t i = 0; i < k; i++) {
+        sum += c[i].weight;
+        if (i) assert_true(fabs(c[i - 1].weight) >= fabs(c[i].weight));
+    }
+    double p[2], p0[2];
+    model_predict_fields(m, values, lens, 1, p);
+    model_predict(m, "", 0, p0);
+    assert_float_equal(sum, logit(p[1]) - logit(p0[1]), 1e-9);
+    assert_int_equal(model_explain(m, values, lens, 1, 0, 64, neg), k);
+    for (size_t i = 0; i < k; i++) {
+        assert_string_equal(neg[i].feature, c[i].feature);
+        assert_float_equal(neg[i].weight, -c[i].weight, 1e-15);
+    }
+    /* the words that carry the label push it */
+    struct model_contribution top[2];
+    const char *good[] = {"great great"};
+    const size_t good_len[] = {11};
+    assert_int_equal(model_explain(m, good, good_len, 1, 1, 2, top), 2);
+    assert_true(top[0].weight > 0);
+    assert_true(strstr(top[0].feature, "great") != NULL);
+    assert_int_equal(model_explain(m, good, good_len, 1, 7, 2, top), 0); /* no such label */
+    assert_int_equal(model_explain(m, good, good_len, 1, 1, 0, top), 0);
+    model_release(m);
+}
+
 static const char *mc_texts[] = {
     "refund my money please",  "i want a refund",
     "refund the ticket money", "password reset please",
@@ -381,6 +425,7 @@ int main(void)
         cmocka_unit_test(test_config_defaults_and_parse),
         cmocka_unit_test(test_config_errors_name_key_and_line),
         cmocka_unit_test(test_binary_learns),
+        cmocka_unit_test(test_linear_explanations_are_exact),
         cmocka_unit_test(test_multiclass_learns_and_absent_class),
         cmocka_unit_test(test_train_errors),
         cmocka_unit_test(test_save_load_same_probabilities),
