@@ -7,6 +7,7 @@
 #include "loop/corpus.h"
 #include "loop/runlog.h"
 #include "eval/metrics.h"
+#include "ml/linear.h"
 #include "ml/model.h"
 
 #include <math.h>
@@ -47,6 +48,12 @@ static json_t *config_json(const struct task_config *task, const struct model_co
                         mc->text.max_df, "sublinear_tf", mc->text.sublinear_tf, "max_features",
                         (json_int_t)mc->text.max_features, "C", mc->C, "eps", mc->eps,
                         "class_weight_balanced", mc->class_weight_balanced);
+    /* only when set, as the cleaning below: existing tasks keep their config hash */
+    json_t *model = json_object_get(doc, "model");
+    if (strcmp(mc->kind, "fasttext") != 0 && mc->penalty == LINEAR_L1)
+        json_object_set_new(model, "penalty", json_string("l1"));
+    if (strcmp(mc->kind, "fasttext") != 0 && mc->loss == LINEAR_SVM)
+        json_object_set_new(model, "loss", json_string("svm"));
     /* only when set: a task without cleaning keeps the config hash it had */
     if (!clean_config_is_default(&mc->prep))
         json_object_set_new(doc, "clean", clean_json(&mc->prep));

@@ -112,7 +112,10 @@ int linear_fit(const struct tfidf_matrix *x, size_t n_features, const int *y, si
             nw++;
         }
     }
-    struct parameter param = {.solver_type = L2R_LR,
+    int solver = p->loss == LINEAR_SVM
+                     ? (p->penalty == LINEAR_L1 ? L1R_L2LOSS_SVC : L2R_L2LOSS_SVC_DUAL)
+                     : (p->penalty == LINEAR_L1 ? L1R_LR : L2R_LR);
+    struct parameter param = {.solver_type = solver,
                               .eps = p->eps,
                               .C = p->C,
                               .nr_weight = nw,

@@ -24,9 +24,18 @@ struct linear_weights {
     double *w;
 };
 
+/* The penalty (l2, or l1 for sparse weights) and the loss (logistic
+ * regression, or a linear SVM's squared hinge, as scikit-learn's LinearSVC):
+ * liblinear's solvers 0, 6, 1 and 5. An SVM's probabilities are its scores
+ * through the same sigmoid: ordered, not calibrated. */
+enum linear_penalty { LINEAR_L2, LINEAR_L1 };
+enum linear_loss { LINEAR_LOGISTIC, LINEAR_SVM };
+
 struct linear_params {
     double C, eps;
     int class_weight_balanced;
+    enum linear_penalty penalty;
+    enum linear_loss loss;
 };
 
 /* Trains on the CSR rows of x (n_features columns) with labels y[i] in

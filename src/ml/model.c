@@ -56,6 +56,8 @@ void model_config_defaults(struct model_config *c)
     c->C = 1.0;
     c->eps = 0.01;
     c->class_weight_balanced = 0;
+    c->penalty = LINEAR_L2;
+    c->loss = LINEAR_LOGISTIC;
     clean_config_defaults(&c->prep);
     fasttext_config_defaults(&c->ft);
 }
@@ -175,6 +177,16 @@ int model_config_parse(struct model_config *c, const char *kind, const struct co
             if (parse_double(v, &d) || !(d > 0))
                 return bad_param(e, p, "expected a positive number");
             c->eps = d;
+        } else if (!strcmp(k, "penalty")) {
+            if (v && (!strcmp(v, "l2") || !strcmp(v, "l1")))
+                c->penalty = !strcmp(v, "l1") ? LINEAR_L1 : LINEAR_L2;
+            else
+                return bad_param(e, p, "expected l2 or l1");
+        } else if (!strcmp(k, "loss")) {
+            if (v && (!strcmp(v, "logistic") || !strcmp(v, "svm")))
+                c->loss = !strcmp(v, "svm") ? LINEAR_SVM : LINEAR_LOGISTIC;
+            else
+                return bad_param(e, p, "expected logistic or svm");
         } else if (!strcmp(k, "class_weight")) {
             if (v && !strcmp(v, "balanced"))
                 c->class_weight_balanced = 1;
@@ -188,7 +200,7 @@ int model_config_parse(struct model_config *c, const char *kind, const struct co
             return err_set_field(e, ERR_INVALID, field,
                                  "model.%s (line %d): unknown key (known: ngram_range, ngram_min, "
                                  "ngram_max, min_df, max_df, sublinear_tf, max_features, C, eps, "
-                                 "class_weight)",
+                                 "class_weight, penalty, loss)",
                                  k, p->line);
         }
     }
@@ -313,8 +325,11 @@ struct trained_model *model_train(const struct model_config *cfg, enum task_type
         model_destroy(m);
         return NULL;
     }
-    struct linear_params lp = {
-        .C = cfg->C, .eps = cfg->eps, .class_weight_balanced = cfg->class_weight_balanced};
+    struct linear_params lp = {.C = cfg->C,
+                               .eps = cfg->eps,
+                               .class_weight_balanced = cfg->class_weight_balanced,
+                               .penalty = (enum linear_penalty)cfg->penalty,
+                               .loss = (enum linear_loss)cfg->loss};
     int rc =
         linear_fit(&x, m->feat.n_features, labels, n_labels, type == TASK_BINARY, &lp, &m->lin, e);
     tfidf_matrix_free(&x);

@@ -23,6 +23,8 @@ struct model_config {
     double C;                  /* default 1.0 */
     double eps;                /* stopping tolerance, default 0.01 as liblinear */
     int class_weight_balanced; /* default 0 */
+    int penalty;               /* enum linear_penalty: `penalty: l2` (default) or l1 */
+    int loss;                  /* enum linear_loss: `loss: logistic` (default) or svm */
     /* how inputs become the model's text (the task's `clean:` and
      * `text_separator:`), kept in the artifact; default: none, "\n" */
     struct clean_config prep;

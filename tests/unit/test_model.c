@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "ml/linear.h"
 #include "ml/model.h"
 #include "model_expect.h"
 
@@ -43,6 +44,12 @@ static void test_config_defaults_and_parse(void **state)
     assert_int_equal(c.class_weight_balanced, 1);
     assert_int_equal(c.text.max_features, 5000);
     assert_float_equal(c.eps, 1e-4, 0);
+    assert_int_equal(c.penalty, LINEAR_L2);
+    assert_int_equal(c.loss, LINEAR_LOGISTIC);
+    struct config_param svm[] = {{"penalty", "l1", 3}, {"loss", "svm", 4}};
+    assert_int_equal(model_config_parse(&c, "linear", svm, 2, &e), 0);
+    assert_int_equal(c.penalty, LINEAR_L1);
+    assert_int_equal(c.loss, LINEAR_SVM);
 }
 
 static void expect_param_error(const char *key, const char *value, const char *msg_part)
@@ -61,6 +68,8 @@ static void test_config_errors_name_key_and_line(void **state)
     expect_param_error("ngram_range", "3,1", "n-gram sizes");
     expect_param_error("sublinear_tf", "maybe", "true or false");
     expect_param_error("class_weight", "heavy", "balanced");
+    expect_param_error("penalty", "l3", "expected l2 or l1");
+    expect_param_error("loss", "hinge", "expected logistic or svm");
     expect_param_error("colour", "red", "unknown key");
 
     struct model_config c;
@@ -163,6 +172,42 @@ static void test_linear_explanations_are_exact(void **state)
     assert_int_equal(model_explain(m, good, good_len, 1, 7, 2, top), 0); /* no such label */
     assert_int_equal(model_explain(m, good, good_len, 1, 1, 0, top), 0);
     model_release(m);
+}
+
+/* Every penalty and loss learns the toy problem; L1 keeps fewer weights. */
+static void test_penalties_and_losses(void **state)
+{
+    (void)state;
+    size_t nonzero[2][2] = {{0}};
+    for (int pen = LINEAR_L2; pen <= LINEAR_L1; pen++) {
+        for (int loss = LINEAR_LOGISTIC; loss <= LINEAR_SVM; loss++) {
+            struct model_config c;
+            model_config_defaults(&c);
+            c.text.min_df = 1;
+            c.C = 10;
+            c.penalty = pen;
+            c.loss = loss;
+            struct err e;
+            struct trained_model *m =
+                model_train(&c, TASK_BINARY, bin_texts, bin_labels, 10, bin_names, 2, &e);
+            assert_non_null(m);
+            double p[2];
+            for (size_t i = 0; i < 10; i++)
+                assert_int_equal(model_predict(m, bin_texts[i], strlen(bin_texts[i]), p),
+                                 bin_labels[i]);
+            assert_float_equal(p[0] + p[1], 1.0, 1e-12);
+            /* the weights explain every feature of a known text: count the non-zero ones */
+            struct model_contribution why[64];
+            const char *all = "great flight loved it lost my bag terrible delay hate";
+            const size_t len = strlen(all);
+            size_t k = model_explain(m, &all, &len, 1, 1, 64, why);
+            for (size_t i = 0; i < k; i++)
+                nonzero[pen][loss] += why[i].weight != 0;
+            model_release(m);
+        }
+    }
+    assert_true(nonzero[LINEAR_L1][LINEAR_LOGISTIC] < nonzero[LINEAR_L2][LINEAR_LOGISTIC]);
+    assert_true(nonzero[LINEAR_L1][LINEAR_SVM] < nonzero[LINEAR_L2][LINEAR_SVM]);
 }
 
 static const char *mc_texts[] = {
@@ -426,6 +471,7 @@ int main(void)
         cmocka_unit_test(test_config_errors_name_key_and_line),
         cmocka_unit_test(test_binary_learns),
         cmocka_unit_test(test_linear_explanations_are_exact),
+        cmocka_unit_test(test_penalties_and_losses),
         cmocka_unit_test(test_multiclass_learns_and_absent_class),
         cmocka_unit_test(test_train_errors),
         cmocka_unit_test(test_save_load_same_probabilities),
