@@ -122,8 +122,16 @@ def test_check_retrain_and_feedback_trigger_fire_by_themselves(tmp_path, server_
     assert p.returncode == 1 and "feedback_count" in p.stdout
     s = server_factory(ws)
     feed(s, rows(200, start=300))
+    # the server's scheduler may fire first (it checks every few seconds and
+    # the feedback takes longer under ASan): then the feedback is used and
+    # the CLI rightly says no; either way a feedback_count retrain must exist
     p = ws.run("check-retrain")
-    assert p.returncode == 0 and "new gold feedback" in p.stdout
+    _, body = s.get("/v1/runs?task=sentiment")
+    fired = [r for r in body["runs"] if r["kind"] == "retrain"]
+    if p.returncode == 1:
+        assert fired and fired[0]["trigger"] == "feedback_count", (p.stdout, fired)
+    else:
+        assert p.returncode == 0 and "new gold feedback" in p.stdout
     deadline = time.time() + 60
     runs = []
     while time.time() < deadline:
