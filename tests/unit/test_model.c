@@ -334,17 +334,25 @@ static void test_damaged_artifacts_refused(void **state)
     buf_free(&b);
 }
 
+/* An artifact file of tests/unit/fixtures, whole. */
+static size_t read_fixture(const char *path, char *data, size_t cap)
+{
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    size_t len = fread(data, 1, cap, f);
+    fclose(f);
+    assert_true(len < cap);
+    return len;
+}
+
 /* An artifact written before cleaning existed (format 1, by the build at
  * commit 5dd70a9, from train_binary's data) still loads and predicts the
  * same; a model without cleaning is still written in that format. */
 static void test_format1_artifact_loads(void **state)
 {
     (void)state;
-    FILE *f = fopen("fixtures/model_format1.bin", "rb");
-    assert_non_null(f);
     char data[4096];
-    size_t len = fread(data, 1, sizeof data, f);
-    fclose(f);
+    size_t len = read_fixture("fixtures/model_format1.bin", data, sizeof data);
     assert_int_equal(data[8], 1);
     struct err e;
     struct trained_model *m = model_load(data, len, &e);
@@ -375,11 +383,8 @@ static void test_format1_artifact_loads(void **state)
 static void test_format2_artifact_loads(void **state)
 {
     (void)state;
-    FILE *f = fopen("fixtures/model_format2.bin", "rb");
-    assert_non_null(f);
     char data[4096];
-    size_t len = fread(data, 1, sizeof data, f);
-    fclose(f);
+    size_t len = read_fixture("fixtures/model_format2.bin", data, sizeof data);
     assert_int_equal(len, 1654);
     assert_int_equal(data[8], 2);
     struct err e;
