@@ -168,3 +168,16 @@ def test_fasttext_refuses_tabular_fields(ws):
     assert p.returncode == 3, p.stderr
     assert ("fasttext reads text fields only; a task with numeric or categorical fields needs "
             "kind: linear") in p.stderr
+
+
+def test_profile_shows_missing_values_and_categories(churn):
+    ws, _ = churn
+    profile = ws.run_json("data", "profile")
+    charges = profile["numeric"]["total_charges"]
+    assert charges["missing"] == 11 and charges["rows"] == 2000  # the NA of new customers
+    assert profile["numeric"]["tenure"]["min"] == 0 and profile["numeric"]["tenure"]["max"] == 72
+    contract = profile["categorical"]["contract"]
+    assert contract["distinct"] == 3 and contract["top"][0]["value"] == "Month-to-month"
+    text = ws.run("data", "profile", check=True).stdout
+    assert "(model text)" not in text  # the task has no text
+    assert "total_charges" in text and "Month-to-month" in text
