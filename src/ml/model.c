@@ -296,8 +296,7 @@ static int featurise(struct trained_model *m, const struct model_config *cfg,
     memset(x, 0, sizeof *x);
     if (!texts && !tabular)
         return err_set(e, ERR_INVALID,
-                       "no input fields: a task needs text, numeric or "
-                       "categorical fields");
+                       "no input fields: a task needs text, numeric or categorical fields");
     if (tabular && !tab)
         return err_set(e, ERR_USAGE, "the config names tabular fields but no values were given");
     m->has_text = texts != NULL;
