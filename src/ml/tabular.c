@@ -7,7 +7,8 @@
 #include <string.h>
 
 #define TABULAR_MAX_NAME 1024
-#define TABULAR_MAX_VALUE (1u << 20)
+/* a sanity bound: a value is bounded by the artifact's length anyway */
+#define TABULAR_MAX_VALUE (1u << 30)
 /* a standardised value beyond this is clamped: an absurd input must not
  * turn a score into inf - inf */
 #define TABULAR_MAX_Z 1e9
@@ -152,6 +153,12 @@ int tabular_fit(struct tabular *t, const struct numeric_field *nf, size_t n_num,
     if (n_num + n_cat > TASK_MAX_TABULAR_FIELDS)
         return err_set(e, ERR_INVALID, "%zu numeric and categorical fields, over the limit of %d",
                        n_num + n_cat, TASK_MAX_TABULAR_FIELDS);
+    for (size_t j = 0; j < n_num + n_cat; j++) {
+        const char *name = j < n_num ? nf[j].name : cf[j - n_num].name;
+        if (strlen(name) > TABULAR_MAX_NAME) /* the artifact would not load again */
+            return err_set(e, ERR_INVALID, "field name '%.64s...' is over %d bytes", name,
+                           TABULAR_MAX_NAME);
+    }
     for (size_t j = 0; j < n_cat; j++)
         if (cf[j].hash_bits < 0 || cf[j].hash_bits > TABULAR_MAX_HASH_BITS)
             return err_set(e, ERR_INVALID, "categorical field '%s': hash_bits %d not in 0..%d",

@@ -215,6 +215,26 @@ static void test_artifact_section(void **state)
     tabular_free(&t);
 }
 
+/* What the config already refuses is refused here too: the ml layer may be
+ * used alone, and an artifact that could not load again must not be made. */
+static void test_fit_limits(void **state)
+{
+    (void)state;
+    struct tabular t;
+    struct err e;
+    char long_name[1100];
+    memset(long_name, 'x', sizeof long_name - 1);
+    long_name[sizeof long_name - 1] = '\0';
+    struct numeric_field n = {long_name, IMPUTE_MEDIAN, 0, 1};
+    assert_int_equal(tabular_fit(&t, &n, 1, NULL, 0, &rows, 0, &e), -1);
+    assert_non_null(strstr(e.msg, "is over 1024 bytes"));
+    struct categorical_field c = {"zip", TABULAR_MAX_HASH_BITS + 1, 1};
+    assert_int_equal(tabular_fit(&t, NULL, 0, &c, 1, &rows, 0, &e), -1);
+    assert_non_null(strstr(e.msg, "hash_bits 25"));
+    assert_int_equal(tabular_fit(&t, nf, TASK_MAX_TABULAR_FIELDS + 1, NULL, 0, &rows, 0, &e), -1);
+    assert_non_null(strstr(e.msg, "over the limit of 256"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -223,6 +243,7 @@ int main(void)
         cmocka_unit_test(test_feature_names),
         cmocka_unit_test(test_append_rows),
         cmocka_unit_test(test_artifact_section),
+        cmocka_unit_test(test_fit_limits),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
