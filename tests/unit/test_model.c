@@ -334,17 +334,6 @@ static void test_damaged_artifacts_refused(void **state)
     buf_free(&b);
 }
 
-/* An artifact file of tests/unit/fixtures, whole. */
-static size_t read_fixture(const char *path, char *data, size_t cap)
-{
-    FILE *f = fopen(path, "rb");
-    assert_non_null(f);
-    size_t len = fread(data, 1, cap, f);
-    fclose(f);
-    assert_true(len < cap);
-    return len;
-}
-
 /* An artifact written before cleaning existed (format 1, by the build at
  * commit 5dd70a9, from train_binary's data) still loads and predicts the
  * same; a model without cleaning is still written in that format. */
@@ -367,12 +356,7 @@ static void test_format1_artifact_loads(void **state)
     double q[2];
     model_predict_fields(m, fields, lens, 2, q);
     assert_float_equal(q[1], p[1], 1e-12);
-    struct buf b;
-    buf_init(&b);
-    model_save(m, &b, &e);
-    assert_int_equal(b.len, len);
-    assert_memory_equal(b.data, data, len);
-    buf_free(&b);
+    expect_saved_as(m, data, len);
     model_release(m);
 }
 
@@ -398,12 +382,7 @@ static void test_format2_artifact_loads(void **state)
     double p[2];
     assert_int_equal(model_predict_fields(m, raw, lens, 2, p), 1);
     assert_float_equal(p[1], 0.83854394238976504, 1e-12);
-    struct buf b;
-    buf_init(&b);
-    model_save(m, &b, &e);
-    assert_int_equal(b.len, len);
-    assert_memory_equal(b.data, data, len);
-    buf_free(&b);
+    expect_saved_as(m, data, len);
     model_release(m);
 }
 

@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include "ml/model.h"
+#include "model_expect.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -189,6 +190,26 @@ static void test_format3_round_trip(void **state)
     }
 }
 
+/* A format-3 artifact (written by the build that introduced it, from
+ * train(1)'s data): later builds must load it and predict the same. */
+static void test_format3_fixture_loads(void **state)
+{
+    (void)state;
+    char data[2048];
+    size_t len = read_fixture("fixtures/model_format3.bin", data, sizeof data);
+    assert_int_equal(len, 663);
+    assert_int_equal(data[8], 3);
+    struct err e;
+    struct trained_model *m = model_load(data, len, &e);
+    if (!m) fail_msg("%s", e.msg);
+    assert_int_equal(model_n_features(m), 12 + 1 + 5); /* 12 n-grams, tenure, plan: 4 + unseen */
+    double p[2];
+    predict(m, "please cancel", NAN, "weekly", p); /* missing tenure, unseen plan */
+    assert_float_equal(p[1], 0.74628829528176432, 1e-12);
+    expect_saved_as(m, data, len);
+    model_release(m);
+}
+
 static void test_fields_must_match_the_task(void **state)
 {
     (void)state;
@@ -235,6 +256,7 @@ int main(void)
         cmocka_unit_test(test_tabular_only_model_learns),
         cmocka_unit_test(test_explanation_names_fields),
         cmocka_unit_test(test_format3_round_trip),
+        cmocka_unit_test(test_format3_fixture_loads),
         cmocka_unit_test(test_fields_must_match_the_task),
         cmocka_unit_test(test_fasttext_refuses_tabular_fields),
     };
