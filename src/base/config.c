@@ -422,6 +422,7 @@ static int task_pair(struct cfg_ctx *c, const char *key, yaml_node_t *k, yaml_no
         seen->model = 1;
     } else {
         int rc = cfg_clean_task_pair(c, key, v, path, t);
+        if (rc == 1) rc = cfg_tabular_task_pair(c, key, v, path, t);
         if (rc == 1) rc = cfg_loop_task_pair(c, key, v, path, t);
         if (rc == 1) rc = cfg_rollout_task_pair(c, key, v, path, t);
         return rc == 1 ? cfg_unknown_key(c, k, path) : rc;
@@ -446,18 +447,22 @@ static int tasks_pair(struct cfg_ctx *c, const char *key, yaml_node_t *k, yaml_n
     cfg_rollout_task_defaults(t);
     struct task_seen seen = {.t = t};
     if (cfg_each_pair(c, v, path, task_pair, &seen)) return -1;
-    const char *missing = !seen.type ? "type" : !seen.text ? "text" : !seen.label ? "label" : NULL;
+    /* the inputs may be text, numeric or categorical fields, or any mix */
+    int has_input = seen.text || t->n_numeric || t->n_categorical;
+    const char *missing = !seen.type ? "type" : !has_input ? "text" : !seen.label ? "label" : NULL;
     if (missing) {
         char fpath[PATH_MAX_KEY];
         snprintf(fpath, sizeof fpath, "%s.%s", path, missing);
-        return err_set_field(c->e, ERR_INVALID, fpath, "%s:%d: %s: missing required key '%s'",
-                             c->name, t->line, path, missing);
+        return err_set_field(c->e, ERR_INVALID, fpath, "%s:%d: %s: missing required key '%s'%s",
+                             c->name, t->line, path, missing,
+                             seen.type && !has_input ? " (or 'numeric', 'categorical')" : "");
     }
     /* `model:` may be left out: linear is the default and the cheapest kind */
     if (!t->model_kind) t->model_kind = xstrdup("linear");
     for (size_t i = 0; i < t->n_text_fields; i++)
         if (str_eq(t->text_fields[i], t->label))
             return cfg_fail(c, k, path, "column '%s' is both a text field and the label", t->label);
+    if (cfg_tabular_task_finish(c, k, path, t)) return -1;
     cfg_loop_task_finish(t);
     return 0;
 }
@@ -673,6 +678,7 @@ void config_free(struct config *c)
         }
         free(t->model_params);
         cfg_loop_task_free(t);
+        cfg_tabular_task_free(t);
     }
     free(c->tasks);
     free(c->path);

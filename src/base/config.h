@@ -122,6 +122,30 @@ struct clean_config {
 };
 void clean_config_defaults(struct clean_config *c); /* no steps, "\n" */
 
+/* ---- tabular features (issue 5): `numeric:` and `categorical:` of a task ---- */
+
+/* What stands in for a missing numeric value: a statistic of the training
+ * data, kept in the model artifact so serving imputes as training did. */
+enum impute_kind { IMPUTE_MEDIAN, IMPUTE_MEAN, IMPUTE_ZERO };
+const char *impute_kind_name(enum impute_kind k); /* "median", "mean", "zero" */
+/* numeric and categorical fields together: the predict path keeps their
+ * values on the stack */
+#define TASK_MAX_TABULAR_FIELDS 256
+#define TABULAR_MAX_HASH_BITS 24
+
+struct numeric_field {
+    char *name;
+    enum impute_kind impute; /* its own `impute:`, else the task's (default median) */
+    int own_impute;          /* the field gave its own */
+    int line;
+};
+
+struct categorical_field {
+    char *name;
+    int hash_bits; /* 0: one-hot over the training values; else 2^hash_bits hashed buckets */
+    int line;
+};
+
 /* ---- shadow and canary rollouts (issue 6): `rollout:` of a task ---- */
 
 enum rollout_strategy { ROLLOUT_DIRECT, ROLLOUT_SHADOW, ROLLOUT_CANARY };
@@ -144,6 +168,13 @@ struct task_config {
     char **text_fields; /* concatenated in this order, separated by clean.separator */
     size_t n_text_fields;
     struct clean_config clean; /* `clean:` and `text_separator:` */
+    /* tabular inputs beside (or instead of) the text; a task has at least
+     * one text, numeric or categorical field */
+    struct numeric_field *numeric;
+    size_t n_numeric;
+    struct categorical_field *categorical;
+    size_t n_categorical;
+    enum impute_kind impute; /* the task's `impute:`, default median */
     char *label;
     char *model_kind;                  /* "linear" */
     struct config_param *model_params; /* the other keys of `model:` */

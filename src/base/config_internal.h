@@ -76,6 +76,19 @@ void cfg_auth_free(struct config *cfg);
 int cfg_clean_task_pair(struct cfg_ctx *c, const char *key, yaml_node_t *v, const char *path,
                         struct task_config *t);
 
+/* ---- tabular features (config_tabular.c) ---- */
+
+/* A task's `numeric:`, `categorical:` or `impute:`: 0 = parsed, -1 = error,
+ * 1 = not its key. */
+int cfg_tabular_task_pair(struct cfg_ctx *c, const char *key, yaml_node_t *v, const char *path,
+                          struct task_config *t);
+/* After the task's keys (k is the task's key node): field names unique
+ * across text, numeric and categorical and not the label, the task's
+ * `impute:` given to fields without their own, row steps only with text. */
+int cfg_tabular_task_finish(struct cfg_ctx *c, yaml_node_t *k, const char *path,
+                            struct task_config *t);
+void cfg_tabular_task_free(struct task_config *t);
+
 /* ---- serving limits and the access log (config_serve.c) ---- */
 
 void cfg_serve_defaults(struct config *cfg);

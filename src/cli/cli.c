@@ -21,7 +21,7 @@ static const struct cli_command commands[] = {
     {"serve", "serve predictions and feedback over HTTP", "[--listen HOST:PORT] [--threads N]",
      cmd_serve},
     {"predict", "predict with the task's champion from the command line",
-     "--task T [--json] [--explain K] TEXT...", cmd_predict},
+     "--task T [--json] [--explain K] TEXT... (or JSON objects of fields)", cmd_predict},
     {"models", "list the task's model versions, show one, or the alias history",
      "list | show VERSION | history  --task T [--json]", cmd_models},
     {"runs", "list runs, or show one with its logs", "list [--task T] [--json] | show RUN_ID",

@@ -2,7 +2,9 @@
  * What a task's stored examples look like before training on them: rows,
  * the label distribution, and per text field the null, empty and duplicate
  * rates and length quantiles (characters); the same for the model text
- * after the task's cleaning, with what each cleaning step did. */
+ * after the task's cleaning, with what each cleaning step did; per numeric
+ * field the missing rate and value quantiles, per categorical field the
+ * missing rate and the most frequent values. */
 #include "cli/cli.h"
 
 #include "data/data_profile.h"
@@ -25,6 +27,36 @@ static void print_column(const char *name, json_t *c)
            (long long)num(len, "p95"), (long long)num(len, "max"));
 }
 
+static void print_tabular(json_t *doc)
+{
+    const char *name;
+    json_t *c, *top;
+    size_t i;
+    if (json_object_size(json_object_get(doc, "numeric")))
+        printf("numeric\n  %-20s %7s %7s %9s %9s %9s %9s %9s\n", "", "rows", "missing", "min", "p5",
+               "p50", "p95", "max");
+    json_object_foreach(json_object_get(doc, "numeric"), name, c)
+    {
+        printf("  %-20.20s %7lld %6.1f%% %9.4g %9.4g %9.4g %9.4g %9.4g\n", name,
+               (long long)num(c, "rows"), 100 * num(c, "missing_rate"), num(c, "min"), num(c, "p5"),
+               num(c, "p50"), num(c, "p95"), num(c, "max"));
+    }
+    if (json_object_size(json_object_get(doc, "categorical")))
+        printf("categorical\n  %-20s %7s %7s %8s  %s\n", "", "rows", "missing", "distinct",
+               "most frequent");
+    json_object_foreach(json_object_get(doc, "categorical"), name, c)
+    {
+        printf("  %-20.20s %7lld %6.1f%% %8lld  ", name, (long long)num(c, "rows"),
+               100 * num(c, "missing_rate"), (long long)num(c, "distinct"));
+        json_array_foreach(json_object_get(c, "top"), i, top)
+        {
+            printf("%s%.30s %.1f%%", i ? ", " : "",
+                   json_string_value(json_object_get(top, "value")), 100 * num(top, "share"));
+        }
+        printf("\n");
+    }
+}
+
 static void print_profile(const struct task_config *task, const char *split, json_t *doc)
 {
     printf("task       %s, %s: %lld rows\n", task->name, split ? split : "train and test",
@@ -37,12 +69,15 @@ static void print_profile(const struct task_config *task, const char *split, jso
         printf("  %-36.36s %7lld %6.1f%%\n", json_string_value(json_object_get(l, "label")),
                (long long)num(l, "count"), 100 * num(l, "share"));
     }
-    printf("fields (length in characters)\n  %-20s %7s %7s %7s %7s %7s %7s %7s %7s\n", "", "rows",
-           "null", "empty", "dup", "p5", "p50", "p95", "max");
-    const char *name;
-    json_t *c;
-    json_object_foreach(json_object_get(doc, "fields"), name, c) print_column(name, c);
-    print_column("(model text)", json_object_get(doc, "text"));
+    if (task->n_text_fields) {
+        printf("fields (length in characters)\n  %-20s %7s %7s %7s %7s %7s %7s %7s %7s\n", "",
+               "rows", "null", "empty", "dup", "p5", "p50", "p95", "max");
+        const char *name;
+        json_t *c;
+        json_object_foreach(json_object_get(doc, "fields"), name, c) print_column(name, c);
+        print_column("(model text)", json_object_get(doc, "text"));
+    }
+    print_tabular(doc);
     json_t *cleaning = json_object_get(doc, "cleaning");
     printf("cleaning  ");
     if (!json_array_size(json_object_get(cleaning, "steps"))) printf(" none");
@@ -79,8 +114,11 @@ static int profile(const struct cli_command *cmd, struct cli_option *opts)
     struct data_profile p;
     data_profile_init(&p, env.task);
     for (size_t i = 0; i < c.n; i++)
-        if (want < 0 || c.split[i] == want)
+        if (want < 0 || c.split[i] == want) {
             data_profile_add(&p, corpus_values(&c, i), corpus_lens(&c, i), c.nulls[i], c.labels[i]);
+            data_profile_add_tabular(&p, c.num + i * c.n_num, c.cat + i * c.n_cat,
+                                     c.cat_lens + i * c.n_cat);
+        }
     json_t *doc = data_profile_json(&p);
     data_profile_free(&p);
     corpus_free(&c);

@@ -1,14 +1,54 @@
 /* boucle predict --task T [--json] [--explain K] TEXT... — one-shot
  * prediction with the task's champion, read from the store (no server
- * needed); --explain adds the K features that pushed the answer most. */
+ * needed); --explain adds the K features that pushed the answer most.
+ * A task with numeric or categorical fields takes each argument as a JSON
+ * object of input fields instead: '{"tenure": 7, "contract": "One year"}'. */
 #include "cli/cli.h"
 
 #include "base/mem.h"
+#include "data/input.h"
 #include "ml/model.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* One argument read as a JSON object of the task's input fields. */
+struct tabular_input {
+    json_t *doc;
+    const char *values[TASK_MAX_TEXT_FIELDS];
+    size_t lens[TASK_MAX_TEXT_FIELDS];
+    double num[TASK_MAX_TABULAR_FIELDS];
+    const char *cat[TASK_MAX_TABULAR_FIELDS];
+    size_t cat_lens[TASK_MAX_TABULAR_FIELDS];
+};
+
+static int tabular_input_parse(struct tabular_input *t, const struct task_config *task,
+                               const char *arg, struct model_input *in, struct err *e)
+{
+    json_error_t je;
+    t->doc = json_loads(arg, 0, &je);
+    if (!t->doc)
+        return err_set(e, ERR_INVALID,
+                       "task '%s' has numeric or categorical fields: give each input as a JSON "
+                       "object of its fields (%s at column %d)",
+                       task->name, je.text, je.column);
+    if (input_fields_from_json(task, t->doc, 0, t->values, t->lens, NULL, NULL, e) != 0 ||
+        input_tabular_from_json(task, t->doc, 0, t->num, t->cat, t->cat_lens, NULL, e) != 0) {
+        json_decref(t->doc);
+        return -1;
+    }
+    *in = (struct model_input){t->values,
+                               t->lens,
+                               task->n_text_fields,
+                               {task->n_numeric, task->n_categorical, t->num, t->cat, t->cat_lens}};
+    return 0;
+}
+
+static void tabular_input_free(struct tabular_input *t)
+{
+    json_decref(t->doc);
+}
 
 int cmd_predict(const struct cli_command *cmd, int argc, char **argv)
 {
@@ -50,14 +90,27 @@ int cmd_predict(const struct cli_command *cmd, int argc, char **argv)
     store_close(st);
     struct trained_model *m = model_load(data, len, &e);
     free(data);
+    if (m && model_check_fields(m, task, &e) != 0) {
+        model_release(m);
+        m = NULL;
+    }
     if (!m) return cli_fail(&e);
     size_t nl = model_n_labels(m);
     double *probs = xmalloc(nl * sizeof *probs);
     json_t *all = json_array();
+    int tabular = task->n_numeric || task->n_categorical;
     for (int i = 0; i < npos; i++) {
         /* TEXT is the input's one text, prepared as the model's training text was */
         size_t len = strlen(pos[i]);
-        size_t best = model_predict_fields(m, &pos[i], &len, 1, probs);
+        struct model_input in = {&pos[i], &len, 1, {0, 0, NULL, NULL, NULL}};
+        struct tabular_input tin;
+        if (tabular && tabular_input_parse(&tin, task, pos[i], &in, &e) != 0) {
+            json_decref(all);
+            free(probs);
+            model_release(m);
+            return cli_fail(&e);
+        }
+        size_t best = model_predict_input(m, &in, probs);
         json_t *p = json_object();
         for (size_t k = 0; k < nl; k++)
             json_object_set_new(p, model_label(m, k), json_real(probs[k]));
@@ -67,7 +120,7 @@ int cmd_predict(const struct cli_command *cmd, int argc, char **argv)
                                 "model_version", (json_int_t)version, "probabilities", p);
         if (top_k) {
             struct model_contribution c[50];
-            size_t k = model_explain(m, &pos[i], &len, 1, best, (size_t)top_k, c);
+            size_t k = model_explain_input(m, &in, best, (size_t)top_k, c);
             json_t *why = json_array();
             for (size_t j = 0; j < k; j++) {
                 json_array_append_new(
@@ -77,6 +130,7 @@ int cmd_predict(const struct cli_command *cmd, int argc, char **argv)
             json_object_set_new(one, "explanation", why);
         }
         json_array_append_new(all, one);
+        if (tabular) tabular_input_free(&tin);
     }
     if (cli_opt(opts, "json"))
         cli_print_json(all);

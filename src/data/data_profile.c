@@ -31,6 +31,7 @@ void data_profile_init(struct data_profile *p, const struct task_config *task)
     column_init(&p->text);
     hashmap_init(&p->labels);
     preparer_init(&p->prep, &task->clean, task->n_text_fields);
+    data_profile_tabular_init(p);
 }
 
 void data_profile_free(struct data_profile *p)
@@ -41,6 +42,7 @@ void data_profile_free(struct data_profile *p)
     column_free(&p->text);
     hashmap_free(&p->labels);
     preparer_free(&p->prep);
+    data_profile_tabular_free(p);
 }
 
 static size_t utf8_chars(const char *s, size_t len)
@@ -151,7 +153,9 @@ json_t *data_profile_json(struct data_profile *p)
     json_t *fields = json_object();
     for (size_t i = 0; i < p->task->n_text_fields; i++)
         json_object_set_new(fields, p->task->text_fields[i], column_json(&p->fields[i]));
-    return json_pack("{s:I,s:o,s:o,s:o,s:o}", "rows", (json_int_t)p->rows, "labels", labels,
-                     "fields", fields, "text", column_json(&p->text), "cleaning",
-                     prepare_report_json(&p->task->clean, &p->prep.report));
+    json_t *doc = json_pack("{s:I,s:o,s:o,s:o,s:o}", "rows", (json_int_t)p->rows, "labels", labels,
+                            "fields", fields, "text", column_json(&p->text), "cleaning",
+                            prepare_report_json(&p->task->clean, &p->prep.report));
+    data_profile_tabular_json(p, doc);
+    return doc;
 }

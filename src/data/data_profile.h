@@ -3,6 +3,8 @@
  * rates and length quantiles in characters; the same for the model text
  * (the fields joined and cleaned, for the rows training keeps), with what
  * each cleaning step did. Rows are fed one at a time.
+ * Numeric fields get missing rates and value quantiles, categorical ones
+ * missing rates and their most frequent values.
  * (The prefix is data_profile_, not profile_: MIT Kerberos, which libpq
  * loads, exports a profile_init that ours would interpose.) */
 #ifndef BOUCLE_DATA_DATA_PROFILE_H
@@ -23,6 +25,16 @@ struct data_profile_column {
     struct hashmap seen; /* digests of the values met so far */
 };
 
+/* A numeric field: its present values; a categorical one: each value's count. */
+struct data_profile_numeric {
+    size_t rows, missing, n, cap;
+    double *values;
+};
+struct data_profile_categorical {
+    size_t rows, missing;
+    struct hashmap counts; /* value -> rows */
+};
+
 struct data_profile {
     const struct task_config *task;
     size_t rows;
@@ -30,6 +42,8 @@ struct data_profile {
     struct data_profile_column text;    /* the model text of kept rows */
     struct hashmap labels;              /* label -> count */
     struct preparer prep;
+    struct data_profile_numeric *num;     /* task->n_numeric */
+    struct data_profile_categorical *cat; /* task->n_categorical */
 };
 
 void data_profile_init(struct data_profile *p, const struct task_config *task);
@@ -38,12 +52,26 @@ void data_profile_free(struct data_profile *p);
  * absent) and label. */
 void data_profile_add(struct data_profile *p, const char *const *values, const size_t *lens,
                       uint32_t nulls, const char *label);
+/* The same example's tabular values (data/input.h's forms: NAN and NULL
+ * are missing; a blank category too). */
+void data_profile_add_tabular(struct data_profile *p, const double *num, const char *const *cat,
+                              const size_t *cat_lens);
 /* {"rows", "labels": [{"label","count","share"}...] (most frequent first),
  *  "fields": {name: {"nulls","null_rate","empty","empty_rate","duplicates",
  *  "duplicate_rate","length": {"p5","p50","p95","max"}}}, "text": {... as a
  *  field, over the rows kept}, "cleaning": prepare_report_json}. Sorts the
  *  lengths it holds. */
 json_t *data_profile_json(struct data_profile *p);
+
+/* For data_profile.c (data_profile_tabular.c): the tabular part's memory,
+ * and its JSON added to the profile's when the task has tabular fields:
+ * "numeric": {name: {"rows","missing","missing_rate","min","p5","p50",
+ * "p95","max","mean"}}, "categorical": {name: {"rows","missing",
+ * "missing_rate","distinct","top": [{"value","count","share"}] (the 5 most
+ * frequent)}}. */
+void data_profile_tabular_init(struct data_profile *p);
+void data_profile_tabular_free(struct data_profile *p);
+void data_profile_tabular_json(struct data_profile *p, json_t *doc);
 
 /* Nearest-rank quantile (q in [0, 1]) of n sorted values; 0 when n is 0. */
 size_t data_profile_quantile(const size_t *sorted, size_t n, double q);

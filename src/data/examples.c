@@ -48,13 +48,48 @@ static int check_cell(const char *s, size_t len, size_t line, const char *col, s
 struct row_bufs {
     const char **values;
     size_t *lens;
+    double *num; /* the tabular values */
+    const char **cat;
+    size_t *cat_lens;
     struct buf text, json;
 };
 
-static int one_row(const struct table *t, const struct task_config *task, const int *text_cols,
-                   int label_col, size_t r, size_t max, struct row_bufs *b, struct example *ex,
-                   struct arena *a, struct err *e)
+/* The task's columns in the table: text, numeric, categorical fields, label. */
+struct columns {
+    int *text, *num, *cat;
+    int label;
+};
+
+static int tabular_cells(const struct table *t, const struct task_config *task,
+                         const struct columns *cols, size_t r, size_t max, struct row_bufs *b,
+                         struct err *e)
 {
+    size_t line = t->lines[r];
+    for (size_t i = 0; i < task->n_numeric; i++) {
+        const char *v = table_cell(t, r, (size_t)cols->num[i]), *name = task->numeric[i].name;
+        int got = v ? input_parse_number(v, strlen(v), &b->num[i]) : 0;
+        if (got < 0)
+            return err_set_field(e, ERR_INVALID, name,
+                                 "line %zu, column '%.64s': '%.32s' is not a number (a missing "
+                                 "value is empty, NA, N/A, NaN, null or None)",
+                                 line, name, v);
+        if (!got) b->num[i] = NAN;
+    }
+    for (size_t i = 0; i < task->n_categorical; i++) {
+        const char *v = table_cell(t, r, (size_t)cols->cat[i]);
+        b->cat[i] = v;
+        b->cat_lens[i] = v ? strlen(v) : 0;
+        if (v && check_cell(v, b->cat_lens[i], line, task->categorical[i].name, max, e)) return -1;
+    }
+    return 0;
+}
+
+static int one_row(const struct table *t, const struct task_config *task,
+                   const struct columns *cols, size_t r, size_t max, struct row_bufs *b,
+                   struct example *ex, struct arena *a, struct err *e)
+{
+    const int *text_cols = cols->text;
+    int label_col = cols->label;
     size_t line = t->lines[r];
     buf_reset(&b->text);
     buf_reset(&b->json);
@@ -67,7 +102,8 @@ static int one_row(const struct table *t, const struct task_config *task, const 
         if (v && check_cell(v, b->lens[i], line, task->text_fields[i], max, e)) return -1;
         input_append_text(&b->text, i, v ? v : "", b->lens[i]);
     }
-    input_append_json(&b->json, task, b->values, b->lens);
+    if (tabular_cells(t, task, cols, r, max, b, e)) return -1;
+    input_append_json_row(&b->json, task, b->values, b->lens, b->num, b->cat, b->cat_lens);
 
     const char *label = table_cell(t, r, (size_t)label_col);
     if (!label) label = "";
@@ -90,37 +126,58 @@ static int one_row(const struct table *t, const struct task_config *task, const 
     return 0;
 }
 
+/* The columns of the task's fields in the table; the first missing one is an error. */
+static int find_columns(const struct table *t, const struct task_config *task, struct columns *cols,
+                        struct err *e)
+{
+    cols->text = xcalloc(task->n_text_fields + 1, sizeof *cols->text);
+    cols->num = xcalloc(task->n_numeric + 1, sizeof *cols->num);
+    cols->cat = xcalloc(task->n_categorical + 1, sizeof *cols->cat);
+    for (size_t i = 0; i < task->n_text_fields; i++)
+        if ((cols->text[i] = table_col(t, task->text_fields[i])) < 0)
+            return missing_column(t, task, task->text_fields[i], "text", e);
+    for (size_t i = 0; i < task->n_numeric; i++)
+        if ((cols->num[i] = table_col(t, task->numeric[i].name)) < 0)
+            return missing_column(t, task, task->numeric[i].name, "numeric", e);
+    for (size_t i = 0; i < task->n_categorical; i++)
+        if ((cols->cat[i] = table_col(t, task->categorical[i].name)) < 0)
+            return missing_column(t, task, task->categorical[i].name, "categorical", e);
+    if ((cols->label = table_col(t, task->label)) < 0)
+        return missing_column(t, task, task->label, "label", e);
+    return 0;
+}
+
 int examples_from_table(const struct table *t, const struct task_config *task,
                         size_t max_field_bytes, struct examples *out, struct err *e)
 {
     memset(out, 0, sizeof *out);
     arena_init(&out->arena, 0);
+    struct columns cols = {.label = -1};
+    int rc = find_columns(t, task, &cols, e);
     size_t n_text = task->n_text_fields;
-    int *text_cols = xcalloc(n_text ? n_text : 1, sizeof *text_cols);
-    int label_col = table_col(t, task->label);
-    int rc = 0;
-    for (size_t i = 0; i < n_text && !rc; i++) {
-        text_cols[i] = table_col(t, task->text_fields[i]);
-        if (text_cols[i] < 0) rc = missing_column(t, task, task->text_fields[i], "text", e);
-    }
-    if (!rc && label_col < 0) rc = missing_column(t, task, task->label, "label", e);
-
     struct row_bufs b = {.values = xcalloc(n_text + 1, sizeof *b.values),
-                         .lens = xcalloc(n_text + 1, sizeof *b.lens)};
+                         .lens = xcalloc(n_text + 1, sizeof *b.lens),
+                         .num = xcalloc(task->n_numeric + 1, sizeof *b.num),
+                         .cat = xcalloc(task->n_categorical + 1, sizeof *b.cat),
+                         .cat_lens = xcalloc(task->n_categorical + 1, sizeof *b.cat_lens)};
     buf_init(&b.text);
     buf_init(&b.json);
     if (!rc) {
         out->items = arena_alloc(&out->arena, (t->n_rows + 1) * sizeof *out->items);
         for (size_t r = 0; r < t->n_rows && !rc; r++)
-            rc = one_row(t, task, text_cols, label_col, r, max_field_bytes, &b, &out->items[r],
-                         &out->arena, e);
+            rc = one_row(t, task, &cols, r, max_field_bytes, &b, &out->items[r], &out->arena, e);
         out->n = t->n_rows;
     }
     buf_free(&b.text);
     buf_free(&b.json);
     free(b.values);
     free(b.lens);
-    free(text_cols);
+    free(b.num);
+    free(b.cat);
+    free(b.cat_lens);
+    free(cols.text);
+    free(cols.num);
+    free(cols.cat);
     if (rc) examples_free(out);
     return rc;
 }

@@ -73,6 +73,23 @@ void input_append_json(struct buf *out, const struct task_config *task, const ch
     buf_append_char(out, '}');
 }
 
+int input_check_string(const char *name, const char *s, size_t len, size_t max_field_bytes,
+                       struct err *e)
+{
+    char field[80];
+    snprintf(field, sizeof field, "input.%.64s", name);
+    if (max_field_bytes && len > max_field_bytes)
+        return err_set_field(
+            e, ERR_LIMIT, field,
+            "input.%.64s: %zu bytes, over the limit of %zu bytes (limits.max_field_bytes)", name,
+            len, max_field_bytes);
+    /* parsed JSON is valid UTF-8 already; objects built in code may not be */
+    if (memchr(s, '\0', len) || !utf8_is_valid(s, len))
+        return err_set_field(e, ERR_INVALID, field,
+                             "input.%.64s: must be valid UTF-8 without NUL characters", name);
+    return 0;
+}
+
 int input_fields_from_json(const struct task_config *task, json_t *input_object,
                            size_t max_field_bytes, const char **values, size_t *lens,
                            uint32_t *nulls, json_t **normalized_out, struct err *e)
@@ -97,18 +114,9 @@ int input_fields_from_json(const struct task_config *task, json_t *input_object,
         const char *s = json_is_null(v) ? "" : json_string_value(v);
         size_t len = json_is_null(v) ? 0 : json_string_length(v);
         if (json_is_null(v) && nulls) *nulls |= (uint32_t)1 << i;
-        if (max_field_bytes && len > max_field_bytes) {
+        if (input_check_string(name, s, len, max_field_bytes, e) != 0) {
             json_decref(norm);
-            return err_set_field(
-                e, ERR_LIMIT, field,
-                "input.%.64s: %zu bytes, over the limit of %zu bytes (limits.max_field_bytes)",
-                name, len, max_field_bytes);
-        }
-        /* parsed JSON is valid UTF-8 already; objects built in code may not be */
-        if (memchr(s, '\0', len) || !utf8_is_valid(s, len)) {
-            json_decref(norm);
-            return err_set_field(e, ERR_INVALID, field,
-                                 "input.%.64s: must be valid UTF-8 without NUL characters", name);
+            return -1;
         }
         values[i] = s;
         lens[i] = len;

@@ -3,6 +3,7 @@
  * value) pairs first and laid out as a matrix once every key is known. */
 #include "base/hashmap.h"
 #include "base/mem.h"
+#include "data/input.h"
 #include "data/table_formats.h"
 
 #include <jansson.h>
@@ -22,15 +23,6 @@ struct jsonl {
     struct buf tmp;
     struct err *e;
 };
-
-/* The shortest text that reads back as the same double, so 0.1 stays "0.1". */
-static void format_real(double x, char *out, size_t size)
-{
-    for (int prec = 1; prec <= 17; prec++) {
-        snprintf(out, size, "%.*g", prec, x);
-        if (strtod(out, NULL) == x) return;
-    }
-}
 
 static int value_text(struct jsonl *p, size_t line, const char *key, json_t *v, char **out)
 {
@@ -52,7 +44,7 @@ static int value_text(struct jsonl *p, size_t line, const char *key, json_t *v, 
         len = strlen(num);
         break;
     case JSON_REAL:
-        format_real(json_real_value(v), num, sizeof num);
+        input_format_number(json_real_value(v), num, sizeof num);
         text = num;
         len = strlen(num);
         break;

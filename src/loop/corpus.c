@@ -20,6 +20,9 @@ static void grow(struct loader *l)
     l->cap = l->cap ? l->cap * 2 : 1024;
     size_t nf = c->n_fields ? c->n_fields : 1;
     c->values = xrealloc(c->values, l->cap * nf * sizeof *c->values);
+    c->num = xrealloc(c->num, l->cap * (c->n_num + 1) * sizeof *c->num);
+    c->cat = xrealloc(c->cat, l->cap * (c->n_cat + 1) * sizeof *c->cat);
+    c->cat_lens = xrealloc(c->cat_lens, l->cap * (c->n_cat + 1) * sizeof *c->cat_lens);
     c->lens = xrealloc(c->lens, l->cap * nf * sizeof *c->lens);
     c->nulls = xrealloc(c->nulls, l->cap * sizeof *c->nulls);
     c->labels = xrealloc(c->labels, l->cap * sizeof *c->labels);
@@ -38,13 +41,20 @@ static int collect(void *ctx, const char *input_json, const char *label, int spl
     const char *values[TASK_MAX_TEXT_FIELDS];
     size_t lens[TASK_MAX_TEXT_FIELDS];
     uint32_t nulls = 0;
+    if (c->n == l->cap) grow(l);
+    const char **cat = c->cat + c->n * c->n_cat;
+    size_t *cat_lens = c->cat_lens + c->n * c->n_cat;
     int rc = input_fields_from_json(l->task, input, l->max_field_bytes, values, lens, &nulls, NULL,
                                     l->e);
+    if (rc == 0)
+        rc = input_tabular_from_json(l->task, input, l->max_field_bytes, c->num + c->n * c->n_num,
+                                     cat, cat_lens, NULL, l->e);
     if (rc != 0) {
         json_decref(input);
         return err_prefix(l->e, "stored example %zu", c->n + 1);
     }
-    if (c->n == l->cap) grow(l);
+    for (size_t i = 0; i < c->n_cat; i++) /* views into `input`, freed below */
+        if (cat[i]) cat[i] = arena_strndup(&c->arena, cat[i], cat_lens[i]);
     for (size_t i = 0; i < c->n_fields; i++) {
         c->values[c->n * c->n_fields + i] = arena_strndup(&c->arena, values[i], lens[i]);
         c->lens[c->n * c->n_fields + i] = lens[i];
@@ -69,6 +79,8 @@ int corpus_load(struct store *st, const struct task_config *task, size_t max_fie
         return err_set(e, ERR_INVALID, "task '%s' has more than %d text fields", task->name,
                        TASK_MAX_TEXT_FIELDS);
     out->n_fields = task->n_text_fields;
+    out->n_num = task->n_numeric;
+    out->n_cat = task->n_categorical;
     struct loader l = {.task = task, .max_field_bytes = max_field_bytes, .c = out, .e = e};
     sha256_begin(&l.hash);
     int rc = store_examples_foreach(st, task->name, collect, &l, e);
@@ -98,6 +110,9 @@ void corpus_free(struct corpus *c)
     free(c->values);
     free(c->lens);
     free(c->nulls);
+    free(c->num);
+    free(c->cat);
+    free(c->cat_lens);
     free(c->labels);
     free(c->split);
     free(c->texts);

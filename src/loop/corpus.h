@@ -9,6 +9,7 @@
 #include "base/err.h"
 #include "base/ids.h"
 #include "data/prepare.h"
+#include "ml/model.h"
 #include "store/store.h"
 
 #include <stddef.h>
@@ -19,6 +20,12 @@ struct corpus {
     const char **values; /* n * n_fields raw field values; a stored null reads as "" */
     size_t *lens;
     uint32_t *nulls; /* per example: bit i set when field i was null or absent */
+    /* the task's tabular fields: n * n_num numbers (NAN = null) and n * n_cat
+     * categories (NULL = null), example after example */
+    size_t n_num, n_cat;
+    double *num;
+    const char **cat;
+    size_t *cat_lens;
     char **labels;
     int *split;                /* 0 train, 1 test */
     char hash[SHA256_HEX_LEN]; /* lineage: what a model was trained and measured on */
@@ -43,6 +50,15 @@ static inline const char *const *corpus_values(const struct corpus *c, size_t i)
 static inline const size_t *corpus_lens(const struct corpus *c, size_t i)
 {
     return c->lens + i * c->n_fields;
+}
+
+/* Example i as a model reads it: raw text fields and tabular values. */
+static inline struct model_input corpus_input(const struct corpus *c, size_t i)
+{
+    struct tabular_values all = {c->n_num, c->n_cat, c->num, c->cat, c->cat_lens};
+    struct model_input in = {corpus_values(c, i), corpus_lens(c, i), c->n_fields,
+                             tabular_values_row(&all, i)};
+    return in;
 }
 
 /* Sorted distinct strings of `items` (borrowed pointers); returns how many. */

@@ -154,12 +154,12 @@ int step_train(struct step_ctx *c, struct err *e)
 
 /* ---- evaluate: champion and challenger on the same held-out examples ---- */
 
-static struct trained_model *load_version(struct store *st, const char *task, int64_t version,
-                                          struct err *e)
+static struct trained_model *load_version(struct store *st, const struct task_config *task,
+                                          int64_t version, struct err *e)
 {
     void *data = NULL;
     size_t len = 0;
-    if (store_model_artifact(st, task, version, &data, &len, e) != 0) return NULL;
+    if (store_model_artifact(st, task->name, version, &data, &len, e) != 0) return NULL;
     struct trained_model *m = model_load(data, len, e);
     free(data);
     if (!m) err_prefix(e, "model version %lld", (long long)version);
@@ -175,8 +175,8 @@ static void predict_all(struct trained_model *m, const struct corpus *c, const i
     double *probs = xmalloc(nl * sizeof *probs);
     for (size_t i = 0; i < n; i++) {
         size_t row = (size_t)test_rows[i];
-        size_t best =
-            model_predict_fields(m, corpus_values(c, row), corpus_lens(c, row), c->n_fields, probs);
+        struct model_input in = corpus_input(c, row);
+        size_t best = model_predict_input(m, &in, probs);
         out[i] = corpus_index(names, n_names, model_label(m, best));
     }
     free(probs);
@@ -256,10 +256,19 @@ int step_evaluate(struct step_ctx *c, struct err *e)
         decision = json_pack("{s:b,s:[s]}", "deploy", 1, "reasons", why);
         step_log(c, "evaluate: %s", why);
     } else {
-        struct trained_model *champ = load_version(c->st, c->task->name, champion_v, e);
-        struct trained_model *chall =
-            champ ? load_version(c->st, c->task->name, challenger_v, e) : NULL;
-        int rc = champ && chall ? gate_models(c, champ, chall, &decision, e) : -1;
+        struct trained_model *champ = load_version(c->st, c->task, champion_v, e);
+        struct trained_model *chall = champ ? load_version(c->st, c->task, challenger_v, e) : NULL;
+        struct err other;
+        err_clear(&other);
+        int rc = champ && chall ? model_check_fields(chall, c->task, e) : -1;
+        /* a champion reading other tabular fields than the task now lists
+         * cannot score its data (nor be served with this config) */
+        if (!rc && model_check_fields(champ, c->task, &other) != 0) {
+            decision = json_pack("{s:b,s:[s+]}", "deploy", 1, "reasons",
+                                 "the champion cannot be compared on this config: ", other.msg);
+        } else if (!rc) {
+            rc = gate_models(c, champ, chall, &decision, e);
+        }
         model_release(champ);
         model_release(chall);
         if (rc != 0) return -1;

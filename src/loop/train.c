@@ -25,6 +25,19 @@ static json_t *clean_json(const struct clean_config *cc)
     return json_pack("{s:o,s:s}", "steps", steps, "text_separator", cc->separator);
 }
 
+/* The task's numeric and categorical fields with their options. */
+static json_t *tabular_json(const struct task_config *task)
+{
+    json_t *num = json_array(), *cat = json_array();
+    for (size_t i = 0; i < task->n_numeric; i++)
+        json_array_append_new(num, json_pack("{s:s,s:s}", "name", task->numeric[i].name, "impute",
+                                             impute_kind_name(task->numeric[i].impute)));
+    for (size_t i = 0; i < task->n_categorical; i++)
+        json_array_append_new(cat, json_pack("{s:s,s:i}", "name", task->categorical[i].name,
+                                             "hash_bits", task->categorical[i].hash_bits));
+    return json_pack("{s:o,s:o}", "numeric", num, "categorical", cat);
+}
+
 static json_t *config_json(const struct task_config *task, const struct model_config *mc)
 {
     json_t *fields = json_array();
@@ -57,6 +70,8 @@ static json_t *config_json(const struct task_config *task, const struct model_co
     /* only when set: a task without cleaning keeps the config hash it had */
     if (!clean_config_is_default(&mc->prep))
         json_object_set_new(doc, "clean", clean_json(&mc->prep));
+    if (task->n_numeric || task->n_categorical)
+        json_object_set_new(doc, "tabular", tabular_json(task));
     return doc;
 }
 
@@ -74,7 +89,8 @@ static json_t *evaluate(struct trained_model *m, const struct corpus *c, const c
     for (size_t i = 0; i < c->n; i++) {
         if (c->split[i] != 1 || !c->texts[i]) continue;
         y_true[k] = corpus_index(names, n_labels, c->labels[i]);
-        y_pred[k] = (int)model_predict(m, c->texts[i], strlen(c->texts[i]), probs + k * n_labels);
+        struct model_input in = corpus_input(c, i); /* prepared by the model, as when serving */
+        y_pred[k] = (int)model_predict_input(m, &in, probs + k * n_labels);
         k++;
     }
     struct metrics mt;
@@ -99,13 +115,13 @@ static uint64_t mix64(uint64_t x)
     return x ^ (x >> 31);
 }
 
-static void apply_knobs(const struct task_config *task, const char **texts, int *labels, size_t *n)
+static void apply_knobs(const struct task_config *task, size_t *rows, int *labels, size_t *n)
 {
     if (task->train_fraction > 0 && task->train_fraction < 1) {
         size_t k = 0;
         for (size_t i = 0; i < *n; i++) {
             if ((double)(mix64(i) >> 11) / 9007199254740992.0 >= task->train_fraction) continue;
-            texts[k] = texts[i];
+            rows[k] = rows[i];
             labels[k] = labels[i];
             k++;
         }
@@ -119,6 +135,41 @@ static void apply_knobs(const struct task_config *task, const char **texts, int 
             labels[j] = t;
         }
     }
+}
+
+/* The training rows' inputs in training order: their prepared texts and
+ * tabular values, gathered from the corpus. */
+struct train_set {
+    const char **texts;
+    double *num;
+    const char **cat;
+    size_t *cat_lens;
+    struct tabular_values tab;
+};
+
+static void gather(const struct corpus *c, const size_t *rows, size_t n, struct train_set *s)
+{
+    size_t nn = c->n_num, nc = c->n_cat;
+    s->texts = xmalloc((n ? n : 1) * sizeof *s->texts);
+    s->num = xmalloc((n * nn + 1) * sizeof *s->num);
+    s->cat = xmalloc((n * nc + 1) * sizeof *s->cat);
+    s->cat_lens = xmalloc((n * nc + 1) * sizeof *s->cat_lens);
+    for (size_t k = 0; k < n; k++) {
+        size_t i = rows[k];
+        s->texts[k] = c->texts[i];
+        if (nn) memcpy(s->num + k * nn, c->num + i * nn, nn * sizeof *s->num);
+        if (nc) memcpy(s->cat + k * nc, c->cat + i * nc, nc * sizeof *s->cat);
+        if (nc) memcpy(s->cat_lens + k * nc, c->cat_lens + i * nc, nc * sizeof *s->cat_lens);
+    }
+    s->tab = (struct tabular_values){nn, nc, s->num, s->cat, s->cat_lens};
+}
+
+static void train_set_free(struct train_set *s)
+{
+    free(s->texts);
+    free(s->num);
+    free(s->cat);
+    free(s->cat_lens);
 }
 
 static int fit_and_register(struct store *st, const struct task_config *task,
@@ -138,7 +189,8 @@ static int fit_and_register(struct store *st, const struct task_config *task,
     size_t n_labels = corpus_distinct(c->labels, c->n, &names);
     int rc = -1;
     int *labels = NULL;
-    const char **train_texts = NULL;
+    size_t *rows = NULL;
+    struct train_set set = {0};
     struct trained_model *m = NULL;
     struct buf artifact;
     buf_init(&artifact);
@@ -153,19 +205,20 @@ static int fit_and_register(struct store *st, const struct task_config *task,
         goto done;
     }
     labels = xmalloc(c->n * sizeof *labels);
-    train_texts = xmalloc(c->n * sizeof *train_texts);
+    rows = xmalloc(c->n * sizeof *rows);
     for (size_t i = 0; i < c->n; i++) {
         if (!c->texts[i]) continue; /* dropped by drop_empty or dedupe */
         if (c->split[i] != 0) {
             out->n_test++;
             continue;
         }
-        train_texts[out->n_train] = c->texts[i];
+        rows[out->n_train] = i;
         labels[out->n_train] = corpus_index(names, n_labels, c->labels[i]);
         out->n_train++;
     }
     out->n_labels = n_labels;
-    apply_knobs(task, train_texts, labels, &out->n_train);
+    apply_knobs(task, rows, labels, &out->n_train);
+    gather(c, rows, out->n_train, &set);
     if (out->n_train == 0) {
         err_set(e, ERR_INVALID,
                 "task '%s' has no training examples (all are in the test split, or cleaning "
@@ -176,7 +229,10 @@ static int fit_and_register(struct store *st, const struct task_config *task,
     runlog(st, out->run_id, task->name, "training %s on %zu examples (%zu labels), testing on %zu",
            mc->kind, out->n_train, n_labels, out->n_test);
     int64_t t0 = time_mono_ns();
-    m = model_train(mc, task->type, train_texts, labels, out->n_train, names, n_labels, e);
+    /* a task without text fields gives the model none (not empty texts) */
+    m = model_train_rows(mc, task->type, task->n_text_fields ? set.texts : NULL,
+                         c->n_num + c->n_cat ? &set.tab : NULL, labels, out->n_train, names,
+                         n_labels, e);
     out->train_seconds = time_elapsed_s(t0);
     if (!m) goto done;
     out->n_features = model_n_features(m);
@@ -222,7 +278,8 @@ done:
     model_release(m);
     buf_free(&artifact);
     free(labels);
-    free(train_texts);
+    free(rows);
+    train_set_free(&set);
     free(names);
     return rc;
 }
@@ -235,6 +292,10 @@ static int model_settings(const struct config *cfg, const struct task_config *ta
     if (model_config_parse(mc, task->model_kind, task->model_params, task->n_model_params, e) != 0)
         return err_prefix(e, "%s: tasks.%s.model", cfg->path, task->name);
     mc->prep = task->clean;
+    mc->numeric = task->numeric;
+    mc->n_numeric = task->n_numeric;
+    mc->categorical = task->categorical;
+    mc->n_categorical = task->n_categorical;
     json_t *params = config_json(task, mc);
     *text = json_dumps(params, JSON_COMPACT | JSON_SORT_KEYS);
     json_decref(params);

@@ -153,6 +153,13 @@ void linear_scores(const struct linear_weights *lw, const uint32_t *idx, const d
     const double *bias = lw->w + (lw->n_rows - 1) * nc;
     for (size_t c = 0; c < nc; c++)
         scores[c] = bias[c];
+    linear_scores_add(lw, idx, val, nnz, scores);
+}
+
+void linear_scores_add(const struct linear_weights *lw, const uint32_t *idx, const double *val,
+                       size_t nnz, double *scores)
+{
+    size_t nc = lw->n_cols;
     if (nc == 1) {
         double s = 0;
         for (size_t k = 0; k < nnz; k++)

@@ -48,6 +48,10 @@ int linear_fit(const struct tfidf_matrix *x, size_t n_features, const int *y, si
 /* scores[c] = intercept[c] + sum_k val[k] * w[idx[k]][c], for c < n_cols. */
 void linear_scores(const struct linear_weights *lw, const uint32_t *idx, const double *val,
                    size_t nnz, double *scores);
+/* scores[c] += sum_k val[k] * w[idx[k]][c]: a second block of features
+ * (the tabular block after the text's). */
+void linear_scores_add(const struct linear_weights *lw, const uint32_t *idx, const double *val,
+                       size_t nnz, double *scores);
 
 /* Turns scores into probabilities over n_labels (binary: [1-p, p] with
  * p = sigmoid(score); else sigmoids normalised to sum 1, as liblinear). */

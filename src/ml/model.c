@@ -4,9 +4,12 @@
  * Artifact layout (all integers little-endian):
  *   "BOUCLEMD"  u32 format version  u64 total length (checksum included)
  *   str kind  u32 task type  u32 n_labels  str label...
- *   (format 2 only) preparation: u32 n_steps  u32 step...  str separator
+ *   (format 2 and 3) preparation: u32 n_steps  u32 step...  str separator
+ *   (format 3) u32 has_text: whether the featuriser section follows
  *   featuriser section (tfidf_save)
- *   u32 n_cols  u64 n_rows  f64 weight...   (linear_weights, feature-major)
+ *   (format 3) tabular section (tabular_save)
+ *   u32 n_cols  u64 n_rows  f64 weight...   (linear_weights, feature-major;
+ *   rows: the text's features, then the tabular block's, then the bias)
  *   -- or, for kind "fasttext", the section of fasttext_save instead of
  *   the featuriser and weights (same format version: linear artifacts
  *   read as before, and an older build names the kind it does not know)
@@ -28,8 +31,9 @@
 #include <strings.h>
 
 #define MODEL_MAGIC "BOUCLEMD"
-#define MODEL_FORMAT_VERSION 2u /* 1: no preparation section (no cleaning, "\n") */
-#define MODEL_HEADER_LEN 20     /* magic + version + length */
+/* 1: no preparation section (no cleaning, "\n"); 2: no tabular section */
+#define MODEL_FORMAT_VERSION 3u
+#define MODEL_HEADER_LEN 20 /* magic + version + length */
 #define MODEL_SUM_LEN 64
 #define MODEL_MAX_LABELS 100000
 #define MODEL_MAX_LABEL_LEN 1024
@@ -41,7 +45,9 @@ struct trained_model {
     size_t n_labels;
     char **labels;
     struct clean_config prep;
+    int has_text; /* a task without text fields has no featuriser state */
     struct tfidf feat;
+    struct tabular tab; /* its features follow feat's */
     struct linear_weights lin;
     struct fasttext *ft; /* kind fasttext (then feat and lin are unused) */
 };
@@ -223,6 +229,7 @@ static struct trained_model *model_new(const char *kind, enum task_type type,
     m->n_labels = n;
     m->labels = xcalloc(n, sizeof *m->labels);
     clean_config_defaults(&m->prep);
+    m->has_text = 1;
     for (size_t i = 0; names && i < n; i++)
         m->labels[i] = xstrdup(names[i]);
     return m;
@@ -234,6 +241,7 @@ static void model_destroy(struct trained_model *m)
         free(m->labels[i]);
     free(m->labels);
     tfidf_free(&m->feat);
+    tabular_free(&m->tab);
     linear_free(&m->lin);
     fasttext_free(m->ft);
     free(m);
@@ -268,7 +276,7 @@ const char *model_kind(const struct trained_model *m)
 
 size_t model_n_features(const struct trained_model *m)
 {
-    return m->ft ? fasttext_n_rows(m->ft) : m->feat.n_features;
+    return m->ft ? fasttext_n_rows(m->ft) : m->feat.n_features + m->tab.n_features;
 }
 
 const struct clean_config *model_prep(const struct trained_model *m)
@@ -278,14 +286,52 @@ const struct clean_config *model_prep(const struct trained_model *m)
 
 /* ---- training --------------------------------------------------------- */
 
-struct trained_model *model_train(const struct model_config *cfg, enum task_type type,
-                                  const char *const *texts, const int *labels, size_t n,
-                                  const char *const *label_names, size_t n_labels, struct err *e)
+/* The linear model's features into x: the text's TF-IDF (when the task
+ * has text), then the tabular block (when it has tabular fields). */
+static int featurise(struct trained_model *m, const struct model_config *cfg,
+                     const char *const *texts, const struct tabular_values *tab, size_t n,
+                     struct tfidf_matrix *x, struct err *e)
+{
+    int tabular = cfg->n_numeric || cfg->n_categorical;
+    memset(x, 0, sizeof *x);
+    if (!texts && !tabular)
+        return err_set(e, ERR_INVALID,
+                       "no input fields: a task needs text, numeric or categorical fields");
+    if (tabular && !tab)
+        return err_set(e, ERR_USAGE, "the config names tabular fields but no values were given");
+    m->has_text = texts != NULL;
+    struct tfidf_matrix text;
+    memset(&text, 0, sizeof text);
+    if (texts && tfidf_fit(&m->feat, &cfg->text, texts, NULL, n, tabular ? &text : x, e))
+        return err_prefix(e, "featurising");
+    if (!tabular) return 0;
+    int rc = tabular_fit(&m->tab, cfg->numeric, cfg->n_numeric, cfg->categorical,
+                         cfg->n_categorical, tab, n, e);
+    /* feature ids are 32-bit (and liblinear's are ints) */
+    if (!rc && m->feat.n_features + m->tab.n_features >= (size_t)INT32_MAX)
+        rc = err_set(e, ERR_LIMIT, "%zu features are too many: lower hash_bits",
+                     m->feat.n_features + m->tab.n_features);
+    if (!rc)
+        tabular_append_rows(&m->tab, texts ? &text : NULL, tab, n, (uint32_t)m->feat.n_features, x);
+    tfidf_matrix_free(&text);
+    return rc ? err_prefix(e, "featurising") : 0;
+}
+
+struct trained_model *model_train_rows(const struct model_config *cfg, enum task_type type,
+                                       const char *const *texts, const struct tabular_values *tab,
+                                       const int *labels, size_t n, const char *const *label_names,
+                                       size_t n_labels, struct err *e)
 {
     int fasttext = !strcmp(cfg->kind, "fasttext");
     if (strcmp(cfg->kind, "linear") != 0 && !fasttext) {
         err_set_field(e, ERR_INVALID, "model.kind",
                       "unknown model kind '%s' (available: linear, fasttext)", cfg->kind);
+        return NULL;
+    }
+    if (fasttext && (cfg->n_numeric || cfg->n_categorical || !texts)) {
+        err_set_field(e, ERR_INVALID, "model.kind",
+                      "model.kind: fasttext reads text fields only; a task with numeric or "
+                      "categorical fields needs kind: linear");
         return NULL;
     }
     if (type == TASK_MULTILABEL) {
@@ -318,10 +364,8 @@ struct trained_model *model_train(const struct model_config *cfg, enum task_type
         }
         return m;
     }
-    const struct tfidf_config tc = cfg->text;
     struct tfidf_matrix x;
-    if (tfidf_fit(&m->feat, &tc, texts, NULL, n, &x, e)) {
-        err_prefix(e, "featurising");
+    if (featurise(m, cfg, texts, tab, n, &x, e)) {
         model_destroy(m);
         return NULL;
     }
@@ -330,8 +374,8 @@ struct trained_model *model_train(const struct model_config *cfg, enum task_type
                                .class_weight_balanced = cfg->class_weight_balanced,
                                .penalty = (enum linear_penalty)cfg->penalty,
                                .loss = (enum linear_loss)cfg->loss};
-    int rc =
-        linear_fit(&x, m->feat.n_features, labels, n_labels, type == TASK_BINARY, &lp, &m->lin, e);
+    int rc = linear_fit(&x, m->feat.n_features + m->tab.n_features, labels, n_labels,
+                        type == TASK_BINARY, &lp, &m->lin, e);
     tfidf_matrix_free(&x);
     if (rc) {
         err_prefix(e, "training");
@@ -339,6 +383,13 @@ struct trained_model *model_train(const struct model_config *cfg, enum task_type
         return NULL;
     }
     return m;
+}
+
+struct trained_model *model_train(const struct model_config *cfg, enum task_type type,
+                                  const char *const *texts, const int *labels, size_t n,
+                                  const char *const *label_names, size_t n_labels, struct err *e)
+{
+    return model_train_rows(cfg, type, texts, NULL, labels, n, label_names, n_labels, e);
 }
 
 /* ---- prediction ------------------------------------------------------- */
@@ -354,6 +405,9 @@ struct predict_scratch {
     struct clean_scratch clean; /* model_predict_fields: the cleaning steps */
     struct buf text;            /* and the prepared text */
     struct fasttext_scratch ft;
+    /* a row's tabular features: one per field */
+    uint32_t tab_idx[TASK_MAX_TABULAR_FIELDS];
+    double tab_val[TASK_MAX_TABULAR_FIELDS];
 };
 
 static pthread_key_t scratch_key;
@@ -396,12 +450,28 @@ static struct predict_scratch *scratch_get(size_t n_scores)
     return s;
 }
 
-size_t model_predict(const struct trained_model *m, const char *text, size_t len, double *probs)
+/* Scores a prepared text and tabular values (NULL: all missing) into
+ * s->scores; the tabular features are left in s->tab_idx/tab_val. */
+static size_t linear_score(const struct trained_model *m, struct predict_scratch *s,
+                           const char *text, size_t len, const struct tabular_values *tab)
 {
-    struct predict_scratch *s = scratch_get(m->lin.n_cols);
-    if (m->ft) return fasttext_predict(m->ft, text, len, &s->ft, probs);
-    tfidf_transform(&m->feat, text ? text : "", text ? len : 0, &s->vec);
+    s->vec.n = 0;
+    if (m->has_text) tfidf_transform(&m->feat, text ? text : "", text ? len : 0, &s->vec);
     linear_scores(&m->lin, s->vec.idx, s->vec.val, s->vec.n, s->scores);
+    if (!m->tab.n_features) return 0;
+    static const struct tabular_values none = {0, 0, NULL, NULL, NULL};
+    size_t k = tabular_transform(&m->tab, tab ? tab : &none, (uint32_t)m->feat.n_features,
+                                 s->tab_idx, s->tab_val);
+    linear_scores_add(&m->lin, s->tab_idx, s->tab_val, k, s->scores);
+    return k;
+}
+
+static size_t predict_prepared(const struct trained_model *m, struct predict_scratch *s,
+                               const char *text, size_t len, const struct tabular_values *tab,
+                               double *probs)
+{
+    if (m->ft) return fasttext_predict(m->ft, text, len, &s->ft, probs);
+    linear_score(m, s, text, len, tab);
     linear_probabilities(&m->lin, m->n_labels, s->scores, probs);
     size_t best = 0;
     for (size_t c = 1; c < m->n_labels; c++)
@@ -409,12 +479,56 @@ size_t model_predict(const struct trained_model *m, const char *text, size_t len
     return best;
 }
 
+size_t model_predict(const struct trained_model *m, const char *text, size_t len, double *probs)
+{
+    return predict_prepared(m, scratch_get(m->lin.n_cols), text, len, NULL, probs);
+}
+
+size_t model_predict_input(const struct trained_model *m, const struct model_input *in,
+                           double *probs)
+{
+    struct predict_scratch *s = scratch_get(m->lin.n_cols);
+    clean_input(&m->prep, in->text, in->text_lens, in->n_text, &s->clean, &s->text, NULL);
+    return predict_prepared(m, s, s->text.data, s->text.len, &in->tab, probs);
+}
+
 size_t model_predict_fields(const struct trained_model *m, const char *const *values,
                             const size_t *lens, size_t n, double *probs)
 {
-    struct predict_scratch *s = scratch_get(m->lin.n_cols);
-    clean_input(&m->prep, values, lens, n, &s->clean, &s->text, NULL);
-    return model_predict(m, s->text.data, s->text.len, probs);
+    struct model_input in = {.text = values, .text_lens = lens, .n_text = n};
+    return model_predict_input(m, &in, probs);
+}
+
+int model_check_fields(const struct trained_model *m, const struct task_config *task, struct err *e)
+{
+    const struct tabular *t = &m->tab;
+    int same = t->n_num == task->n_numeric && t->n_cat == task->n_categorical;
+    for (size_t i = 0; same && i < t->n_num; i++)
+        same = str_eq(t->num[i].name, task->numeric[i].name);
+    for (size_t i = 0; same && i < t->n_cat; i++)
+        same = str_eq(t->cat[i].name, task->categorical[i].name);
+    if (same) return 0;
+    struct buf model, config;
+    buf_init(&model);
+    buf_init(&config);
+    buf_append(&model, "", 0);
+    buf_append(&config, "", 0);
+    for (size_t i = 0; i < t->n_num + t->n_cat; i++)
+        buf_printf(&model, "%s%s", i ? ", " : "",
+                   i < t->n_num ? t->num[i].name : t->cat[i - t->n_num].name);
+    for (size_t i = 0; i < task->n_numeric + task->n_categorical; i++)
+        buf_printf(&config, "%s%s", i ? ", " : "",
+                   i < task->n_numeric ? task->numeric[i].name
+                                       : task->categorical[i - task->n_numeric].name);
+    err_set(e, ERR_INVALID,
+            "the model reads the tabular fields [%.400s] (%zu numeric, %zu categorical) but "
+            "task '%s' lists [%.400s] (%zu numeric, %zu categorical): train a model for this "
+            "config",
+            model.data, t->n_num, t->n_cat, task->name, config.data, task->n_numeric,
+            task->n_categorical);
+    buf_free(&model);
+    buf_free(&config);
+    return -1;
 }
 
 /* ---- artifact --------------------------------------------------------- */
@@ -429,20 +543,25 @@ int model_save(const struct trained_model *m, struct buf *out, struct err *e)
 {
     (void)e; /* cannot fail: memory exhaustion aborts */
     size_t start = out->len;
-    int plain = clean_config_is_default(&m->prep);
+    /* the oldest format that holds the model, so older builds read it */
+    unsigned version = m->tab.n_num + m->tab.n_cat          ? 3u
+                       : !clean_config_is_default(&m->prep) ? 2u
+                                                            : 1u;
     buf_append(out, MODEL_MAGIC, 8);
-    buf_put_u32(out, plain ? 1u : MODEL_FORMAT_VERSION);
+    buf_put_u32(out, version);
     buf_put_u64(out, 0); /* total length, patched below */
     buf_put_str(out, m->kind);
     buf_put_u32(out, (unsigned)m->type);
     buf_put_u32(out, (unsigned)m->n_labels);
     for (size_t i = 0; i < m->n_labels; i++)
         buf_put_str(out, m->labels[i]);
-    if (!plain) clean_config_save(&m->prep, out);
+    if (version >= 2) clean_config_save(&m->prep, out);
     if (m->ft) {
         fasttext_save(m->ft, out);
     } else {
-        tfidf_save(&m->feat, out);
+        if (version >= 3) buf_put_u32(out, (unsigned)m->has_text);
+        if (m->has_text) tfidf_save(&m->feat, out);
+        if (version >= 3) tabular_save(&m->tab, out);
         buf_put_u32(out, (unsigned)m->lin.n_cols);
         buf_put_u64(out, m->lin.n_rows);
         buf_reserve(out, m->lin.n_rows * m->lin.n_cols * 8 + MODEL_SUM_LEN);
@@ -511,8 +630,25 @@ static struct trained_model *parse_body(const unsigned char *d, size_t total, un
         }
         return m;
     }
-    if (tfidf_load(&m->feat, &r, e)) {
+    if (version >= 3) {
+        unsigned has_text = reader_u32(&r);
+        if (r.failed || has_text > 1) {
+            err_set(e, ERR_CORRUPT, "artifact text flag invalid");
+            goto fail;
+        }
+        m->has_text = (int)has_text;
+    }
+    if (m->has_text && tfidf_load(&m->feat, &r, e)) {
         err_prefix(e, "artifact featuriser");
+        goto fail;
+    }
+    if (version >= 3 && tabular_load(&m->tab, &r, e)) {
+        err_prefix(e, "artifact tabular features");
+        goto fail;
+    }
+    size_t n_features = m->feat.n_features + m->tab.n_features;
+    if (!n_features) {
+        err_set(e, ERR_CORRUPT, "artifact has no features");
         goto fail;
     }
     size_t cols = reader_u32(&r);
@@ -522,9 +658,9 @@ static struct trained_model *parse_body(const unsigned char *d, size_t total, un
         goto fail;
     }
     size_t want_cols = type == TASK_BINARY ? 1 : n_labels;
-    if (cols != want_cols || rows != m->feat.n_features + 1) {
+    if (cols != want_cols || rows != n_features + 1) {
         err_set(e, ERR_CORRUPT, "artifact weights are %llu x %zu, expected %zu x %zu", rows, cols,
-                m->feat.n_features + 1, want_cols);
+                n_features + 1, want_cols);
         goto fail;
     }
     if (r.left != rows * cols * 8) {
@@ -624,12 +760,20 @@ static int by_magnitude(const void *a, const void *b)
     return (x < y) - (x > y);
 }
 
-size_t model_explain(const struct trained_model *m, const char *const *values, const size_t *lens,
-                     size_t n, size_t label, size_t top_k, struct model_contribution *out)
+/* The weight feature f has for `label` (a binary model's one column is
+ * label 1's score: label 0 gets its opposite). */
+static double label_weight(const struct trained_model *m, size_t f, size_t label)
+{
+    if (m->lin.n_cols == 1) return (label == 1 ? 1 : -1) * m->lin.w[f];
+    return m->lin.w[f * m->lin.n_cols + label];
+}
+
+size_t model_explain_input(const struct trained_model *m, const struct model_input *in,
+                           size_t label, size_t top_k, struct model_contribution *out)
 {
     if (!top_k || label >= m->n_labels) return 0;
     struct predict_scratch *s = scratch_get(m->lin.n_cols);
-    clean_input(&m->prep, values, lens, n, &s->clean, &s->text, NULL);
+    clean_input(&m->prep, in->text, in->text_lens, in->n_text, &s->clean, &s->text, NULL);
     const char *text = s->text.data ? s->text.data : "";
     size_t k = 0;
     if (m->ft) {
@@ -642,16 +786,26 @@ size_t model_explain(const struct trained_model *m, const char *const *values, c
                      contrib[i * m->n_labels + label]);
         free(contrib);
     } else {
-        tfidf_transform(&m->feat, text, s->text.len, &s->vec);
-        int binary = m->lin.n_cols == 1; /* one column: label 1's score */
+        size_t n_tab = linear_score(m, s, text, s->text.len, &in->tab);
         for (size_t i = 0; i < s->vec.n; i++) {
-            size_t f = s->vec.idx[i];
-            double w =
-                binary ? (label == 1 ? 1 : -1) * m->lin.w[f] : m->lin.w[f * m->lin.n_cols + label];
-            const char *term = tfidf_term(&m->feat, f);
-            keep_top(out, top_k, &k, term, strlen(term), s->vec.val[i] * w);
+            const char *term = tfidf_term(&m->feat, s->vec.idx[i]);
+            keep_top(out, top_k, &k, term, strlen(term),
+                     s->vec.val[i] * label_weight(m, s->vec.idx[i], label));
+        }
+        for (size_t i = 0; i < n_tab; i++) {
+            char name[MODEL_EXPLAIN_FEATURE_MAX + 1];
+            tabular_feature_name(&m->tab, &in->tab, i, name, sizeof name);
+            keep_top(out, top_k, &k, name, strlen(name),
+                     s->tab_val[i] * label_weight(m, s->tab_idx[i], label));
         }
     }
     qsort(out, k, sizeof *out, by_magnitude);
     return k;
+}
+
+size_t model_explain(const struct trained_model *m, const char *const *values, const size_t *lens,
+                     size_t n, size_t label, size_t top_k, struct model_contribution *out)
+{
+    struct model_input in = {.text = values, .text_lens = lens, .n_text = n};
+    return model_explain_input(m, &in, label, top_k, out);
 }

@@ -10,6 +10,7 @@
 #include "base/mem.h"
 #include "text/clean.h"
 #include "ml/fasttext.h"
+#include "ml/tabular.h"
 #include "text/tfidf.h"
 
 #include <stddef.h>
@@ -28,6 +29,12 @@ struct model_config {
     /* how inputs become the model's text (the task's `clean:` and
      * `text_separator:`), kept in the artifact; default: none, "\n" */
     struct clean_config prep;
+    /* tabular inputs (the task's `numeric:` and `categorical:`), borrowed
+     * from the task's config while training; `linear` only */
+    const struct numeric_field *numeric;
+    size_t n_numeric;
+    const struct categorical_field *categorical;
+    size_t n_categorical;
     /* fasttext: its own tokens and n-grams; the settings above do not apply */
     struct fasttext_config ft;
 };
@@ -46,6 +53,14 @@ struct trained_model;
 struct trained_model *model_train(const struct model_config *cfg, enum task_type type,
                                   const char *const *texts, const int *labels, size_t n,
                                   const char *const *label_names, size_t n_labels, struct err *e);
+/* The same with tabular inputs: texts is NULL for a task without text
+ * fields; tab (n rows, in the order of cfg's numeric and categorical
+ * fields) is NULL for one without tabular fields. The text's TF-IDF
+ * features come first, then the tabular block. */
+struct trained_model *model_train_rows(const struct model_config *cfg, enum task_type type,
+                                       const char *const *texts, const struct tabular_values *tab,
+                                       const int *labels, size_t n, const char *const *label_names,
+                                       size_t n_labels, struct err *e);
 
 size_t model_n_labels(const struct trained_model *m);
 const char *model_label(const struct trained_model *m, size_t i);
@@ -63,6 +78,24 @@ size_t model_predict(const struct trained_model *m, const char *text, size_t len
 size_t model_predict_fields(const struct trained_model *m, const char *const *values,
                             const size_t *lens, size_t n, double *probs);
 
+/* One input as a model reads it: its raw text fields (the model joins and
+ * cleans them) and its tabular values, both in the task's field order. */
+struct model_input {
+    const char *const *text;
+    const size_t *text_lens;
+    size_t n_text;
+    struct tabular_values tab; /* ignored by a model without tabular fields */
+};
+/* model_predict_fields for any input: allocation-free after a thread's
+ * first calls as well. */
+size_t model_predict_input(const struct trained_model *m, const struct model_input *in,
+                           double *probs);
+/* The tabular fields the model reads (numeric, then categorical) must be
+ * the task's, in its order: else ERR_INVALID saying both lists, since a
+ * value would be read as another field's. */
+int model_check_fields(const struct trained_model *m, const struct task_config *task,
+                       struct err *e);
+
 /* Why the model gave `label`: the features that moved that label's score
  * the most, largest magnitude first, with their signed contribution. Exact
  * for both kinds: linear = tf-idf value x weight (a binary model's label 0
@@ -78,11 +111,18 @@ struct model_contribution {
 };
 size_t model_explain(const struct trained_model *m, const char *const *values, const size_t *lens,
                      size_t n, size_t label, size_t top_k, struct model_contribution *out);
+/* The same for any input: a tabular feature is named "field" (a number:
+ * its standardised value x weight) or "field=value" (a category's weight;
+ * see tabular_feature_name). */
+size_t model_explain_input(const struct trained_model *m, const struct model_input *in,
+                           size_t label, size_t top_k, struct model_contribution *out);
 
 /* The artifact: magic, format version, kind, task type, labels, the
  * preparation (format 2; a model without cleaning is still written as
  * format 1, which older builds read), featuriser state, weights, then a
- * SHA-256 of everything before it. Both formats load. */
+ * SHA-256 of everything before it. A model with tabular fields is format
+ * 3 (the tabular block's state; text models keep their format, so older
+ * builds still read them). Every format loads. */
 int model_save(const struct trained_model *m, struct buf *out, struct err *e);
 /* Verifies magic, version, bounds and checksum; a truncated or altered
  * artifact is refused with ERR_CORRUPT and a message saying what is wrong. */

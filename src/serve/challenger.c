@@ -5,6 +5,7 @@
 #include "base/log.h"
 #include "base/mem.h"
 #include "base/timeutil.h"
+#include "data/input.h"
 #include "serve/predlog.h"
 #include "serve/server.h"
 
@@ -94,6 +95,7 @@ struct shadow_item {
 
 struct shadow_job {
     const char *task; /* the config's, which outlives the server */
+    const struct task_config *cfg;
     struct predlog *log;
     struct served_challenger *counters;
     struct served_model *model;
@@ -107,6 +109,7 @@ struct shadow_job *challenger_shadow_begin(struct served_task *t, struct predlog
 {
     struct shadow_job *j = xcalloc(1, sizeof *j);
     j->task = t->cfg->name;
+    j->cfg = t->cfg;
     j->log = log;
     j->counters = &t->challenger;
     j->model = v->model;
@@ -163,7 +166,21 @@ static int shadow_one(struct shadow_job *j, struct shadow_item *it, double *prob
         values[f] = it->fields + at;
         at += it->lens[f];
     }
-    size_t best = model_predict_fields(m, values, it->lens, it->n_fields, probs);
+    struct model_input in = {values, it->lens, it->n_fields, {0, 0, NULL, NULL, NULL}};
+    double num[TASK_MAX_TABULAR_FIELDS];
+    const char *cat[TASK_MAX_TABULAR_FIELDS];
+    size_t cat_lens[TASK_MAX_TABULAR_FIELDS];
+    json_t *input = NULL;
+    if (j->cfg->n_numeric || j->cfg->n_categorical) {
+        /* the logged input holds the tabular values: read again, after the reply */
+        struct err e;
+        input = json_loads(it->input_json, 0, NULL);
+        if (input && !input_tabular_from_json(j->cfg, input, 0, num, cat, cat_lens, NULL, &e))
+            in.tab = (struct tabular_values){j->cfg->n_numeric, j->cfg->n_categorical, num, cat,
+                                             cat_lens};
+    }
+    size_t best = model_predict_input(m, &in, probs);
+    json_decref(input);
     const char *label = model_label(m, best);
     char id[UUID_STR_LEN];
     uuid_v7(id);

@@ -72,11 +72,11 @@ static int explain_top(struct http_request *r, size_t *k)
     return 0;
 }
 
-static json_t *explanation(const struct trained_model *m, const char *const *values,
-                           const size_t *lens, size_t n, size_t label, size_t top_k)
+static json_t *explanation(const struct trained_model *m, const struct model_input *in,
+                           size_t label, size_t top_k)
 {
     struct model_contribution c[EXPLAIN_MAX];
-    size_t k = model_explain(m, values, lens, n, label, top_k, c);
+    size_t k = model_explain_input(m, in, label, top_k, c);
     json_t *out = json_array();
     for (size_t i = 0; i < k; i++)
         json_array_append_new(
@@ -91,12 +91,24 @@ static int score_one(struct server *srv, struct http_request *r, struct served_t
     json_t *normalized = NULL;
     const char **values = out->values;
     size_t *lens = out->lens;
-    if (input_fields_from_json(t->cfg, input, srv->cfg->limits.max_field_bytes, values, lens, NULL,
-                               &normalized, e) != 0)
+    /* the tabular values, as views into `input` (on the stack: no allocation) */
+    double num[TASK_MAX_TABULAR_FIELDS];
+    const char *cat[TASK_MAX_TABULAR_FIELDS];
+    size_t cat_lens[TASK_MAX_TABULAR_FIELDS];
+    size_t max = srv->cfg->limits.max_field_bytes;
+    if (input_fields_from_json(t->cfg, input, max, values, lens, NULL, &normalized, e) != 0)
         return -1;
+    if (input_tabular_from_json(t->cfg, input, max, num, cat, cat_lens, normalized, e) != 0) {
+        json_decref(normalized);
+        return -1;
+    }
     out->n_fields = t->cfg->n_text_fields;
+    struct model_input in = {values,
+                             lens,
+                             out->n_fields,
+                             {t->cfg->n_numeric, t->cfg->n_categorical, num, cat, cat_lens}};
     /* the model cleans and joins the fields as its training text was */
-    size_t best = model_predict_fields(sm->model, values, lens, t->cfg->n_text_fields, probs);
+    size_t best = model_predict_input(sm->model, &in, probs);
     struct version_counts *vc = sm->counters;
     if (vc && best < vc->n_labels)
         atomic_fetch_add_explicit(&vc->by_label[best], 1, memory_order_relaxed);
@@ -112,7 +124,7 @@ static int score_one(struct server *srv, struct http_request *r, struct served_t
                             "probabilities", p);
     if (explain_k) /* only when asked: it allocates */
         json_object_set_new(out->answer, "explanation",
-                            explanation(sm->model, values, lens, out->n_fields, best, explain_k));
+                            explanation(sm->model, &in, best, explain_k));
     out->input = normalized;
     (void)r;
     return 0;

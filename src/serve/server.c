@@ -77,6 +77,11 @@ struct trained_model *server_model_load(const struct served_task *t, struct stor
     }
     struct trained_model *m = model_load(data, len, e);
     free(data);
+    /* a model reading other tabular fields would take one value for another */
+    if (m && model_check_fields(m, t->cfg, e) != 0) {
+        model_release(m);
+        m = NULL;
+    }
     if (!m) err_prefix(e, "model version %lld refused", (long long)version);
     return m;
 }

@@ -1,6 +1,7 @@
-/* Checks shared by the model tests (test_model.c, test_fasttext.c): a
- * `model:` value refused with a message naming key and line, an artifact
- * refused as corrupt with a message saying why. */
+/* Checks shared by the model tests (test_model.c, test_fasttext.c,
+ * test_model_tabular.c): a `model:` value refused with a message naming key
+ * and line, an artifact refused as corrupt with a message saying why, the
+ * artifact fixtures of older formats read and written again. */
 #ifndef BOUCLE_TEST_MODEL_EXPECT_H
 #define BOUCLE_TEST_MODEL_EXPECT_H
 
@@ -34,6 +35,30 @@ static inline void expect_corrupt(const void *d, size_t len, const char *msg_par
     assert_null(model_load(d, len, &e));
     assert_int_equal(e.code, ERR_CORRUPT);
     if (!strstr(e.msg, msg_part)) fail_msg("message '%s' lacks '%s'", e.msg, msg_part);
+}
+
+/* An artifact file of tests/unit/fixtures, whole. */
+static inline size_t read_fixture(const char *path, char *data, size_t cap)
+{
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    size_t len = fread(data, 1, cap, f);
+    fclose(f);
+    assert_true(len < cap);
+    return len;
+}
+
+/* Saving m gives exactly these bytes: a model is written in the format it
+ * was read from. */
+static inline void expect_saved_as(const struct trained_model *m, const char *data, size_t len)
+{
+    struct buf b;
+    struct err e;
+    buf_init(&b);
+    assert_int_equal(model_save(m, &b, &e), 0);
+    assert_int_equal(b.len, len);
+    assert_memory_equal(b.data, data, len);
+    buf_free(&b);
 }
 
 #endif

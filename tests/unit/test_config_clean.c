@@ -8,6 +8,7 @@
 #include <cmocka.h>
 
 #include "base/config.h"
+#include "config_expect.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -18,22 +19,6 @@
     "    type: multiclass\n"                                                                       \
     "    text: [subject, body]\n"                                                                  \
     "    label: queue\n"
-
-static int load(const char *yaml, struct config *c, struct err *e)
-{
-    err_clear(e);
-    return config_load_string(yaml, strlen(yaml), "boucle.yaml", "/srv/app", c, e);
-}
-
-static void expect_error(const char *yaml, const char *msg)
-{
-    struct config c;
-    struct err e;
-    assert_int_equal(load(yaml, &c, &e), -1);
-    assert_int_equal(e.code, ERR_INVALID);
-    if (strcmp(e.msg, msg) != 0) fail_msg("got  '%s'\nwant '%s'", e.msg, msg);
-    config_free(&c);
-}
 
 static void test_defaults(void **state)
 {

@@ -8,6 +8,7 @@
 #include <cmocka.h>
 
 #include "base/config.h"
+#include "config_expect.h"
 
 #include <string.h>
 
@@ -18,22 +19,6 @@
     "    type: binary\n"                                                                           \
     "    text: [text]\n"                                                                           \
     "    label: y\n"
-
-static int load(const char *yaml, struct config *c, struct err *e)
-{
-    err_clear(e);
-    return config_load_string(yaml, strlen(yaml), "boucle.yaml", "/srv/app", c, e);
-}
-
-static void expect_error(const char *yaml, const char *msg)
-{
-    struct config c;
-    struct err e;
-    assert_int_equal(load(yaml, &c, &e), -1);
-    assert_int_equal(e.code, ERR_INVALID);
-    assert_string_equal(e.msg, msg);
-    config_free(&c);
-}
 
 static void test_defaults_and_values(void **state)
 {

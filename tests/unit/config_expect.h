@@ -1,0 +1,27 @@
+/* Checks shared by the tests of a task's config keys (test_config_clean.c,
+ * test_config_rollout.c, test_config_tabular.c): load a YAML text as
+ * boucle.yaml in /srv/app, or expect it refused with exactly a message. */
+#ifndef BOUCLE_TEST_CONFIG_EXPECT_H
+#define BOUCLE_TEST_CONFIG_EXPECT_H
+
+#include "base/config.h"
+
+#include <string.h>
+
+static inline int load(const char *yaml, struct config *c, struct err *e)
+{
+    err_clear(e);
+    return config_load_string(yaml, strlen(yaml), "boucle.yaml", "/srv/app", c, e);
+}
+
+static inline void expect_error(const char *yaml, const char *msg)
+{
+    struct config c;
+    struct err e;
+    assert_int_equal(load(yaml, &c, &e), -1);
+    assert_int_equal(e.code, ERR_INVALID);
+    if (strcmp(e.msg, msg) != 0) fail_msg("got  '%s'\nwant '%s'", e.msg, msg);
+    config_free(&c);
+}
+
+#endif
