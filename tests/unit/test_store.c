@@ -63,16 +63,10 @@ static json_int_t int_at(json_t *obj, const char *key)
 
 /* ---- schema and opening ---- */
 
-/* The schema version this binary knows (the same on both backends). */
-static int known_version(void)
-{
-    return 7;
-}
-
 static void test_open_creates_schema(void **state)
 {
     struct test_store *f = *state;
-    assert_int_equal(store_schema_version(f->s), known_version());
+    assert_int_equal(store_schema_version(f->s), TEST_SCHEMA_VERSION);
     const char *tables[] = {"datasets",    "examples",       "runs",    "run_logs",
                             "metrics",     "model_versions", "aliases", "alias_history",
                             "predictions", "feedback",       "jobs",    "schema_migrations"};
@@ -86,7 +80,7 @@ static void test_open_creates_schema(void **state)
                  tables[i]);
         assert_int_equal(raw_int(f, sql), 1);
     }
-    assert_int_equal(raw_int(f, "SELECT count(*) FROM schema_migrations"), known_version());
+    assert_int_equal(raw_int(f, "SELECT count(*) FROM schema_migrations"), TEST_SCHEMA_VERSION);
     if (f->db.pg) return;
     sqlite3 *db;
     assert_int_equal(sqlite3_open(f->db.path, &db), SQLITE_OK);
@@ -108,9 +102,9 @@ static void test_reopen_is_idempotent(void **state)
         struct err e = {0};
         f->s = store_open(f->db.url, &e);
         assert_non_null(f->s);
-        assert_int_equal(store_schema_version(f->s), known_version());
+        assert_int_equal(store_schema_version(f->s), TEST_SCHEMA_VERSION);
     }
-    assert_int_equal(raw_int(f, "SELECT count(*) FROM schema_migrations"), known_version());
+    assert_int_equal(raw_int(f, "SELECT count(*) FROM schema_migrations"), TEST_SCHEMA_VERSION);
     assert_int_equal(raw_int(f, "SELECT max(applied_ms) FROM schema_migrations"), applied);
 }
 
@@ -127,7 +121,7 @@ static void test_newer_schema_refused(void **state)
     char want[128];
     snprintf(want, sizeof want,
              "database schema version 9 is newer than this boucle (knows %d); upgrade boucle",
-             known_version());
+             TEST_SCHEMA_VERSION);
     assert_non_null(strstr(e.msg, want));
     /* Leave a usable handle for teardown. */
     raw_exec(f, "DELETE FROM schema_migrations WHERE version = 9");
@@ -149,7 +143,7 @@ static void *open_one(void *arg)
     struct err e = {0};
     struct store *s = store_open(o->url, &e);
     if (!s) fprintf(stderr, "concurrent open: %s\n", e.msg);
-    o->ok = s && store_schema_version(s) == known_version();
+    o->ok = s && store_schema_version(s) == TEST_SCHEMA_VERSION;
     store_close(s);
     return NULL;
 }
@@ -172,7 +166,7 @@ static void test_concurrent_first_open(void **state)
     }
     int64_t n = test_db_int(&fresh, "SELECT count(*) FROM schema_migrations");
     test_db_drop(&fresh);
-    assert_int_equal(n, known_version());
+    assert_int_equal(n, TEST_SCHEMA_VERSION);
 }
 
 static void test_bad_urls(void **state)

@@ -715,7 +715,7 @@ static void test_migration_1_to_2(void **state)
 
     d->s = store_open(d->db.url, &e);
     assert_non_null(d->s);
-    assert_int_equal(store_schema_version(d->s), 7);
+    assert_int_equal(store_schema_version(d->s), TEST_SCHEMA_VERSION);
     /* migration 4 registered the task that already had versions */
     assert_int_equal(raw(d, "SELECT count(*) FROM registered_models WHERE name = 'tickets'"), 1);
     /* migration 6 rebuilt the alias history with its rows and ids */

@@ -680,7 +680,7 @@ static void test_pg_upgrade_from_3(void **state)
 
     f->s = store_open(f->db.url, &e);
     assert_non_null(f->s);
-    assert_int_equal(store_schema_version(f->s), 7);
+    assert_int_equal(store_schema_version(f->s), TEST_SCHEMA_VERSION);
     json_t *t = store_registered_model_get(f->s, "t", &e);
     assert_non_null(t);
     json_t *al = json_array_get(json_object_get(t, "aliases"), 0);

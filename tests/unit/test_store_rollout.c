@@ -50,7 +50,8 @@ static int close_db(void **state)
 
 static void add_versions(struct store *s, int n)
 {
-    struct store_model_version v = {"tickets", NULL, "dh", "ch", "linear", "model", 5, NULL, NULL, NULL};
+    struct store_model_version v = {"tickets", NULL, "dh", "ch", "linear",
+                                    "model",   5,    NULL, NULL, NULL};
     struct err e = {0};
     for (int i = 0; i < n; i++)
         assert_int_equal(store_model_add(s, &v, NULL, &e), 0);
@@ -330,7 +331,8 @@ static void test_concurrent_end(void **state)
         assert_int_equal(a.result + b.result, 1);
         /* the champion matches whichever won */
         assert_int_equal(alias(d->s, "champion"), a.result == 1 ? 2 : 1);
-        if (a.result == 1) assert_int_equal(store_alias_rollback(d->s, "tickets", NULL, NULL, &r, &e), 0);
+        if (a.result == 1)
+            assert_int_equal(store_alias_rollback(d->s, "tickets", NULL, NULL, &r, &e), 0);
     }
 }
 
@@ -373,7 +375,7 @@ static void test_migration_6_to_7(void **state)
                         "DELETE FROM schema_migrations WHERE version = 7;");
     d->s = store_open(d->db.url, &e);
     assert_non_null(d->s);
-    assert_int_equal(store_schema_version(d->s), 7);
+    assert_int_equal(store_schema_version(d->s), TEST_SCHEMA_VERSION);
     json_t *p = store_prediction_get(d->s, "p1", &e);
     assert_non_null(p);
     assert_string_equal(json_string_value(json_object_get(p, "label")), "bug");
