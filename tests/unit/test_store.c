@@ -325,6 +325,26 @@ static void test_runs(void **state)
     assert_int_equal(e.code, ERR_INVALID);
     assert_string_equal(e.field, "params");
 
+    /* every run joined its task's MLflow experiment with its params; attaching
+     * an unknown run or with no name is refused */
+    json_t *exp = store_experiment_get(f->s, 0, "boucle/tickets", &e);
+    assert_non_null(exp);
+    int64_t exp_id = json_integer_value(json_object_get(exp, "id"));
+    json_decref(exp);
+    json_t *mr = store_mlflow_run_get(f->s, "r1", &e);
+    assert_int_equal(json_integer_value(json_object_get(mr, "experiment_id")), exp_id);
+    assert_string_equal(json_string_value(json_object_get(mr, "run_name")), "train");
+    json_t *param = json_array_get(json_object_get(mr, "params"), 0);
+    assert_string_equal(json_string_value(json_object_get(param, "key")), "C");
+    assert_string_equal(json_string_value(json_object_get(param, "value")), "1.5");
+    json_decref(mr);
+    assert_int_equal(store_run_attach(f->s, "nope", exp_id, "train", &e), -1);
+    assert_int_equal(e.code, ERR_NOT_FOUND);
+    assert_string_equal(e.field, "run_id");
+    assert_int_equal(store_run_attach(f->s, "r1", exp_id, "", &e), -1);
+    assert_int_equal(e.code, ERR_INVALID);
+    assert_string_equal(e.field, "run_name");
+
     assert_int_equal(store_run_log(f->s, "r1", "loading data", &e), 0);
     assert_int_equal(store_run_log(f->s, "r1", "training", &e), 0);
     assert_int_equal(store_run_log(f->s, "nope", "x", &e), -1);
