@@ -5,9 +5,10 @@
  *   "BOUCLEMD"  u32 format version  u64 total length (checksum included)
  *   str kind  u32 task type  u32 n_labels  str label...
  *   (format 2 and 3) preparation: u32 n_steps  u32 step...  str separator
- *   (format 3) u32 has_text: whether the featuriser section follows
- *   featuriser section (tfidf_save)
- *   (format 3) tabular section (tabular_save)
+ *   (format 3 and 6) u32 has_text: whether the featuriser section follows
+ *   featuriser section (tfidf_save; format 6: with the text options —
+ *   analyzer, char n-grams, hashing, stop words, stemming, keep_punct)
+ *   (format 3 and 6) tabular section (tabular_save)
  *   u32 n_cols  u64 n_rows  f64 weight...   (linear_weights, feature-major;
  *   rows: the text's features, then the tabular block's, then the bias)
  *   -- or, for kind "fasttext", the section of fasttext_save instead of
@@ -31,8 +32,12 @@
 #include <strings.h>
 
 #define MODEL_MAGIC "BOUCLEMD"
-/* 1: no preparation section (no cleaning, "\n"); 2: no tabular section */
-#define MODEL_FORMAT_VERSION 3u
+/* 1: no preparation section (no cleaning, "\n"); 2: no tabular section;
+ * 3: tabular; 4 and 5 are other branches' (multilabel, xgboost); 6: the
+ * text options of tfidf_config_is_extended, with format 3's sections */
+#define MODEL_FORMAT_VERSION 6u
+#define MODEL_FORMAT_TABULAR 3u
+#define MODEL_FORMAT_TEXT_OPTIONS 6u
 #define MODEL_HEADER_LEN 20 /* magic + version + length */
 #define MODEL_SUM_LEN 64
 #define MODEL_MAX_LABELS 100000
@@ -113,7 +118,7 @@ static int parse_bool(const char *s, int *out)
 }
 
 /* "1,2", "1-2", "[1, 2]" or "(1, 2)" */
-static int parse_range(const char *s, int *lo, int *hi)
+static int parse_range(const char *s, long max, int *lo, int *hi)
 {
     if (!s) return -1;
     char tmp[64];
@@ -125,9 +130,7 @@ static int parse_range(const char *s, int *lo, int *hi)
     if (!comma) return -1;
     *comma = '\0';
     long a, b;
-    if (parse_long(tmp, 1, TFIDF_MAX_NGRAM, &a) || parse_long(comma + 1, 1, TFIDF_MAX_NGRAM, &b) ||
-        b < a)
-        return -1;
+    if (parse_long(tmp, 1, max, &a) || parse_long(comma + 1, 1, max, &b) || b < a) return -1;
     *lo = (int)a;
     *hi = (int)b;
     return 0;
@@ -145,14 +148,14 @@ int model_config_parse(struct model_config *c, const char *kind, const struct co
         return err_set_field(e, ERR_INVALID, "model.kind",
                              "model.kind: unknown model kind '%s' (available: linear, fasttext)",
                              kind);
-    int ngram_line = 0;
+    int ngram_line = 0, char_line = 0;
     for (size_t i = 0; i < n_params; i++) {
         const struct config_param *p = &params[i];
         const char *k = p->key ? p->key : "", *v = p->value;
         long l;
         double d;
         if (!strcmp(k, "ngram_range")) {
-            if (parse_range(v, &c->text.ngram_min, &c->text.ngram_max))
+            if (parse_range(v, TFIDF_MAX_NGRAM, &c->text.ngram_min, &c->text.ngram_max))
                 return bad_param(e, p, "expected two n-gram sizes like \"1,2\" (from 1 to 8)");
             ngram_line = p->line;
         } else if (!strcmp(k, "ngram_min") || !strcmp(k, "ngram_max")) {
@@ -175,6 +178,31 @@ int model_config_parse(struct model_config *c, const char *kind, const struct co
             if (parse_long(v, 0, 1000000000L, &l))
                 return bad_param(e, p, "expected a non-negative integer (0 = no limit)");
             c->text.max_features = (size_t)l;
+        } else if (!strcmp(k, "analyzer")) {
+            if (v && !strcmp(v, "word"))
+                c->text.analyzer = TFIDF_WORD;
+            else if (v && !strcmp(v, "char_wb"))
+                c->text.analyzer = TFIDF_CHAR_WB;
+            else if (v && !strcmp(v, "both"))
+                c->text.analyzer = TFIDF_BOTH;
+            else
+                return bad_param(e, p, "expected word, char_wb or both");
+        } else if (!strcmp(k, "char_ngrams")) {
+            if (parse_range(v, TFIDF_MAX_CHAR_NGRAM, &c->text.char_min, &c->text.char_max))
+                return bad_param(e, p, "expected two char n-gram sizes like [2, 5] (from 1 to 16)");
+            char_line = p->line;
+        } else if (!strcmp(k, "hashing_bits")) {
+            if (parse_long(v, 0, TFIDF_MAX_HASH_BITS, &l) || (l && l < TFIDF_MIN_HASH_BITS))
+                return bad_param(e, p,
+                                 "expected 0 (a vocabulary) or a number of bits from 8 to 22");
+            c->text.hashing_bits = (int)l;
+        } else if (!strcmp(k, "stop_words") || !strcmp(k, "stemming")) {
+            int lang = text_lang_parse(v);
+            if (lang < 0) return bad_param(e, p, "expected english, french or none");
+            *(!strcmp(k, "stemming") ? &c->text.stemming : &c->text.stop_words) = lang;
+        } else if (!strcmp(k, "keep_punct")) {
+            if (parse_bool(v, &c->text.keep_punct))
+                return bad_param(e, p, "expected true or false");
         } else if (!strcmp(k, "C")) {
             if (parse_double(v, &d) || !(d > 0))
                 return bad_param(e, p, "expected a positive number");
@@ -205,8 +233,9 @@ int model_config_parse(struct model_config *c, const char *kind, const struct co
             snprintf(field, sizeof field, "model.%s", k);
             return err_set_field(e, ERR_INVALID, field,
                                  "model.%s (line %d): unknown key (known: ngram_range, ngram_min, "
-                                 "ngram_max, min_df, max_df, sublinear_tf, max_features, C, eps, "
-                                 "class_weight, penalty, loss)",
+                                 "ngram_max, min_df, max_df, sublinear_tf, max_features, analyzer, "
+                                 "char_ngrams, hashing_bits, stop_words, stemming, keep_punct, C, "
+                                 "eps, class_weight, penalty, loss)",
                                  k, p->line);
         }
     }
@@ -214,6 +243,11 @@ int model_config_parse(struct model_config *c, const char *kind, const struct co
         return err_set_field(e, ERR_INVALID, "model.ngram_max",
                              "model.ngram_max (line %d): must not be below ngram_min (%d < %d)",
                              ngram_line, c->text.ngram_max, c->text.ngram_min);
+    if (char_line && c->text.analyzer == TFIDF_WORD)
+        return err_set_field(e, ERR_INVALID, "model.char_ngrams",
+                             "model.char_ngrams (line %d): char n-grams need analyzer: char_wb "
+                             "or both (the analyzer is word)",
+                             char_line);
     return 0;
 }
 
@@ -544,9 +578,12 @@ int model_save(const struct trained_model *m, struct buf *out, struct err *e)
     (void)e; /* cannot fail: memory exhaustion aborts */
     size_t start = out->len;
     /* the oldest format that holds the model, so older builds read it */
-    unsigned version = m->tab.n_num + m->tab.n_cat          ? 3u
+    unsigned version = m->has_text && !m->ft && tfidf_config_is_extended(&m->feat.cfg)
+                           ? MODEL_FORMAT_TEXT_OPTIONS
+                       : m->tab.n_num + m->tab.n_cat        ? MODEL_FORMAT_TABULAR
                        : !clean_config_is_default(&m->prep) ? 2u
                                                             : 1u;
+    int text_options = version == MODEL_FORMAT_TEXT_OPTIONS;
     buf_append(out, MODEL_MAGIC, 8);
     buf_put_u32(out, version);
     buf_put_u64(out, 0); /* total length, patched below */
@@ -560,7 +597,7 @@ int model_save(const struct trained_model *m, struct buf *out, struct err *e)
         fasttext_save(m->ft, out);
     } else {
         if (version >= 3) buf_put_u32(out, (unsigned)m->has_text);
-        if (m->has_text) tfidf_save(&m->feat, out);
+        if (m->has_text) tfidf_save(&m->feat, text_options, out);
         if (version >= 3) tabular_save(&m->tab, out);
         buf_put_u32(out, (unsigned)m->lin.n_cols);
         buf_put_u64(out, m->lin.n_rows);
@@ -638,7 +675,7 @@ static struct trained_model *parse_body(const unsigned char *d, size_t total, un
         }
         m->has_text = (int)has_text;
     }
-    if (m->has_text && tfidf_load(&m->feat, &r, e)) {
+    if (m->has_text && tfidf_load(&m->feat, version == MODEL_FORMAT_TEXT_OPTIONS, &r, e)) {
         err_prefix(e, "artifact featuriser");
         goto fail;
     }
@@ -705,9 +742,10 @@ struct trained_model *model_load(const void *data, size_t len, struct err *e)
     reader_init(&r, d + 8, MODEL_HEADER_LEN - 8);
     unsigned version = reader_u32(&r);
     unsigned long long total = reader_u64(&r);
-    if (version < 1 || version > MODEL_FORMAT_VERSION) {
-        err_set(e, ERR_CORRUPT, "unsupported artifact format version %u (this build reads 1 to %u)",
-                version, MODEL_FORMAT_VERSION);
+    if (version < 1 || version > MODEL_FORMAT_VERSION || version == 4 || version == 5) {
+        /* 4 and 5 are taken by other branches (multilabel, xgboost) */
+        err_set(e, ERR_CORRUPT,
+                "unsupported artifact format version %u (this build reads 1 to 3, and 6)", version);
         return NULL;
     }
     if (total < MODEL_HEADER_LEN + MODEL_SUM_LEN) {
@@ -787,11 +825,15 @@ size_t model_explain_input(const struct trained_model *m, const struct model_inp
         free(contrib);
     } else {
         size_t n_tab = linear_score(m, s, text, s->text.len, &in->tab);
+        struct tfidf_terms names; /* hashing: the input's terms name a bucket */
+        tfidf_terms_init(&names);
         for (size_t i = 0; i < s->vec.n; i++) {
-            const char *term = tfidf_term(&m->feat, s->vec.idx[i]);
+            char term[MODEL_EXPLAIN_FEATURE_MAX + 1];
+            tfidf_name(&m->feat, text, s->text.len, s->vec.idx[i], &names, term, sizeof term);
             keep_top(out, top_k, &k, term, strlen(term),
                      s->vec.val[i] * label_weight(m, s->vec.idx[i], label));
         }
+        tfidf_terms_free(&names);
         for (size_t i = 0; i < n_tab; i++) {
             char name[MODEL_EXPLAIN_FEATURE_MAX + 1];
             tabular_feature_name(&m->tab, &in->tab, i, name, sizeof name);

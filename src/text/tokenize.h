@@ -36,6 +36,17 @@ void tokens_free(struct tokens *t);
  * returns the token count. */
 size_t tokenize(const char *s, size_t len, struct tokens *t);
 
+/* Options of tokenize_ex (or-ed). TOKENIZE_KEEP_PUNCT: each '!' and '?'
+ * (and the fullwidth and inverted forms NFKC leaves) is a token of its own
+ * instead of a separator: they carry sentiment ("late again!!") that a
+ * model otherwise never sees. */
+#define TOKENIZE_KEEP_PUNCT 1u
+size_t tokenize_ex(const char *s, size_t len, unsigned flags, struct tokens *t);
+
+/* Appends the token w (len bytes) to t, as tokenize writes one: for the
+ * steps that rewrite tokens (stop words, stemming). */
+void tokens_append(struct tokens *t, const char *w, size_t len);
+
 /* Token i as a pointer and length into t->text. */
 static inline const char *tokens_at(const struct tokens *t, size_t i, size_t *len)
 {
