@@ -44,29 +44,35 @@ uint64_t tfidf_hash(const char *s, size_t len)
 /* ---- candidate table -------------------------------------------------- */
 
 /* One candidate's statistics, together in 32 bytes so counting an
- * occurrence touches a single cache line. */
+ * occurrence touches a single cache line. A candidate is known by its
+ * 64-bit hash alone: most candidates occur once and are pruned, so their
+ * bytes are never stored nor compared — a term's bytes are copied once,
+ * when it reaches min_df texts. (Two terms of one corpus sharing a 64-bit
+ * hash would be counted as one: at 10 million distinct terms the odds are
+ * about 3 in a million.) */
 struct cand_stat {
-    uint64_t off; /* key bytes in the blob */
-    uint64_t tf;  /* occurrences over the corpus (for max_features) */
-    uint32_t len, df, last_doc, pad;
+    uint64_t hash;
+    uint64_t off; /* its bytes in the blob, once df >= min_df */
+    uint32_t len, df, last_doc, tf;
 };
 
 /* An index slot: 8 bytes, so the table stays small (fewer cache misses and
  * page faults); the high hash bits next to the id reject most mismatches
- * without touching the candidate or its bytes. */
+ * without touching the candidate. */
 struct cand_slot {
     uint32_t id;  /* UINT32_MAX = empty */
     uint32_t tag; /* hash >> 32 */
 };
 
-/* Keys in one byte blob instead of a malloc each, and a half-empty index,
- * which keeps probes short. */
+/* A half-empty open-addressing index over the candidates, which keeps
+ * probes short; the bytes of the kept ones, back to back in blob. */
 struct cand {
     struct cand_slot *slot;
     size_t slot_cap; /* power of two */
-    struct buf blob; /* all candidate keys, back to back */
+    struct buf blob;
     struct cand_stat *st;
     size_t n, cap;
+    uint32_t min_df;
 };
 
 static void cand_rehash(struct cand *c, size_t cap)
@@ -76,8 +82,7 @@ static void cand_rehash(struct cand *c, size_t cap)
     memset(c->slot, 0xFF, cap * sizeof *c->slot); /* all ids UINT32_MAX */
     c->slot_cap = cap;
     for (uint32_t id = 0; id < c->n; id++) {
-        const struct cand_stat *t = &c->st[id];
-        uint64_t h = tfidf_hash(c->blob.data + t->off, t->len);
+        uint64_t h = c->st[id].hash;
         size_t i = h & (cap - 1);
         while (c->slot[i].id != UINT32_MAX)
             i = (i + 1) & (cap - 1);
@@ -94,9 +99,7 @@ static uint32_t cand_add(struct cand *c, const char *s, size_t len, uint64_t h, 
         const struct cand_slot *sl = &c->slot[i];
         id = sl->id;
         if (id == UINT32_MAX) break;
-        if (sl->tag == (uint32_t)(h >> 32) && c->st[id].len == len &&
-            memcmp(c->blob.data + c->st[id].off, s, len) == 0)
-            goto found;
+        if (sl->tag == (uint32_t)(h >> 32) && c->st[id].hash == h) goto found;
     }
     if (c->n == c->cap) {
         c->cap = c->cap ? c->cap * 2 : 1 << 13;
@@ -104,14 +107,16 @@ static uint32_t cand_add(struct cand *c, const char *s, size_t len, uint64_t h, 
     }
     id = (uint32_t)c->n++;
     c->slot[i] = (struct cand_slot){id, (uint32_t)(h >> 32)};
-    c->st[id] = (struct cand_stat){.off = c->blob.len, .len = (uint32_t)len};
-    buf_append(&c->blob, s, len);
+    c->st[id] = (struct cand_stat){.hash = h, .len = (uint32_t)len};
 found:;
     struct cand_stat *t = &c->st[id];
     t->tf++;
     if (t->last_doc != doc + 1) {
         t->last_doc = doc + 1;
-        t->df++;
+        if (++t->df == c->min_df) { /* now a vocabulary candidate: keep its bytes */
+            t->off = c->blob.len;
+            buf_append(&c->blob, s, len);
+        }
     }
     return id;
 }
@@ -541,6 +546,7 @@ int tfidf_fit(struct tfidf *v, const struct tfidf_config *cfg, const char *const
                                .d0 = n * t / threads,
                                .d1 = n * (t + 1) / threads};
         buf_init(&sh[t].c.blob);
+        sh[t].c.min_df = (uint32_t)cfg->min_df;
         sh[t].doc_ptr = xmalloc((n + 1) * sizeof *sh[t].doc_ptr);
     }
     uint32_t *map[FIT_MAX_THREADS] = {0};
