@@ -87,6 +87,8 @@ static json_t *config_json(const struct task_config *task, const struct model_co
     if (strcmp(mc->kind, "fasttext") != 0 && mc->loss == LINEAR_SVM)
         json_object_set_new(model, "loss", json_string("svm"));
     if (strcmp(mc->kind, "fasttext") != 0) add_text_options(model, &mc->text);
+    if (!strcmp(mc->kind, "fasttext") && ft->keep_punct)
+        json_object_set_new(model, "keep_punct", json_true());
     /* only when set: a task without cleaning keeps the config hash it had */
     if (!clean_config_is_default(&mc->prep))
         json_object_set_new(doc, "clean", clean_json(&mc->prep));

@@ -578,8 +578,9 @@ int model_save(const struct trained_model *m, struct buf *out, struct err *e)
     (void)e; /* cannot fail: memory exhaustion aborts */
     size_t start = out->len;
     /* the oldest format that holds the model, so older builds read it */
-    unsigned version = m->has_text && !m->ft && tfidf_config_is_extended(&m->feat.cfg)
-                           ? MODEL_FORMAT_TEXT_OPTIONS
+    int options =
+        m->ft ? fasttext_is_extended(m->ft) : m->has_text && tfidf_config_is_extended(&m->feat.cfg);
+    unsigned version = options                              ? MODEL_FORMAT_TEXT_OPTIONS
                        : m->tab.n_num + m->tab.n_cat        ? MODEL_FORMAT_TABULAR
                        : !clean_config_is_default(&m->prep) ? 2u
                                                             : 1u;
@@ -594,7 +595,7 @@ int model_save(const struct trained_model *m, struct buf *out, struct err *e)
         buf_put_str(out, m->labels[i]);
     if (version >= 2) clean_config_save(&m->prep, out);
     if (m->ft) {
-        fasttext_save(m->ft, out);
+        fasttext_save(m->ft, text_options, out);
     } else {
         if (version >= 3) buf_put_u32(out, (unsigned)m->has_text);
         if (m->has_text) tfidf_save(&m->feat, text_options, out);
@@ -660,7 +661,7 @@ static struct trained_model *parse_body(const unsigned char *d, size_t total, un
         goto fail;
     }
     if (!strcmp(m->kind, "fasttext")) { /* its section ends the body */
-        m->ft = fasttext_load(&r, n_labels, e);
+        m->ft = fasttext_load(&r, n_labels, version == MODEL_FORMAT_TEXT_OPTIONS, e);
         if (!m->ft) {
             err_prefix(e, "artifact");
             goto fail;

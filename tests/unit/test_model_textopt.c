@@ -141,6 +141,34 @@ static void test_plain_model_keeps_format1(void **state)
     model_release(m);
 }
 
+/* fasttext reads the same tokens: keep_punct makes its artifact format 6 */
+static void test_fasttext_keep_punct(void **state)
+{
+    (void)state;
+    for (int keep = 0; keep < 2; keep++) {
+        struct config_param p[] = {{"dim", "8", 1}, {"thread", "1", 2}, {"keep_punct", "true", 3}};
+        struct model_config c;
+        struct err e;
+        assert_int_equal(model_config_parse(&c, "fasttext", p, keep ? 3 : 2, &e), 0);
+        assert_int_equal(c.ft.keep_punct, keep);
+        struct trained_model *m = model_train(&c, TASK_MULTICLASS, texts, labels, N, names, 3, &e);
+        if (!m) fail_msg("%s", e.msg);
+        struct buf b;
+        buf_init(&b);
+        model_save(m, &b, &e);
+        assert_int_equal(b.data[8], keep ? 6 : 1);
+        struct trained_model *l = model_load(b.data, b.len, &e);
+        if (!l) fail_msg("%s", e.msg);
+        assert_true(prob_of(m, "why?", 2) == prob_of(l, "why?", 2));
+        if (keep) assert_true(prob_of(l, "why?", 2) != prob_of(l, "why", 2));
+        expect_saved_as(l, b.data, b.len);
+        buf_free(&b);
+        model_release(l);
+        model_release(m);
+    }
+    expect_kind_param_error("fasttext", "keep_punct", "perhaps", "expected true or false");
+}
+
 static void test_config_keys_and_errors(void **state)
 {
     (void)state;
@@ -213,6 +241,7 @@ int main(void)
         cmocka_unit_test(test_options_change_features),
         cmocka_unit_test(test_hashing_explanations),
         cmocka_unit_test(test_plain_model_keeps_format1),
+        cmocka_unit_test(test_fasttext_keep_punct),
         cmocka_unit_test(test_config_keys_and_errors),
         cmocka_unit_test(test_format6_fixture_loads),
     };
