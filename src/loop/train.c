@@ -55,6 +55,7 @@ static void add_text_options(json_t *model, const struct tfidf_config *t)
         json_object_set_new(model, "stemming",
                             json_string(text_lang_name((enum text_lang)t->stemming)));
     if (t->keep_punct) json_object_set_new(model, "keep_punct", json_true());
+    if (t->split_urls) json_object_set_new(model, "split_urls", json_true());
 }
 
 static json_t *config_json(const struct task_config *task, const struct model_config *mc)

@@ -200,8 +200,8 @@ int model_config_parse(struct model_config *c, const char *kind, const struct co
             int lang = text_lang_parse(v);
             if (lang < 0) return bad_param(e, p, "expected english, french or none");
             *(!strcmp(k, "stemming") ? &c->text.stemming : &c->text.stop_words) = lang;
-        } else if (!strcmp(k, "keep_punct")) {
-            if (parse_bool(v, &c->text.keep_punct))
+        } else if (!strcmp(k, "keep_punct") || !strcmp(k, "split_urls")) {
+            if (parse_bool(v, !strcmp(k, "keep_punct") ? &c->text.keep_punct : &c->text.split_urls))
                 return bad_param(e, p, "expected true or false");
         } else if (!strcmp(k, "C")) {
             if (parse_double(v, &d) || !(d > 0))
@@ -231,12 +231,13 @@ int model_config_parse(struct model_config *c, const char *kind, const struct co
         } else {
             char field[64];
             snprintf(field, sizeof field, "model.%s", k);
-            return err_set_field(e, ERR_INVALID, field,
-                                 "model.%s (line %d): unknown key (known: ngram_range, ngram_min, "
-                                 "ngram_max, min_df, max_df, sublinear_tf, max_features, analyzer, "
-                                 "char_ngrams, hashing_bits, stop_words, stemming, keep_punct, C, "
-                                 "eps, class_weight, penalty, loss)",
-                                 k, p->line);
+            return err_set_field(
+                e, ERR_INVALID, field,
+                "model.%s (line %d): unknown key (known: ngram_range, ngram_min, "
+                "ngram_max, min_df, max_df, sublinear_tf, max_features, analyzer, "
+                "char_ngrams, hashing_bits, stop_words, stemming, keep_punct, split_urls, C, "
+                "eps, class_weight, penalty, loss)",
+                k, p->line);
         }
     }
     if (c->text.ngram_max < c->text.ngram_min)

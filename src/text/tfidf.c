@@ -24,6 +24,7 @@ void tfidf_config_defaults(struct tfidf_config *c)
     c->stop_words = TEXT_LANG_NONE;
     c->stemming = TEXT_LANG_NONE;
     c->keep_punct = 0;
+    c->split_urls = 0;
 }
 
 int tfidf_config_check(const struct tfidf_config *c, struct err *e)
@@ -56,13 +57,15 @@ int tfidf_config_check(const struct tfidf_config *c, struct err *e)
         return err_set_field(e, ERR_INVALID, "stemming", "stemming must be english or french");
     if (c->keep_punct != 0 && c->keep_punct != 1)
         return err_set_field(e, ERR_INVALID, "keep_punct", "keep_punct must be true or false");
+    if (c->split_urls != 0 && c->split_urls != 1)
+        return err_set_field(e, ERR_INVALID, "split_urls", "split_urls must be true or false");
     return 0;
 }
 
 int tfidf_config_is_extended(const struct tfidf_config *c)
 {
     return c->analyzer != TFIDF_WORD || c->hashing_bits || c->stop_words || c->stemming ||
-           c->keep_punct;
+           c->keep_punct || c->split_urls;
 }
 
 /* ---- rows ------------------------------------------------------------- */
@@ -242,6 +245,7 @@ void tfidf_save(const struct tfidf *v, int extended, struct buf *out)
         buf_put_u32(out, (unsigned)v->cfg.stop_words);
         buf_put_u32(out, (unsigned)v->cfg.stemming);
         buf_put_u32(out, (unsigned)v->cfg.keep_punct);
+        buf_put_u32(out, (unsigned)v->cfg.split_urls);
     }
     buf_put_u64(out, v->n_features);
     for (size_t f = 0; f < v->n_features; f++) {
@@ -302,6 +306,7 @@ int tfidf_load(struct tfidf *v, int extended, struct reader *r, struct err *e)
         v->cfg.stop_words = (int)reader_u32(r);
         v->cfg.stemming = (int)reader_u32(r);
         v->cfg.keep_punct = (int)reader_u32(r);
+        v->cfg.split_urls = (int)reader_u32(r);
     }
     unsigned long long nf = reader_u64(r);
     if (r->failed) return err_set(e, ERR_CORRUPT, "featuriser section truncated");

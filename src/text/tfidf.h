@@ -43,6 +43,7 @@ struct tfidf_config {
     int stop_words;         /* enum text_lang: tokens removed before the n-grams */
     int stemming;           /* enum text_lang: Snowball stem of each token */
     int keep_punct;         /* '!' and '?' are tokens (TOKENIZE_KEEP_PUNCT) */
+    int split_urls;         /* URLs read as their words (TOKENIZE_SPLIT_URLS) */
 };
 
 /* Whether c uses any option of format 6 (else it is saved as before). */

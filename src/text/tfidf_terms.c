@@ -123,7 +123,9 @@ static void char_terms(const struct tfidf_config *c, struct tfidf_terms *a)
 size_t tfidf_analyze(const struct tfidf_config *c, const char *text, size_t len,
                      struct tfidf_terms *a)
 {
-    tokenize_ex(text, len, c->keep_punct ? TOKENIZE_KEEP_PUNCT : 0, &a->toks);
+    unsigned flags =
+        (c->keep_punct ? TOKENIZE_KEEP_PUNCT : 0u) | (c->split_urls ? TOKENIZE_SPLIT_URLS : 0u);
+    tokenize_ex(text, len, flags, &a->toks);
     a->words = &a->toks;
     if (c->stop_words || c->stemming) {
         filter_tokens(c, a);

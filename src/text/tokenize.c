@@ -307,7 +307,7 @@ size_t tokenize_ex(const char *s, size_t len, unsigned flags, struct tokens *t)
     for (size_t i = 0; i < n;) {
         enum cls k = classify(cps[i]);
         if (k == C_WORD) {
-            if (cps[i] == 'h' && url_at(cps, n, i)) {
+            if (cps[i] == 'h' && !(flags & TOKENIZE_SPLIT_URLS) && url_at(cps, n, i)) {
                 begin_token(t);
                 buf_append_str(&t->text, TOKENIZE_URL);
                 end_token(t);

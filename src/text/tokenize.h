@@ -41,6 +41,10 @@ size_t tokenize(const char *s, size_t len, struct tokens *t);
  * instead of a separator: they carry sentiment ("late again!!") that a
  * model otherwise never sees. */
 #define TOKENIZE_KEEP_PUNCT 1u
+/* TOKENIZE_SPLIT_URLS: a URL is read as the words it is made of ("http",
+ * "example", "com", "offer"...) instead of the one token "<url>": on raw
+ * e-mail the hosts and paths are what tells spam apart. */
+#define TOKENIZE_SPLIT_URLS 2u
 size_t tokenize_ex(const char *s, size_t len, unsigned flags, struct tokens *t);
 
 /* Appends the token w (len bytes) to t, as tokenize writes one: for the

@@ -33,7 +33,7 @@ static const char *texts[] = {
 static const int labels[] = {0, 0, 1, 1, 2, 2, 0, 1, 2, 1, 0, 1};
 static const char *names[] = {"negative", "positive", "question"};
 #define N (sizeof texts / sizeof *texts)
-#define FIXTURE6_LEN 11993
+#define FIXTURE6_LEN 11997
 #define FIXTURE6_P 0.38635877115715017
 
 static struct trained_model *train_with(const char *const *keys, const char *const *values,
@@ -174,10 +174,12 @@ static void test_config_keys_and_errors(void **state)
     (void)state;
     struct config_param p[] = {{"analyzer", "char_wb", 3}, {"char_ngrams", "[3, 5]", 4},
                                {"hashing_bits", "18", 5},  {"stop_words", "french", 6},
-                               {"stemming", "French", 7},  {"keep_punct", "yes", 8}};
+                               {"stemming", "French", 7},  {"keep_punct", "yes", 8},
+                               {"split_urls", "true", 9}};
     struct model_config c;
     struct err e;
-    assert_int_equal(model_config_parse(&c, "linear", p, 6, &e), 0);
+    assert_int_equal(model_config_parse(&c, "linear", p, 7, &e), 0);
+    assert_int_equal(c.text.split_urls, 1);
     assert_int_equal(c.text.analyzer, TFIDF_CHAR_WB);
     assert_int_equal(c.text.char_min, 3);
     assert_int_equal(c.text.char_max, 5);
@@ -194,6 +196,7 @@ static void test_config_keys_and_errors(void **state)
     expect_kind_param_error("linear", "stop_words", "german", "expected english, french or none");
     expect_kind_param_error("linear", "stemming", "latin", "expected english, french or none");
     expect_kind_param_error("linear", "keep_punct", "maybe", "expected true or false");
+    expect_kind_param_error("linear", "split_urls", "2", "expected true or false");
     /* char n-gram sizes without a char analyzer say so, with the line */
     struct config_param only = {"char_ngrams", "2,5", 9};
     assert_int_equal(model_config_parse(&c, "linear", &only, 1, &e), -1);

@@ -138,6 +138,12 @@ static void test_keep_punct(void **state)
     tokens_append(&t, "x", 1);
     assert_string_equal(t.text.data, "wow x");
     assert_int_equal(t.n, 2);
+    /* split_urls: a URL is its words, not "<url>" */
+    const char *u = "see https://Example.com/Offer?id=7 now";
+    tokenize_ex(u, strlen(u), TOKENIZE_SPLIT_URLS, &t);
+    assert_string_equal(t.text.data, "see https example com offer id 7 now");
+    tokenize_ex(u, strlen(u), 0, &t);
+    assert_string_equal(t.text.data, "see <url> now");
     tokens_free(&t);
 }
 
