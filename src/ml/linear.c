@@ -175,6 +175,7 @@ int linear_fit(const struct tfidf_matrix *x, size_t n_features, const int *y, si
      * feature (index n_features + 1, value 1), then the -1 terminator. */
     size_t nnz = x->row_ptr[n];
     struct feature_node *nodes = xmalloc((nnz + 2 * n) * sizeof *nodes);
+    mem_hint_huge(nodes, (nnz + 2 * n) * sizeof *nodes);
     struct feature_node **rows = xmalloc(n * sizeof *rows);
     double *yd = xmalloc(n * sizeof *yd);
     struct feature_node *q = nodes;
