@@ -1,5 +1,5 @@
 /* Checks shared by the tests of a task's config keys (test_config_clean.c,
- * test_config_rollout.c, test_config_tabular.c): load a YAML text as
+ * test_config_contract.c, test_config_rollout.c, test_config_tabular.c): load a YAML text as
  * boucle.yaml in /srv/app, or expect it refused with exactly a message. */
 #ifndef BOUCLE_TEST_CONFIG_EXPECT_H
 #define BOUCLE_TEST_CONFIG_EXPECT_H
@@ -7,6 +7,14 @@
 #include "base/config.h"
 
 #include <string.h>
+
+/* A binary task "s" in 5 lines: a test appends the task's own keys from line 6. */
+#define TASK                                                                                       \
+    "tasks:\n"                                                                                     \
+    "  s:\n"                                                                                       \
+    "    type: binary\n"                                                                           \
+    "    text: [text]\n"                                                                           \
+    "    label: y\n"
 
 static inline int load(const char *yaml, struct config *c, struct err *e)
 {

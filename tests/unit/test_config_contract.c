@@ -12,14 +12,6 @@
 
 #include <string.h>
 
-/* 5 lines: the task's own keys start at line 6 */
-#define TASK                                                                                       \
-    "tasks:\n"                                                                                     \
-    "  s:\n"                                                                                       \
-    "    type: binary\n"                                                                           \
-    "    text: [text]\n"                                                                           \
-    "    label: y\n"
-
 static void test_defaults_and_values(void **state)
 {
     (void)state;
