@@ -81,16 +81,18 @@ static json_t *label_shares(json_t *profile)
     return shares;
 }
 
-static void compare_labels(const struct contract_config *r, json_t *b, json_t *a, json_t *out)
+static void compare_labels(const struct contract_config *r, json_t *b, json_t *a,
+                           enum data_contract_scope scope, json_t *out)
 {
     const char *name, *rule = contract_labels_name(r->labels);
     json_t *v;
-    json_object_foreach(b, name, v) if (!json_object_get(a, name))
-    {
-        int allowed = r->labels == CONTRACT_LABELS_ANY;
-        add(out, "label_removed", name, !allowed, NULL, "label '%s' removed (%slabels: %s)", name,
-            allowed ? "allowed by " : "", rule);
-    }
+    /* a batch of feedback naturally holds some of the labels only */
+    if (scope == DATA_CONTRACT_ALL) json_object_foreach(b, name, v) if (!json_object_get(a, name))
+        {
+            int allowed = r->labels == CONTRACT_LABELS_ANY;
+            add(out, "label_removed", name, !allowed, NULL, "label '%s' removed (%slabels: %s)",
+                name, allowed ? "allowed by " : "", rule);
+        }
     json_object_foreach(a, name, v) if (!json_object_get(b, name))
     {
         int allowed = r->labels != CONTRACT_LABELS_SAME;
@@ -164,7 +166,7 @@ json_t *data_contract_compare(const struct contract_config *rules, json_t *befor
     json_t *out = json_array();
     if (scope == DATA_CONTRACT_ALL) compare_columns(rules, before, after, out);
     json_t *b = label_shares(before), *a = label_shares(after);
-    compare_labels(rules, b, a, out);
+    compare_labels(rules, b, a, scope, out);
     if (scope == DATA_CONTRACT_ALL) {
         compare_null_rates(rules, before, after, out);
         if (rules->max_label_share_change >= 0) compare_shares(rules, b, a, out);

@@ -10,9 +10,10 @@
 #include <jansson.h>
 #include <stddef.h>
 
-/* What a check looks at: everything, or only the label set (for versions
- * made from gold feedback, whose few rows come from served requests: their
- * null rates and label shares say nothing about the upstream data). */
+/* What a check looks at: everything, or only labels that appear (for
+ * versions made from gold feedback, whose few rows come from served
+ * requests: their columns, null rates and label shares say nothing about
+ * the upstream data, and a batch holds some of the labels only). */
 enum data_contract_scope { DATA_CONTRACT_ALL, DATA_CONTRACT_LABELS };
 
 /* A change equal to a limit is within it (the profiles' rates are doubles:

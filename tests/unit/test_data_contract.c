@@ -150,7 +150,10 @@ static void test_labels(void **state)
     json_t *added = profile(cols3, 4, 30, 0, "pos,neg,neutral,angry");
     json_t *removed = profile(cols3, 4, 30, 0, "pos,neg");
     expect(data_contract_compare(&r, base, added, DATA_CONTRACT_ALL), "label_added angry");
-    expect(data_contract_compare(&r, base, removed, DATA_CONTRACT_LABELS), "label_removed neutral");
+    expect(data_contract_compare(&r, base, removed, DATA_CONTRACT_ALL), "label_removed neutral");
+    /* a feedback batch: labels it lacks are no news, new ones are */
+    expect(data_contract_compare(&r, base, removed, DATA_CONTRACT_LABELS), "");
+    expect(data_contract_compare(&r, base, added, DATA_CONTRACT_LABELS), "label_added angry");
     r.labels = CONTRACT_LABELS_SUPERSET;
     expect(data_contract_compare(&r, base, added, DATA_CONTRACT_ALL),
            "label_added angry (allowed)");

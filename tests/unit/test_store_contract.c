@@ -10,6 +10,7 @@
 
 #include <cmocka.h>
 
+#include "loop/contract.h"
 #include "store/store.h"
 #include "store_test_backend.h"
 
@@ -128,6 +129,49 @@ static void test_upgrade_from_7(void **state)
     json_decref(d);
 }
 
+/* A version made from feedback: profiled, its label set checked (a label
+ * the baseline never had is recorded, never refused), nothing else. */
+static void test_feedback_version(void **state)
+{
+    struct test_store *f = *state;
+    static char *fields[] = {"text"};
+    struct task_config task = {
+        .name = "tickets", .text_fields = fields, .n_text_fields = 1, .label = "queue"};
+    clean_config_defaults(&task.clean);
+    task.contract = (struct contract_config){
+        .on_violation = CONTRACT_REFUSE, .max_null_rate_increase = 0, .max_label_share_change = 0};
+    struct store_dataset_meta meta;
+    json_t *check;
+    struct err why = {0};
+    /* no baseline yet: a profile, no check */
+    contract_feedback(f->s, &task, rows, 2, &meta, &check, &why);
+    assert_non_null(meta.profile_json);
+    assert_null(meta.contract_json);
+    assert_null(check);
+    add(f->s, "tickets", "h1", "a.csv", meta.profile_json, NULL);
+    free((char *)meta.profile_json);
+
+    const struct store_example gold[] = {{"{\"text\":null}", "billing", 0, 1}};
+    contract_feedback(f->s, &task, gold, 1, &meta, &check, &why);
+    assert_non_null(meta.profile_json);
+    assert_non_null(strstr(meta.profile_json, "\"columns\":[{\"name\":\"queue\""));
+    assert_string_equal(json_string_value(json_object_get(check, "scope")), "labels");
+    /* only the new label counts: not the null text, the shares or the labels it lacks */
+    assert_int_equal(json_integer_value(json_object_get(check, "violations")), 1);
+    assert_int_equal(json_array_size(json_object_get(check, "differences")), 1);
+    assert_non_null(strstr(meta.contract_json, "label 'billing' added (labels: same)"));
+    json_decref(check);
+    free((char *)meta.profile_json);
+    free((char *)meta.contract_json);
+
+    /* inputs that are not the task's (logged before a field was added): no profile, said why */
+    const struct store_example old[] = {{"{\"subject\":\"x\"}", "bug", 0, 1}};
+    contract_feedback(f->s, &task, old, 1, &meta, &check, &why);
+    assert_null(meta.profile_json);
+    assert_null(check);
+    assert_non_null(strstr(why.msg, "row 1: "));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -135,6 +179,8 @@ int main(void)
                                         test_store_teardown),
         cmocka_unit_test_setup_teardown(test_baseline, test_store_setup, test_store_teardown),
         cmocka_unit_test_setup_teardown(test_upgrade_from_7, test_store_setup, test_store_teardown),
+        cmocka_unit_test_setup_teardown(test_feedback_version, test_store_setup,
+                                        test_store_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
