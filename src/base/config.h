@@ -107,8 +107,9 @@ enum clean_step {
     CLEAN_DEDUPE
 };
 #define CLEAN_N_STEPS 6
-#define TASK_MAX_TEXT_FIELDS 32 /* so the predict path keeps field views on the stack */
-#define CLEAN_MAX_SEPARATOR 32  /* bytes of text_separator */
+#define TASK_MAX_TEXT_FIELDS 32    /* so the predict path keeps field views on the stack */
+#define CLEAN_MAX_SEPARATOR 32     /* bytes of text_separator */
+#define TASK_MAX_LABEL_SEPARATOR 8 /* bytes of label_separator */
 const char *clean_step_name(enum clean_step s); /* "strip_html", ... */
 int clean_step_parse(const char *name, enum clean_step *out);
 
@@ -145,6 +146,9 @@ struct task_config {
     size_t n_text_fields;
     struct clean_config clean; /* `clean:` and `text_separator:` */
     char *label;
+    /* multilabel: what separates the labels in one CSV cell (a JSONL array
+     * needs none); default "|" */
+    char label_separator[TASK_MAX_LABEL_SEPARATOR + 1];
     char *model_kind;                  /* "linear" */
     struct config_param *model_params; /* the other keys of `model:` */
     size_t n_model_params;
