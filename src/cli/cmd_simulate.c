@@ -783,7 +783,8 @@ int cmd_simulate(const struct cli_command *cmd, int argc, char **argv)
     if (!s.task) return cli_fail(&e);
 
     /* the stream, validated as an import would be: errors name line and column */
-    struct table_limits lim = {.max_field_bytes = cfg->limits.max_field_bytes};
+    struct table_limits lim = {.max_field_bytes = cfg->limits.max_field_bytes,
+                               .list_separator = s.task->label_separator};
     struct table t;
     if (table_read_file(s.stream, fmt, &lim, &t, &e) != 0) return fail_on(s.stream, &e);
     struct examples ex;
