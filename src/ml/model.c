@@ -4,7 +4,8 @@
  * Artifact layout (all integers little-endian):
  *   "BOUCLEMD"  u32 format version  u64 total length (checksum included)
  *   str kind  u32 task type  u32 n_labels  str label...
- *   (format 2 only) preparation: u32 n_steps  u32 step...  str separator
+ *   (format 2 and 3) preparation: u32 n_steps  u32 step...  str separator
+ *   (format 3, multilabel only) f64 threshold per label
  *   featuriser section (tfidf_save)
  *   u32 n_cols  u64 n_rows  f64 weight...   (linear_weights, feature-major)
  *   -- or, for kind "fasttext", the section of fasttext_save instead of
@@ -28,8 +29,9 @@
 #include <strings.h>
 
 #define MODEL_MAGIC "BOUCLEMD"
-#define MODEL_FORMAT_VERSION 2u /* 1: no preparation section (no cleaning, "\n") */
-#define MODEL_HEADER_LEN 20     /* magic + version + length */
+#define MODEL_FORMAT_VERSION 3u /* 1: no preparation section (no cleaning, "\n") */
+#define MODEL_FORMAT_MULTILABEL 3u
+#define MODEL_HEADER_LEN 20 /* magic + version + length */
 #define MODEL_SUM_LEN 64
 #define MODEL_MAX_LABELS 100000
 #define MODEL_MAX_LABEL_LEN 1024
@@ -44,6 +46,7 @@ struct trained_model {
     struct tfidf feat;
     struct linear_weights lin;
     struct fasttext *ft; /* kind fasttext (then feat and lin are unused) */
+    double *thresholds;  /* multilabel: one per label; NULL otherwise */
 };
 
 /* ---- configuration ---------------------------------------------------- */
@@ -60,6 +63,7 @@ void model_config_defaults(struct model_config *c)
     c->loss = LINEAR_LOGISTIC;
     clean_config_defaults(&c->prep);
     fasttext_config_defaults(&c->ft);
+    multilabel_config_defaults(&c->ml);
 }
 
 static int bad_param(struct err *e, const struct config_param *p, const char *what)
@@ -187,6 +191,19 @@ int model_config_parse(struct model_config *c, const char *kind, const struct co
                 c->loss = !strcmp(v, "svm") ? LINEAR_SVM : LINEAR_LOGISTIC;
             else
                 return bad_param(e, p, "expected logistic or svm");
+        } else if (!strcmp(k, "threshold")) {
+            if (v && !strcmp(v, "tune"))
+                c->ml.threshold = -1;
+            else if (parse_double(v, &d) || !(d > 0 && d < 1))
+                return bad_param(e, p, "expected tune or a probability in (0, 1)");
+            else
+                c->ml.threshold = d;
+            if (!c->multilabel_line) c->multilabel_line = p->line;
+        } else if (!strcmp(k, "validation_fraction")) {
+            if (parse_double(v, &d) || !(d >= 0 && d < 1))
+                return bad_param(e, p, "expected a share of the training rows in [0, 1)");
+            c->ml.validation_fraction = d;
+            if (!c->multilabel_line) c->multilabel_line = p->line;
         } else if (!strcmp(k, "class_weight")) {
             if (v && !strcmp(v, "balanced"))
                 c->class_weight_balanced = 1;
@@ -200,7 +217,7 @@ int model_config_parse(struct model_config *c, const char *kind, const struct co
             return err_set_field(e, ERR_INVALID, field,
                                  "model.%s (line %d): unknown key (known: ngram_range, ngram_min, "
                                  "ngram_max, min_df, max_df, sublinear_tf, max_features, C, eps, "
-                                 "class_weight, penalty, loss)",
+                                 "class_weight, penalty, loss, threshold, validation_fraction)",
                                  k, p->line);
         }
     }
@@ -236,6 +253,7 @@ static void model_destroy(struct trained_model *m)
     tfidf_free(&m->feat);
     linear_free(&m->lin);
     fasttext_free(m->ft);
+    free(m->thresholds);
     free(m);
 }
 
@@ -254,6 +272,16 @@ void model_release(struct trained_model *m)
 size_t model_n_labels(const struct trained_model *m)
 {
     return m->n_labels;
+}
+
+enum task_type model_task_type(const struct trained_model *m)
+{
+    return m->type;
+}
+
+double model_threshold(const struct trained_model *m, size_t i)
+{
+    return m->thresholds && i < m->n_labels ? m->thresholds[i] : NAN;
 }
 
 const char *model_label(const struct trained_model *m, size_t i)
@@ -278,6 +306,24 @@ const struct clean_config *model_prep(const struct trained_model *m)
 
 /* ---- training --------------------------------------------------------- */
 
+static int check_names(const char *const *label_names, size_t n_labels, struct err *e)
+{
+    for (size_t i = 0; i < n_labels; i++)
+        if (!label_names || !label_names[i] || strlen(label_names[i]) > MODEL_MAX_LABEL_LEN)
+            return err_set(e, ERR_INVALID, "label %zu has no name or a name over %d bytes", i,
+                           MODEL_MAX_LABEL_LEN);
+    return 0;
+}
+
+static struct linear_params linear_params_of(const struct model_config *cfg)
+{
+    return (struct linear_params){.C = cfg->C,
+                                  .eps = cfg->eps,
+                                  .class_weight_balanced = cfg->class_weight_balanced,
+                                  .penalty = (enum linear_penalty)cfg->penalty,
+                                  .loss = (enum linear_loss)cfg->loss};
+}
+
 struct trained_model *model_train(const struct model_config *cfg, enum task_type type,
                                   const char *const *texts, const int *labels, size_t n,
                                   const char *const *label_names, size_t n_labels, struct err *e)
@@ -290,8 +336,8 @@ struct trained_model *model_train(const struct model_config *cfg, enum task_type
     }
     if (type == TASK_MULTILABEL) {
         err_set(e, ERR_USAGE,
-                "model_train takes one label per text; a multilabel task trains "
-                "one binary model per label");
+                "model_train takes one label per text; a multilabel task trains with "
+                "model_train_multilabel");
         return NULL;
     }
     if (n_labels < 2 || n_labels > MODEL_MAX_LABELS || (type == TASK_BINARY && n_labels != 2)) {
@@ -300,13 +346,7 @@ struct trained_model *model_train(const struct model_config *cfg, enum task_type
                 type == TASK_BINARY ? "exactly 2" : "at least 2", n_labels);
         return NULL;
     }
-    for (size_t i = 0; i < n_labels; i++) {
-        if (!label_names || !label_names[i] || strlen(label_names[i]) > MODEL_MAX_LABEL_LEN) {
-            err_set(e, ERR_INVALID, "label %zu has no name or a name over %d bytes", i,
-                    MODEL_MAX_LABEL_LEN);
-            return NULL;
-        }
-    }
+    if (check_names(label_names, n_labels, e)) return NULL;
     struct trained_model *m = model_new(cfg->kind, type, label_names, n_labels);
     m->prep = cfg->prep;
     if (fasttext) {
@@ -325,13 +365,50 @@ struct trained_model *model_train(const struct model_config *cfg, enum task_type
         model_destroy(m);
         return NULL;
     }
-    struct linear_params lp = {.C = cfg->C,
-                               .eps = cfg->eps,
-                               .class_weight_balanced = cfg->class_weight_balanced,
-                               .penalty = (enum linear_penalty)cfg->penalty,
-                               .loss = (enum linear_loss)cfg->loss};
+    struct linear_params lp = linear_params_of(cfg);
     int rc =
         linear_fit(&x, m->feat.n_features, labels, n_labels, type == TASK_BINARY, &lp, &m->lin, e);
+    tfidf_matrix_free(&x);
+    if (rc) {
+        err_prefix(e, "training");
+        model_destroy(m);
+        return NULL;
+    }
+    return m;
+}
+
+struct trained_model *model_train_multilabel(const struct model_config *cfg,
+                                             const char *const *texts,
+                                             const struct multilabel_sets *y, size_t n,
+                                             const char *const *label_names, size_t n_labels,
+                                             struct multilabel_report *report, struct err *e)
+{
+    if (strcmp(cfg->kind, "linear") != 0) {
+        err_set_field(e, ERR_INVALID, "model.kind",
+                      "model kind '%s' cannot train a multilabel task yet: use kind linear "
+                      "(one-vs-rest)",
+                      cfg->kind);
+        return NULL;
+    }
+    if (n_labels < 1 || n_labels > MODEL_MAX_LABELS) {
+        err_set(e, ERR_INVALID, "a multilabel task needs 1 to %d labels, not %zu", MODEL_MAX_LABELS,
+                n_labels);
+        return NULL;
+    }
+    if (check_names(label_names, n_labels, e)) return NULL;
+    struct trained_model *m = model_new(cfg->kind, TASK_MULTILABEL, label_names, n_labels);
+    m->prep = cfg->prep;
+    m->thresholds = xcalloc(n_labels, sizeof *m->thresholds);
+    struct tfidf_matrix x;
+    if (tfidf_fit(&m->feat, &cfg->text, texts, NULL, n, &x, e)) {
+        err_prefix(e, "featurising");
+        model_destroy(m);
+        return NULL;
+    }
+    struct linear_params lp = linear_params_of(cfg);
+    struct multilabel_report ignored;
+    int rc = multilabel_fit(&x, m->feat.n_features, y, n_labels, &lp, &cfg->ml, &m->lin,
+                            m->thresholds, report ? report : &ignored, e);
     tfidf_matrix_free(&x);
     if (rc) {
         err_prefix(e, "training");
@@ -402,7 +479,10 @@ size_t model_predict(const struct trained_model *m, const char *text, size_t len
     if (m->ft) return fasttext_predict(m->ft, text, len, &s->ft, probs);
     tfidf_transform(&m->feat, text ? text : "", text ? len : 0, &s->vec);
     linear_scores(&m->lin, s->vec.idx, s->vec.val, s->vec.n, s->scores);
-    linear_probabilities(&m->lin, m->n_labels, s->scores, probs);
+    if (m->type == TASK_MULTILABEL)
+        linear_sigmoids(m->n_labels, s->scores, probs);
+    else
+        linear_probabilities(&m->lin, m->n_labels, s->scores, probs);
     size_t best = 0;
     for (size_t c = 1; c < m->n_labels; c++)
         if (probs[c] > probs[best]) best = c;
@@ -429,9 +509,12 @@ int model_save(const struct trained_model *m, struct buf *out, struct err *e)
 {
     (void)e; /* cannot fail: memory exhaustion aborts */
     size_t start = out->len;
-    int plain = clean_config_is_default(&m->prep);
+    /* each artifact in the oldest format that holds it, so older builds
+     * keep reading what they can */
+    int multilabel = m->type == TASK_MULTILABEL;
+    int plain = clean_config_is_default(&m->prep) && !multilabel;
     buf_append(out, MODEL_MAGIC, 8);
-    buf_put_u32(out, plain ? 1u : MODEL_FORMAT_VERSION);
+    buf_put_u32(out, multilabel ? MODEL_FORMAT_MULTILABEL : plain ? 1u : 2u);
     buf_put_u64(out, 0); /* total length, patched below */
     buf_put_str(out, m->kind);
     buf_put_u32(out, (unsigned)m->type);
@@ -439,6 +522,8 @@ int model_save(const struct trained_model *m, struct buf *out, struct err *e)
     for (size_t i = 0; i < m->n_labels; i++)
         buf_put_str(out, m->labels[i]);
     if (!plain) clean_config_save(&m->prep, out);
+    for (size_t i = 0; multilabel && i < m->n_labels; i++)
+        buf_put_f64(out, m->thresholds[i]);
     if (m->ft) {
         fasttext_save(m->ft, out);
     } else {
@@ -462,6 +547,19 @@ static int truncated(struct err *e, const struct reader *r, size_t body_start, s
                    body_start + body_len - r->left);
 }
 
+static int load_thresholds(struct trained_model *m, struct reader *r, struct err *e)
+{
+    m->thresholds = xcalloc(m->n_labels, sizeof *m->thresholds);
+    for (size_t i = 0; i < m->n_labels; i++) {
+        m->thresholds[i] = reader_f64(r);
+        if (r->failed) return err_set(e, ERR_CORRUPT, "artifact truncated in its thresholds");
+        if (!(m->thresholds[i] > 0 && m->thresholds[i] < 1))
+            return err_set(e, ERR_CORRUPT, "artifact threshold %zu is not a probability in (0, 1)",
+                           i);
+    }
+    return 0;
+}
+
 /* Parses the checksummed body; the checksum already matched, so failures
  * here mean a writer bug or a deliberately forged file. */
 static struct trained_model *parse_body(const unsigned char *d, size_t total, unsigned version,
@@ -483,8 +581,11 @@ static struct trained_model *parse_body(const unsigned char *d, size_t total, un
         free(kind);
         return NULL;
     }
-    if (type > TASK_MULTICLASS || n_labels < 2 || n_labels > MODEL_MAX_LABELS ||
-        n_labels > r.left / 4 || (type == TASK_BINARY && n_labels != 2)) {
+    /* a multilabel model has a format of its own, and may have one label */
+    int multilabel = type == TASK_MULTILABEL;
+    if (type > TASK_MULTILABEL || multilabel != (version == MODEL_FORMAT_MULTILABEL) ||
+        n_labels < (multilabel ? 1u : 2u) || n_labels > MODEL_MAX_LABELS || n_labels > r.left / 4 ||
+        (type == TASK_BINARY && n_labels != 2)) {
         err_set(e, ERR_CORRUPT, "artifact header invalid (task type %u, %u labels)", type,
                 n_labels);
         free(kind);
@@ -501,6 +602,12 @@ static struct trained_model *parse_body(const unsigned char *d, size_t total, un
     }
     if (version >= 2 && clean_config_load(&m->prep, &r, e)) {
         err_prefix(e, "artifact");
+        goto fail;
+    }
+    if (multilabel && load_thresholds(m, &r, e)) goto fail;
+    if (!strcmp(m->kind, "fasttext") && multilabel) {
+        err_set(e, ERR_CORRUPT,
+                "artifact holds a multilabel fasttext model, which no build writes");
         goto fail;
     }
     if (!strcmp(m->kind, "fasttext")) { /* its section ends the body */
@@ -643,7 +750,9 @@ size_t model_explain(const struct trained_model *m, const char *const *values, c
         free(contrib);
     } else {
         tfidf_transform(&m->feat, text, s->text.len, &s->vec);
-        int binary = m->lin.n_cols == 1; /* one column: label 1's score */
+        /* a binary model has one column, label 1's score (a multilabel
+         * model with one label too, but that column is label 0's) */
+        int binary = m->type == TASK_BINARY;
         for (size_t i = 0; i < s->vec.n; i++) {
             size_t f = s->vec.idx[i];
             double w =
