@@ -315,6 +315,28 @@ static int check_names(const char *const *label_names, size_t n_labels, struct e
     return 0;
 }
 
+/* The `linear` kind's two steps around its fit: TF-IDF over the texts
+ * (destroying m when that fails), then the matrix freed and m returned, or
+ * destroyed when the fit failed. */
+static int featurise(struct trained_model *m, const struct model_config *cfg,
+                     const char *const *texts, size_t n, struct tfidf_matrix *x, struct err *e)
+{
+    if (tfidf_fit(&m->feat, &cfg->text, texts, NULL, n, x, e) == 0) return 0;
+    err_prefix(e, "featurising");
+    model_destroy(m);
+    return -1;
+}
+
+static struct trained_model *linear_done(struct trained_model *m, struct tfidf_matrix *x, int rc,
+                                         struct err *e)
+{
+    tfidf_matrix_free(x);
+    if (rc == 0) return m;
+    err_prefix(e, "training");
+    model_destroy(m);
+    return NULL;
+}
+
 static struct linear_params linear_params_of(const struct model_config *cfg)
 {
     return (struct linear_params){.C = cfg->C,
@@ -358,23 +380,12 @@ struct trained_model *model_train(const struct model_config *cfg, enum task_type
         }
         return m;
     }
-    const struct tfidf_config tc = cfg->text;
     struct tfidf_matrix x;
-    if (tfidf_fit(&m->feat, &tc, texts, NULL, n, &x, e)) {
-        err_prefix(e, "featurising");
-        model_destroy(m);
-        return NULL;
-    }
+    if (featurise(m, cfg, texts, n, &x, e)) return NULL;
     struct linear_params lp = linear_params_of(cfg);
     int rc =
         linear_fit(&x, m->feat.n_features, labels, n_labels, type == TASK_BINARY, &lp, &m->lin, e);
-    tfidf_matrix_free(&x);
-    if (rc) {
-        err_prefix(e, "training");
-        model_destroy(m);
-        return NULL;
-    }
-    return m;
+    return linear_done(m, &x, rc, e);
 }
 
 struct trained_model *model_train_multilabel(const struct model_config *cfg,
@@ -400,22 +411,12 @@ struct trained_model *model_train_multilabel(const struct model_config *cfg,
     m->prep = cfg->prep;
     m->thresholds = xcalloc(n_labels, sizeof *m->thresholds);
     struct tfidf_matrix x;
-    if (tfidf_fit(&m->feat, &cfg->text, texts, NULL, n, &x, e)) {
-        err_prefix(e, "featurising");
-        model_destroy(m);
-        return NULL;
-    }
+    if (featurise(m, cfg, texts, n, &x, e)) return NULL;
     struct linear_params lp = linear_params_of(cfg);
     struct multilabel_report ignored;
     int rc = multilabel_fit(&x, m->feat.n_features, y, n_labels, &lp, &cfg->ml, &m->lin,
                             m->thresholds, report ? report : &ignored, e);
-    tfidf_matrix_free(&x);
-    if (rc) {
-        err_prefix(e, "training");
-        model_destroy(m);
-        return NULL;
-    }
-    return m;
+    return linear_done(m, &x, rc, e);
 }
 
 /* ---- prediction ------------------------------------------------------- */

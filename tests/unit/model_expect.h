@@ -1,6 +1,6 @@
 /* Checks shared by the model tests (test_model.c, test_fasttext.c): a
  * `model:` value refused with a message naming key and line, an artifact
- * refused as corrupt with a message saying why. */
+ * refused as corrupt with a message saying why, a fixture read. */
 #ifndef BOUCLE_TEST_MODEL_EXPECT_H
 #define BOUCLE_TEST_MODEL_EXPECT_H
 
@@ -34,6 +34,16 @@ static inline void expect_corrupt(const void *d, size_t len, const char *msg_par
     assert_null(model_load(d, len, &e));
     assert_int_equal(e.code, ERR_CORRUPT);
     if (!strstr(e.msg, msg_part)) fail_msg("message '%s' lacks '%s'", e.msg, msg_part);
+}
+
+/* Reads a fixture file (tests run from tests/unit) into data[cap]. */
+static inline size_t read_fixture(const char *path, char *data, size_t cap)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) fail_msg("cannot open %s", path);
+    size_t len = fread(data, 1, cap, f);
+    fclose(f);
+    return len;
 }
 
 #endif

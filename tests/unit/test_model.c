@@ -340,11 +340,8 @@ static void test_damaged_artifacts_refused(void **state)
 static void test_format1_artifact_loads(void **state)
 {
     (void)state;
-    FILE *f = fopen("fixtures/model_format1.bin", "rb");
-    assert_non_null(f);
     char data[4096];
-    size_t len = fread(data, 1, sizeof data, f);
-    fclose(f);
+    size_t len = read_fixture("fixtures/model_format1.bin", data, sizeof data);
     assert_int_equal(data[8], 1);
     struct err e;
     struct trained_model *m = model_load(data, len, &e);

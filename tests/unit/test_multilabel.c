@@ -273,11 +273,8 @@ static void test_artifact_round_trip(void **state)
 static void test_format3_fixture_loads(void **state)
 {
     (void)state;
-    FILE *f = fopen("fixtures/model_multilabel_v3.bin", "rb");
-    assert_non_null(f);
     static char data[65536];
-    size_t len = fread(data, 1, sizeof data, f);
-    fclose(f);
+    size_t len = read_fixture("fixtures/model_multilabel_v3.bin", data, sizeof data);
     assert_int_equal(data[8], 3);
     struct err e;
     struct trained_model *m = model_load(data, len, &e);
