@@ -76,10 +76,10 @@ struct pipeline_config {
 };
 
 struct gate_config {
-    char *primary;          /* metric name, default "f1_macro" (also accuracy, f1_weighted...) */
-    double min_delta;       /* the challenger must gain at least this much; default 0.0 */
-    double confidence;      /* of the paired test; default 0.95 */
-    char *test;             /* "bootstrap" (default) or "mcnemar" */
+    char *primary;     /* metric name, default "f1_macro", multilabel "f1_micro" (eval/gate.h) */
+    double min_delta;  /* the challenger must gain at least this much; default 0.0 */
+    double confidence; /* of the paired test; default 0.95 */
+    char *test;        /* "bootstrap" (default) or "mcnemar" */
     int bootstrap_samples;  /* default 1000 */
     double max_recall_drop; /* guard: no class's recall may drop more than this; default 0.05 */
 };
