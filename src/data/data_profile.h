@@ -28,7 +28,8 @@ struct data_profile {
     size_t rows;
     struct data_profile_column *fields; /* task->n_text_fields */
     struct data_profile_column text;    /* the model text of kept rows */
-    struct hashmap labels;              /* label -> count */
+    struct hashmap labels;              /* label -> count (multilabel: rows with it) */
+    size_t unlabeled;                   /* multilabel: rows with an empty set */
     struct preparer prep;
 };
 
@@ -38,7 +39,8 @@ void data_profile_free(struct data_profile *p);
  * absent) and label. */
 void data_profile_add(struct data_profile *p, const char *const *values, const size_t *lens,
                       uint32_t nulls, const char *label);
-/* {"rows", "labels": [{"label","count","share"}...] (most frequent first),
+/* {"rows", "labels": [{"label","count","share"}...] (most frequent first;
+ *  multilabel: per label, and "rows_without_label"),
  *  "fields": {name: {"nulls","null_rate","empty","empty_rate","duplicates",
  *  "duplicate_rate","length": {"p5","p50","p95","max"}}}, "text": {... as a
  *  field, over the rows kept}, "cleaning": prepare_report_json}. Sorts the
