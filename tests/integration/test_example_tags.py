@@ -1,6 +1,7 @@
 """The ticket tagging example (a multilabel task): import, train, serve the
 held-out rows with their label sets, take corrected sets as feedback, and
 retrain through the loop, where the gate compares label sets."""
+import csv
 import json
 import shutil
 
@@ -104,3 +105,25 @@ def test_tags_example_trains_serves_takes_feedback_and_retrains(ws, server_facto
     assert decision["primary"] == "f1_micro", decision
     assert decision["n"] >= 110 and decision["champion"] > 0.5, decision
     assert any(k.startswith("recall[") for k in decision["guards"]), decision
+
+    # replayed as live traffic: right means the exact set, a wrong answer is
+    # corrected with the row's whole set
+    with open(ws.path / "tickets.csv", newline="") as f:
+        stream = list(csv.reader(f))[:41]
+    with open(ws.path / "stream.csv", "w", newline="") as f:
+        csv.writer(f).writerows(stream)
+    before = ws.sql_value("select count(*) from feedback")
+    p = ws.run("simulate", "--stream", "stream.csv", "--feedback-rate", "1", "--json",
+               "--url", s.url)
+    assert p.returncode == 0, p.stderr
+    sim = json.loads(p.stdout)
+    assert sim["predicted"] == 40 and sim["failed_requests"] == 0, sim
+    fb = sim["feedback"]
+    assert fb["sent"] == 40 and fb["positive"] == sim["correct"]
+    assert fb["corrected"] == 40 - sim["correct"] > 0
+    sets = [label for (label,) in ws.sql(
+        "select label from feedback where score = -1 order by created_ms desc limit ?",
+        fb["corrected"])]
+    truth = {"|".join(sorted(r[4].split("|"))) for r in stream[1:]}
+    assert ws.sql_value("select count(*) from feedback") == before + 40
+    assert all(label in truth for label in sets), sets
