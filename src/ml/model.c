@@ -29,7 +29,9 @@
 #include <strings.h>
 
 #define MODEL_MAGIC "BOUCLEMD"
-#define MODEL_FORMAT_VERSION 3u /* 1: no preparation section (no cleaning, "\n") */
+/* 1: no preparation section (no cleaning, "\n"); 2: with it; 3: multilabel,
+ * with its thresholds */
+#define MODEL_FORMAT_VERSION 3u
 #define MODEL_FORMAT_MULTILABEL 3u
 #define MODEL_HEADER_LEN 20 /* magic + version + length */
 #define MODEL_SUM_LEN 64
