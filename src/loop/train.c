@@ -6,6 +6,7 @@
 #include "base/timeutil.h"
 #include "loop/corpus.h"
 #include "loop/runlog.h"
+#include "loop/train_multilabel.h"
 #include "eval/metrics.h"
 #include "ml/linear.h"
 #include "ml/model.h"
@@ -67,6 +68,12 @@ static json_t *config_json(const struct task_config *task, const struct model_co
         json_object_set_new(model, "penalty", json_string("l1"));
     if (strcmp(mc->kind, "fasttext") != 0 && mc->loss == LINEAR_SVM)
         json_object_set_new(model, "loss", json_string("svm"));
+    if (task->type == TASK_MULTILABEL) /* a new type: no older hash to keep */
+        json_object_set_new(model, "threshold",
+                            mc->ml.threshold > 0 ? json_real(mc->ml.threshold)
+                                                 : json_string("tune"));
+    if (task->type == TASK_MULTILABEL)
+        json_object_set_new(model, "validation_fraction", json_real(mc->ml.validation_fraction));
     /* only when set: a task without cleaning keeps the config hash it had */
     if (!clean_config_is_default(&mc->prep))
         json_object_set_new(doc, "clean", clean_json(&mc->prep));
@@ -115,24 +122,25 @@ static uint64_t mix64(uint64_t x)
     return x ^ (x >> 31);
 }
 
-static void apply_knobs(const struct task_config *task, size_t *rows, int *labels, size_t *n)
+/* On the corpus rows trained on: rows[k] gives the text, label_rows[k] the
+ * label (or label set), the same row unless the labels are shuffled. */
+static void apply_knobs(const struct task_config *task, size_t *rows, size_t *label_rows, size_t *n)
 {
     if (task->train_fraction > 0 && task->train_fraction < 1) {
         size_t k = 0;
         for (size_t i = 0; i < *n; i++) {
             if ((double)(mix64(i) >> 11) / 9007199254740992.0 >= task->train_fraction) continue;
-            rows[k] = rows[i];
-            labels[k] = labels[i];
-            k++;
+            rows[k++] = rows[i];
         }
         *n = k;
     }
+    memcpy(label_rows, rows, *n * sizeof *rows);
     if (task->shuffle_labels) {
         for (size_t i = *n; i > 1; i--) {
             size_t j = (size_t)(mix64(i * 7919) % i);
-            int t = labels[i - 1];
-            labels[i - 1] = labels[j];
-            labels[j] = t;
+            size_t t = label_rows[i - 1];
+            label_rows[i - 1] = label_rows[j];
+            label_rows[j] = t;
         }
     }
 }
@@ -172,6 +180,26 @@ static void train_set_free(struct train_set *s)
     free(s->cat_lens);
 }
 
+/* One label per row: the model of binary and multiclass tasks. */
+static struct trained_model *fit_single(const struct task_config *task,
+                                        const struct model_config *mc, const struct corpus *c,
+                                        const size_t *rows, const size_t *label_rows, size_t n,
+                                        const char *const *names, size_t n_labels, struct err *e)
+{
+    struct train_set set;
+    gather(c, rows, n, &set);
+    int *labels = xmalloc((n ? n : 1) * sizeof *labels);
+    for (size_t i = 0; i < n; i++)
+        labels[i] = corpus_index(names, n_labels, c->labels[label_rows[i]]);
+    /* a task without text fields gives the model none (not empty texts) */
+    struct trained_model *m =
+        model_train_rows(mc, task->type, task->n_text_fields ? set.texts : NULL,
+                         c->n_num + c->n_cat ? &set.tab : NULL, labels, n, names, n_labels, e);
+    free(labels);
+    train_set_free(&set);
+    return m;
+}
+
 static int fit_and_register(struct store *st, const struct task_config *task,
                             const struct model_config *mc, struct corpus *c,
                             const char *config_hash, const struct train_options *opt,
@@ -186,15 +214,18 @@ static int fit_and_register(struct store *st, const struct task_config *task,
     runlog(st, out->run_id, task->name, "cleaning: %s", summary.data);
     buf_free(&summary);
     const char **names = NULL;
-    size_t n_labels = corpus_distinct(c->labels, c->n, &names);
-    int rc = -1;
-    int *labels = NULL;
-    size_t *rows = NULL;
-    struct train_set set = {0};
+    size_t n_labels = corpus_label_names(c, task->type, &names);
+    int rc = -1, multilabel = task->type == TASK_MULTILABEL;
+    size_t *rows = NULL, *label_rows = NULL;
     struct trained_model *m = NULL;
     struct buf artifact;
     buf_init(&artifact);
-    if (n_labels < 2) {
+    if (multilabel && n_labels < 1) {
+        err_set(e, ERR_INVALID, "task '%s' has no label in any example's set: nothing to learn",
+                task->name);
+        goto done;
+    }
+    if (!multilabel && n_labels < 2) {
         err_set(e, ERR_INVALID, "task '%s' needs at least 2 distinct labels to train, has %zu",
                 task->name, n_labels);
         goto done;
@@ -204,21 +235,17 @@ static int fit_and_register(struct store *st, const struct task_config *task,
                 n_labels);
         goto done;
     }
-    labels = xmalloc(c->n * sizeof *labels);
-    rows = xmalloc(c->n * sizeof *rows);
+    rows = xmalloc((c->n ? c->n : 1) * sizeof *rows);
+    label_rows = xmalloc((c->n ? c->n : 1) * sizeof *label_rows);
     for (size_t i = 0; i < c->n; i++) {
         if (!c->texts[i]) continue; /* dropped by drop_empty or dedupe */
-        if (c->split[i] != 0) {
+        if (c->split[i] != 0)
             out->n_test++;
-            continue;
-        }
-        rows[out->n_train] = i;
-        labels[out->n_train] = corpus_index(names, n_labels, c->labels[i]);
-        out->n_train++;
+        else
+            rows[out->n_train++] = i;
     }
     out->n_labels = n_labels;
-    apply_knobs(task, rows, labels, &out->n_train);
-    gather(c, rows, out->n_train, &set);
+    apply_knobs(task, rows, label_rows, &out->n_train);
     if (out->n_train == 0) {
         err_set(e, ERR_INVALID,
                 "task '%s' has no training examples (all are in the test split, or cleaning "
@@ -229,16 +256,25 @@ static int fit_and_register(struct store *st, const struct task_config *task,
     runlog(st, out->run_id, task->name, "training %s on %zu examples (%zu labels), testing on %zu",
            mc->kind, out->n_train, n_labels, out->n_test);
     int64_t t0 = time_mono_ns();
-    /* a task without text fields gives the model none (not empty texts) */
-    m = model_train_rows(mc, task->type, task->n_text_fields ? set.texts : NULL,
-                         c->n_num + c->n_cat ? &set.tab : NULL, labels, out->n_train, names,
-                         n_labels, e);
+    if (multilabel)
+        m = train_multilabel_fit(mc, c, rows, label_rows, out->n_train, names, n_labels,
+                                 &out->tuning, e);
+    else
+        m = fit_single(task, mc, c, rows, label_rows, out->n_train, names, n_labels, e);
     out->train_seconds = time_elapsed_s(t0);
     if (!m) goto done;
     out->n_features = model_n_features(m);
     runlog(st, out->run_id, task->name, "trained in %.3f s, %zu features", out->train_seconds,
            out->n_features);
-    out->metrics = evaluate(m, c, names, n_labels, e);
+    if (multilabel) {
+        out->thresholds = train_multilabel_thresholds(m);
+        runlog(st, out->run_id, task->name, "thresholds: %lld of %zu labels tuned on %lld rows",
+               (long long)json_integer_value(json_object_get(out->tuning, "tuned_labels")),
+               n_labels,
+               (long long)json_integer_value(json_object_get(out->tuning, "validation_rows")));
+    }
+    out->metrics = multilabel ? train_multilabel_evaluate(m, c, names, n_labels, e)
+                              : evaluate(m, c, names, n_labels, e);
     if (!out->metrics && e->code != ERR_OK) goto done;
     if (model_save(m, &artifact, e) != 0) goto done;
     sha256_hex(artifact.data, artifact.len, out->artifact_sha256);
@@ -277,9 +313,8 @@ static int fit_and_register(struct store *st, const struct task_config *task,
 done:
     model_release(m);
     buf_free(&artifact);
-    free(labels);
     free(rows);
-    train_set_free(&set);
+    free(label_rows);
     free(names);
     return rc;
 }
@@ -291,6 +326,12 @@ static int model_settings(const struct config *cfg, const struct task_config *ta
 {
     if (model_config_parse(mc, task->model_kind, task->model_params, task->n_model_params, e) != 0)
         return err_prefix(e, "%s: tasks.%s.model", cfg->path, task->name);
+    if (mc->multilabel_line && task->type != TASK_MULTILABEL)
+        return err_set_field(e, ERR_INVALID, "model.threshold",
+                             "%s: tasks.%s.model (line %d): threshold and validation_fraction "
+                             "apply to multilabel tasks only (this task is %s)",
+                             cfg->path, task->name, mc->multilabel_line,
+                             task_type_name(task->type));
     mc->prep = task->clean;
     mc->numeric = task->numeric;
     mc->n_numeric = task->n_numeric;
@@ -309,9 +350,6 @@ int train_in_run(struct store *st, const struct config *cfg, const struct task_c
     memset(out, 0, sizeof *out);
     snprintf(out->run_id, sizeof out->run_id, "%s", run_id);
     int64_t t0 = time_mono_ns();
-    if (task->type == TASK_MULTILABEL)
-        return err_set_field(e, ERR_INVALID, "type",
-                             "task '%s': multilabel training is not available yet", task->name);
     struct model_config mc;
     char *params_text = NULL;
     if (model_settings(cfg, task, &mc, &params_text, e) != 0) return -1;
@@ -339,11 +377,13 @@ int train_in_run(struct store *st, const struct config *cfg, const struct task_c
 
 json_t *train_result_json(const struct train_result *r)
 {
-    return json_pack("{s:I,s:I,s:I,s:I,s:f,s:s,s:O?,s:o}", "model_version", (json_int_t)r->version,
-                     "n_train", (json_int_t)r->n_train, "n_test", (json_int_t)r->n_test,
-                     "n_features", (json_int_t)r->n_features, "train_seconds", r->train_seconds,
-                     "dataset_hash", r->dataset_hash, "test", r->metrics, "cleaning",
-                     prepare_report_json(&r->clean, &r->prep));
+    json_t *o = json_pack("{s:I,s:I,s:I,s:I,s:f,s:s,s:O?,s:o}", "model_version",
+                          (json_int_t)r->version, "n_train", (json_int_t)r->n_train, "n_test",
+                          (json_int_t)r->n_test, "n_features", (json_int_t)r->n_features,
+                          "train_seconds", r->train_seconds, "dataset_hash", r->dataset_hash,
+                          "test", r->metrics, "cleaning", prepare_report_json(&r->clean, &r->prep));
+    train_result_multilabel_json(r, o);
+    return o;
 }
 
 int train_task(struct store *st, const struct config *cfg, const struct task_config *task,
@@ -375,8 +415,16 @@ int train_task(struct store *st, const struct config *cfg, const struct task_con
     return rc;
 }
 
+void train_result_multilabel_json(const struct train_result *r, json_t *into)
+{
+    if (r->thresholds) json_object_set(into, "thresholds", r->thresholds);
+    if (r->tuning) json_object_set(into, "threshold_tuning", r->tuning);
+}
+
 void train_result_free(struct train_result *r)
 {
     json_decref(r->metrics);
-    r->metrics = NULL;
+    json_decref(r->thresholds);
+    json_decref(r->tuning);
+    r->metrics = r->thresholds = r->tuning = NULL;
 }

@@ -170,6 +170,41 @@ static void test_labels(void **state)
     json_decref(removed);
 }
 
+/* Multilabel: labels are '|'-joined sets; each label is compared on its
+ * own, its share being the share of rows that have it. */
+static json_t *multilabel_profile(const char *const *labels, size_t n)
+{
+    struct task_config t = task();
+    t.type = TASK_MULTILABEL;
+    const char *inputs[8];
+    for (size_t i = 0; i < n; i++)
+        inputs[i] = "{\"text\":\"x\",\"age\":1}";
+    struct err e = {0};
+    json_t *p = data_profile_version(&t, NULL, 0, inputs, labels, n, &e);
+    assert_non_null(p);
+    return p;
+}
+
+static void test_multilabel(void **state)
+{
+    (void)state;
+    struct contract_config r = rules();
+    r.max_label_share_change = 0.3;
+    const char *before[] = {"billing|refund", "billing", "login", ""};
+    const char *same_set[] = {"billing", "billing|refund", "", "login"};
+    const char *after[] = {"billing|vip", "billing|vip", "billing|vip", "login"};
+    json_t *a = multilabel_profile(before, 4), *b = multilabel_profile(same_set, 4),
+           *c = multilabel_profile(after, 4);
+    expect(data_contract_compare(&r, a, b, DATA_CONTRACT_ALL), "");
+    /* billing on 2 of 4 rows, then 3 of 4: +0.25 is within 0.3 */
+    expect(data_contract_compare(&r, a, c, DATA_CONTRACT_ALL),
+           "label_removed refund; label_added vip");
+    expect(data_contract_compare(&r, a, c, DATA_CONTRACT_LABELS), "label_added vip");
+    json_decref(a);
+    json_decref(b);
+    json_decref(c);
+}
+
 static json_t *rates(double text, double age)
 {
     return json_pack("{s:{s:{s:f,s:f}},s:{s:{s:f}}}", "fields", "text", "null_rate", text,
@@ -300,7 +335,7 @@ int main(void)
         cmocka_unit_test(test_identical),    cmocka_unit_test(test_columns),
         cmocka_unit_test(test_labels),       cmocka_unit_test(test_null_rates),
         cmocka_unit_test(test_label_shares), cmocka_unit_test(test_profile_version),
-        cmocka_unit_test(test_rules_json),
+        cmocka_unit_test(test_rules_json),   cmocka_unit_test(test_multilabel),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
