@@ -8,6 +8,39 @@
 
 #include <stdio.h>
 
+/* The search's trials, one line each, the chosen one marked. */
+static void print_search(const json_t *s)
+{
+    json_int_t best = json_integer_value(json_object_get(s, "best_trial"));
+    printf("search     %lld trials x %lld folds, %s, %.2f s on %lld jobs; best trial %lld: "
+           "cross-validated %.4f +- %.4f\n",
+           (long long)json_integer_value(json_object_get(s, "n_trials")),
+           (long long)json_integer_value(json_object_get(s, "folds")),
+           json_string_value(json_object_get(s, "metric")),
+           json_number_value(json_object_get(s, "seconds")),
+           (long long)json_integer_value(json_object_get(s, "jobs")), (long long)best,
+           json_number_value(json_object_get(s, "best_cv_score")),
+           json_number_value(json_object_get(s, "best_cv_std")));
+    size_t i;
+    json_t *t;
+    json_array_foreach(json_object_get(s, "trials"), i, t)
+    {
+        printf("  %c %3zu  rank %-3lld %.4f +- %.4f ", (json_int_t)i + 1 == best ? '*' : ' ', i + 1,
+               (long long)json_integer_value(json_object_get(t, "rank_test_score")),
+               json_number_value(json_object_get(t, "mean_test_score")),
+               json_number_value(json_object_get(t, "std_test_score")));
+        const char *key;
+        json_t *v;
+        const char *sep = " ";
+        json_object_foreach(json_object_get(t, "params"), key, v)
+        {
+            printf("%s%s=%s", sep, key, json_string_value(v));
+            sep = ", ";
+        }
+        printf("\n");
+    }
+}
+
 static void print_report(const struct task_config *task, const struct train_result *r)
 {
     printf("run        %s\n", r->run_id);
@@ -20,6 +53,7 @@ static void print_report(const struct task_config *task, const struct train_resu
     prepare_report_text(&r->clean, &r->prep, &cleaning);
     printf("cleaning   %s\n", cleaning.data);
     buf_free(&cleaning);
+    if (r->search) print_search(r->search);
     printf("time       %.3f s training, %.3f s in all\n", r->train_seconds, r->total_seconds);
     if (!r->metrics) {
         printf("metrics    none: the task has no test examples\n");
@@ -94,8 +128,8 @@ int cmd_train(const struct cli_command *cmd, int argc, char **argv)
         train_result_free(&r);
         return cli_fail(&e);
     }
-    if (cli_opt(opts, "json"))
-        cli_print_json(
+    if (cli_opt(opts, "json")) {
+        json_t *doc =
             json_pack("{s:s,s:s,s:I,s:b,s:I,s:I,s:I,s:I,s:f,s:f,s:s,s:s,s:I,s:O?,s:o}", "run_id",
                       r.run_id, "task", task->name, "model_version", (json_int_t)r.version,
                       "champion", r.became_champion, "n_train", (json_int_t)r.n_train, "n_test",
@@ -103,8 +137,10 @@ int cmd_train(const struct cli_command *cmd, int argc, char **argv)
                       (json_int_t)r.n_features, "train_seconds", r.train_seconds, "total_seconds",
                       r.total_seconds, "dataset_hash", r.dataset_hash, "artifact_sha256",
                       r.artifact_sha256, "artifact_bytes", (json_int_t)r.artifact_bytes, "metrics",
-                      r.metrics, "cleaning", prepare_report_json(&r.clean, &r.prep)));
-    else
+                      r.metrics, "cleaning", prepare_report_json(&r.clean, &r.prep));
+        if (r.search) json_object_set(doc, "search", r.search);
+        cli_print_json(doc);
+    } else
         print_report(task, &r);
     train_result_free(&r);
     return EXIT_OK;

@@ -23,6 +23,7 @@ struct train_result {
     char artifact_sha256[65];
     size_t artifact_bytes;
     json_t *metrics;            /* owned; metrics on the test split, or NULL without one */
+    json_t *search;             /* owned; with `model: {search:}`, search_record's summary */
     struct clean_config clean;  /* the preparation the model was trained with */
     struct prepare_report prep; /* what each of its steps did, over train and test */
 };
@@ -38,7 +39,7 @@ int train_in_run(struct store *st, const struct config *cfg, const struct task_c
                  const char *run_id, const struct train_options *opt, struct train_result *out,
                  struct err *e);
 /* {"model_version","n_train","n_test","n_features","train_seconds","dataset_hash","test",
- *  "cleaning": prepare_report_json} */
+ *  "cleaning": prepare_report_json} (+ "search" after a hyper-parameter search) */
 json_t *train_result_json(const struct train_result *r);
 /* `boucle train`: its own run, first version champion; actor as in train_options. */
 int train_task(struct store *st, const struct config *cfg, const struct task_config *task,
