@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -130,6 +131,7 @@ static int run_forked(const struct cv *cv, size_t n_tasks, int jobs, struct outc
 {
     pid_t *pids = xcalloc((size_t)jobs, sizeof *pids);
     int *fds = xmalloc((size_t)jobs * sizeof *fds), started = 0, rc = 0;
+    pid_t parent = getpid();
     for (; started < jobs; started++) {
         int p[2];
         if (pipe(p) != 0) {
@@ -144,6 +146,10 @@ static int run_forked(const struct cv *cv, size_t n_tasks, int jobs, struct outc
             break;
         }
         if (pid == 0) {
+            /* a step killed at its timeout (or a cancelled retrain) takes
+             * its search's workers with it */
+            prctl(PR_SET_PDEATHSIG, SIGKILL);
+            if (getppid() != parent) _exit(4);
             close(p[0]);
             for (int i = 0; i < started; i++)
                 close(fds[i]);
