@@ -1,18 +1,10 @@
 #include "data/folds.h"
 
+#include "base/ids.h"
 #include "base/mem.h"
 
 #include <stdio.h>
 #include <stdlib.h>
-
-/* splitmix64: tiny, and the same stream on every platform, unlike rand(). */
-static uint64_t next_random(uint64_t *state)
-{
-    uint64_t z = (*state += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-}
 
 int folds_stratified(const int *labels, size_t n, size_t n_labels, size_t k, uint64_t seed,
                      const char *const *label_names, int *fold_of, struct err *e)
@@ -57,7 +49,7 @@ int folds_stratified(const int *labels, size_t n, size_t n_labels, size_t k, uin
     for (size_t l = 0; l < n_labels; l++) {
         size_t *g = rows + start[l], m = count[l];
         for (size_t i = m; i > 1; i--) { /* Fisher-Yates */
-            size_t j = (size_t)(next_random(&state) % i), tmp = g[i - 1];
+            size_t j = (size_t)(ids_splitmix64(&state) % i), tmp = g[i - 1];
             g[i - 1] = g[j];
             g[j] = tmp;
         }

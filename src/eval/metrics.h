@@ -40,4 +40,9 @@ int metrics_value(const struct metrics *m, const char *name, double *out, struct
 json_t *metrics_to_json(const struct metrics *m, const char *const *label_names);
 void metrics_free(struct metrics *m);
 
+/* ROC-AUC and PR-AUC (average precision) of scores[i] for positive[i] != 0,
+ * as above; NAN when undefined (no positive; ROC-AUC also with no negative). */
+void metrics_binary_auc(const double *scores, const unsigned char *positive, size_t n,
+                        double *roc_auc, double *pr_auc);
+
 #endif

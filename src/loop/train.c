@@ -8,6 +8,7 @@
 #include "loop/runlog.h"
 #include "loop/search.h"
 #include "loop/search_record.h"
+#include "loop/train_multilabel.h"
 #include "eval/metrics.h"
 #include "ml/grid.h"
 #include "ml/linear.h"
@@ -70,6 +71,12 @@ static json_t *config_json(const struct task_config *task, const struct model_co
         json_object_set_new(model, "penalty", json_string("l1"));
     if (strcmp(mc->kind, "fasttext") != 0 && mc->loss == LINEAR_SVM)
         json_object_set_new(model, "loss", json_string("svm"));
+    if (task->type == TASK_MULTILABEL) /* a new type: no older hash to keep */
+        json_object_set_new(model, "threshold",
+                            mc->ml.threshold > 0 ? json_real(mc->ml.threshold)
+                                                 : json_string("tune"));
+    if (task->type == TASK_MULTILABEL)
+        json_object_set_new(model, "validation_fraction", json_real(mc->ml.validation_fraction));
     /* only when set: a task without cleaning keeps the config hash it had */
     if (!clean_config_is_default(&mc->prep))
         json_object_set_new(doc, "clean", clean_json(&mc->prep));
@@ -118,24 +125,25 @@ static uint64_t mix64(uint64_t x)
     return x ^ (x >> 31);
 }
 
-static void apply_knobs(const struct task_config *task, size_t *rows, int *labels, size_t *n)
+/* On the corpus rows trained on: rows[k] gives the text, label_rows[k] the
+ * label (or label set), the same row unless the labels are shuffled. */
+static void apply_knobs(const struct task_config *task, size_t *rows, size_t *label_rows, size_t *n)
 {
     if (task->train_fraction > 0 && task->train_fraction < 1) {
         size_t k = 0;
         for (size_t i = 0; i < *n; i++) {
             if ((double)(mix64(i) >> 11) / 9007199254740992.0 >= task->train_fraction) continue;
-            rows[k] = rows[i];
-            labels[k] = labels[i];
-            k++;
+            rows[k++] = rows[i];
         }
         *n = k;
     }
+    memcpy(label_rows, rows, *n * sizeof *rows);
     if (task->shuffle_labels) {
         for (size_t i = *n; i > 1; i--) {
             size_t j = (size_t)(mix64(i * 7919) % i);
-            int t = labels[i - 1];
-            labels[i - 1] = labels[j];
-            labels[j] = t;
+            size_t t = label_rows[i - 1];
+            label_rows[i - 1] = label_rows[j];
+            label_rows[j] = t;
         }
     }
 }
@@ -175,18 +183,22 @@ static void train_set_free(struct train_set *s)
     free(s->cat_lens);
 }
 
-/* Fits a model on some training rows (corpus indices) and their labels. */
-static struct trained_model *fit_rows(const struct task_config *task, const struct model_config *mc,
-                                      const struct corpus *c, const size_t *rows, const int *labels,
-                                      size_t n, const char *const *names, size_t n_labels,
-                                      struct err *e)
+/* One label per row: the model of binary and multiclass tasks. */
+static struct trained_model *fit_single(const struct task_config *task,
+                                        const struct model_config *mc, const struct corpus *c,
+                                        const size_t *rows, const size_t *label_rows, size_t n,
+                                        const char *const *names, size_t n_labels, struct err *e)
 {
     struct train_set set;
     gather(c, rows, n, &set);
+    int *labels = xmalloc((n ? n : 1) * sizeof *labels);
+    for (size_t i = 0; i < n; i++)
+        labels[i] = corpus_index(names, n_labels, c->labels[label_rows[i]]);
     /* a task without text fields gives the model none (not empty texts) */
     struct trained_model *m =
         model_train_rows(mc, task->type, task->n_text_fields ? set.texts : NULL,
                          c->n_num + c->n_cat ? &set.tab : NULL, labels, n, names, n_labels, e);
+    free(labels);
     train_set_free(&set);
     return m;
 }
@@ -195,8 +207,7 @@ static struct trained_model *fit_rows(const struct task_config *task, const stru
 struct fold_fit {
     const struct task_config *task;
     const struct corpus *c;
-    const size_t *rows;
-    const int *labels;
+    const size_t *rows, *label_rows;
     const char *const *names;
     size_t n_labels;
 };
@@ -206,34 +217,42 @@ static struct trained_model *fit_fold(void *ctx, const struct model_config *mc,
 {
     const struct fold_fit *f = ctx;
     size_t *rows = xmalloc((n ? n : 1) * sizeof *rows);
-    int *labels = xmalloc((n ? n : 1) * sizeof *labels);
+    size_t *label_rows = xmalloc((n ? n : 1) * sizeof *label_rows);
     for (size_t i = 0; i < n; i++) {
         rows[i] = f->rows[subset[i]];
-        labels[i] = f->labels[subset[i]];
+        label_rows[i] = f->label_rows[subset[i]];
     }
     struct trained_model *m =
-        fit_rows(f->task, mc, f->c, rows, labels, n, f->names, f->n_labels, e);
+        fit_single(f->task, mc, f->c, rows, label_rows, n, f->names, f->n_labels, e);
     free(rows);
-    free(labels);
+    free(label_rows);
     return m;
 }
 
-/* The task's search over trials[]: the best trial's settings (into *best)
- * and the search's summary in the result. */
+/* The task's search over trials[] (one label per row: search_settings
+ * refuses multilabel tasks): the best trial's settings into *best, the
+ * search's summary into the result. */
 static int search(struct store *st, const struct task_config *task,
                   const struct model_config *trials, const struct corpus *c, const size_t *rows,
-                  const int *labels, const char *const *names, struct train_result *out,
+                  const size_t *label_rows, const char *const *names, struct train_result *out,
                   const struct model_config **best, struct err *e)
 {
     const struct search_config *s = &task->search;
     const char *metric = s->metric ? s->metric : task->gate.primary;
-    struct fold_fit f = {task, c, rows, labels, names, out->n_labels};
-    struct search_data d = {c, rows, labels, out->n_train, names, out->n_labels, fit_fold, &f};
+    if (!metric) metric = "f1_macro";
+    size_t n = out->n_train;
+    int *labels = xmalloc((n ? n : 1) * sizeof *labels);
+    for (size_t i = 0; i < n; i++)
+        labels[i] = corpus_index(names, out->n_labels, c->labels[label_rows[i]]);
+    struct fold_fit f = {task, c, rows, label_rows, names, out->n_labels};
+    struct search_data d = {c, rows, labels, n, names, out->n_labels, fit_fold, &f};
     runlog(st, out->run_id, task->name,
            "search: %zu trials x %d-fold stratified cross-validation on %zu rows, ranked by %s",
-           s->n_trials, s->folds, out->n_train, metric ? metric : "f1_macro");
+           s->n_trials, s->folds, n, metric);
     struct search_result r;
-    if (search_run(s, metric ? metric : "f1_macro", trials, &d, &r, e) != 0) return -1;
+    int rc = search_run(s, metric, trials, &d, &r, e);
+    free(labels);
+    if (rc != 0) return -1;
     out->search = search_record(st, task->name, out->run_id, s, &r);
     *best = &trials[r.best];
     search_result_free(&r);
@@ -255,14 +274,18 @@ static int fit_and_register(struct store *st, const struct task_config *task,
     runlog(st, out->run_id, task->name, "cleaning: %s", summary.data);
     buf_free(&summary);
     const char **names = NULL;
-    size_t n_labels = corpus_distinct(c->labels, c->n, &names);
-    int rc = -1;
-    int *labels = NULL;
-    size_t *rows = NULL;
+    size_t n_labels = corpus_label_names(c, task->type, &names);
+    int rc = -1, multilabel = task->type == TASK_MULTILABEL;
+    size_t *rows = NULL, *label_rows = NULL;
     struct trained_model *m = NULL;
     struct buf artifact;
     buf_init(&artifact);
-    if (n_labels < 2) {
+    if (multilabel && n_labels < 1) {
+        err_set(e, ERR_INVALID, "task '%s' has no label in any example's set: nothing to learn",
+                task->name);
+        goto done;
+    }
+    if (!multilabel && n_labels < 2) {
         err_set(e, ERR_INVALID, "task '%s' needs at least 2 distinct labels to train, has %zu",
                 task->name, n_labels);
         goto done;
@@ -272,20 +295,17 @@ static int fit_and_register(struct store *st, const struct task_config *task,
                 n_labels);
         goto done;
     }
-    labels = xmalloc(c->n * sizeof *labels);
-    rows = xmalloc(c->n * sizeof *rows);
+    rows = xmalloc((c->n ? c->n : 1) * sizeof *rows);
+    label_rows = xmalloc((c->n ? c->n : 1) * sizeof *label_rows);
     for (size_t i = 0; i < c->n; i++) {
         if (!c->texts[i]) continue; /* dropped by drop_empty or dedupe */
-        if (c->split[i] != 0) {
+        if (c->split[i] != 0)
             out->n_test++;
-            continue;
-        }
-        rows[out->n_train] = i;
-        labels[out->n_train] = corpus_index(names, n_labels, c->labels[i]);
-        out->n_train++;
+        else
+            rows[out->n_train++] = i;
     }
     out->n_labels = n_labels;
-    apply_knobs(task, rows, labels, &out->n_train);
+    apply_knobs(task, rows, label_rows, &out->n_train);
     if (out->n_train == 0) {
         err_set(e, ERR_INVALID,
                 "task '%s' has no training examples (all are in the test split, or cleaning "
@@ -293,17 +313,29 @@ static int fit_and_register(struct store *st, const struct task_config *task,
                 task->name);
         goto done;
     }
-    if (trials && search(st, task, trials, c, rows, labels, names, out, &mc, e) != 0) goto done;
+    if (trials && search(st, task, trials, c, rows, label_rows, names, out, &mc, e) != 0) goto done;
     runlog(st, out->run_id, task->name, "training %s on %zu examples (%zu labels), testing on %zu",
            mc->kind, out->n_train, n_labels, out->n_test);
     int64_t t0 = time_mono_ns();
-    m = fit_rows(task, mc, c, rows, labels, out->n_train, names, n_labels, e);
+    if (multilabel)
+        m = train_multilabel_fit(mc, c, rows, label_rows, out->n_train, names, n_labels,
+                                 &out->tuning, e);
+    else
+        m = fit_single(task, mc, c, rows, label_rows, out->n_train, names, n_labels, e);
     out->train_seconds = time_elapsed_s(t0);
     if (!m) goto done;
     out->n_features = model_n_features(m);
     runlog(st, out->run_id, task->name, "trained in %.3f s, %zu features", out->train_seconds,
            out->n_features);
-    out->metrics = evaluate(m, c, names, n_labels, e);
+    if (multilabel) {
+        out->thresholds = train_multilabel_thresholds(m);
+        runlog(st, out->run_id, task->name, "thresholds: %lld of %zu labels tuned on %lld rows",
+               (long long)json_integer_value(json_object_get(out->tuning, "tuned_labels")),
+               n_labels,
+               (long long)json_integer_value(json_object_get(out->tuning, "validation_rows")));
+    }
+    out->metrics = multilabel ? train_multilabel_evaluate(m, c, names, n_labels, e)
+                              : evaluate(m, c, names, n_labels, e);
     if (!out->metrics && e->code != ERR_OK) goto done;
     if (model_save(m, &artifact, e) != 0) goto done;
     sha256_hex(artifact.data, artifact.len, out->artifact_sha256);
@@ -342,8 +374,8 @@ static int fit_and_register(struct store *st, const struct task_config *task,
 done:
     model_release(m);
     buf_free(&artifact);
-    free(labels);
     free(rows);
+    free(label_rows);
     free(names);
     return rc;
 }
@@ -356,6 +388,17 @@ static void task_inputs(const struct task_config *task, struct model_config *mc)
     mc->n_numeric = task->n_numeric;
     mc->categorical = task->categorical;
     mc->n_categorical = task->n_categorical;
+}
+
+/* threshold and validation_fraction are for multilabel tasks only. */
+static int multilabel_keys(const struct config *cfg, const struct task_config *task,
+                           const struct model_config *mc, struct err *e)
+{
+    if (!mc->multilabel_line || task->type == TASK_MULTILABEL) return 0;
+    return err_set_field(e, ERR_INVALID, "model.threshold",
+                         "%s: tasks.%s.model (line %d): threshold and validation_fraction "
+                         "apply to multilabel tasks only (this task is %s)",
+                         cfg->path, task->name, mc->multilabel_line, task_type_name(task->type));
 }
 
 /* The key of config_json's "model" a `model:` key sets. */
@@ -378,18 +421,25 @@ static int search_settings(const struct config *cfg, const struct task_config *t
     const struct search_config *s = &task->search;
     *trials = NULL;
     if (!s->enabled) return 0;
+    /* a fold of a multilabel task would need iterative stratification
+     * (data/labelset) and set-valued scores: not done yet */
     if (task->type == TASK_MULTILABEL)
         return err_set_field(e, ERR_INVALID, "model.search",
                              "%s: tasks.%s.model.search (line %d): search is not available for "
-                             "multilabel tasks (its folds would need iterative stratification)",
+                             "multilabel tasks yet",
                              cfg->path, task->name, s->line);
     struct model_config *all = xmalloc(s->n_trials * sizeof *all);
     if (grid_configs(task->model_kind, task->model_params, task->n_model_params, s, all, e) != 0) {
         free(all);
         return err_prefix(e, "%s: tasks.%s.model", cfg->path, task->name);
     }
-    for (size_t t = 0; t < s->n_trials; t++)
+    for (size_t t = 0; t < s->n_trials; t++) {
+        if (multilabel_keys(cfg, task, &all[t], e) != 0) {
+            free(all);
+            return -1;
+        }
         task_inputs(task, &all[t]);
+    }
     json_t *model = json_object_get(params, "model"), *grid = json_object();
     for (size_t k = 0; k < s->n_grid; k++) {
         drop_model_key(model, s->grid[k].key);
@@ -422,6 +472,7 @@ static int model_settings(const struct config *cfg, const struct task_config *ta
     *trials = NULL;
     if (model_config_parse(mc, task->model_kind, task->model_params, task->n_model_params, e) != 0)
         return err_prefix(e, "%s: tasks.%s.model", cfg->path, task->name);
+    if (multilabel_keys(cfg, task, mc, e) != 0) return -1;
     task_inputs(task, mc);
     json_t *params = config_json(task, mc);
     int rc = search_settings(cfg, task, params, trials, e);
@@ -437,9 +488,6 @@ int train_in_run(struct store *st, const struct config *cfg, const struct task_c
     memset(out, 0, sizeof *out);
     snprintf(out->run_id, sizeof out->run_id, "%s", run_id);
     int64_t t0 = time_mono_ns();
-    if (task->type == TASK_MULTILABEL)
-        return err_set_field(e, ERR_INVALID, "type",
-                             "task '%s': multilabel training is not available yet", task->name);
     struct model_config mc, *trials;
     char *params_text = NULL;
     if (model_settings(cfg, task, &mc, &params_text, &trials, e) != 0) return -1;
@@ -473,6 +521,7 @@ json_t *train_result_json(const struct train_result *r)
                           (json_int_t)r->n_test, "n_features", (json_int_t)r->n_features,
                           "train_seconds", r->train_seconds, "dataset_hash", r->dataset_hash,
                           "test", r->metrics, "cleaning", prepare_report_json(&r->clean, &r->prep));
+    train_result_multilabel_json(r, o);
     if (r->search) json_object_set(o, "search", r->search);
     return o;
 }
@@ -507,9 +556,17 @@ int train_task(struct store *st, const struct config *cfg, const struct task_con
     return rc;
 }
 
+void train_result_multilabel_json(const struct train_result *r, json_t *into)
+{
+    if (r->thresholds) json_object_set(into, "thresholds", r->thresholds);
+    if (r->tuning) json_object_set(into, "threshold_tuning", r->tuning);
+}
+
 void train_result_free(struct train_result *r)
 {
     json_decref(r->metrics);
+    json_decref(r->thresholds);
+    json_decref(r->tuning);
     json_decref(r->search);
-    r->metrics = r->search = NULL;
+    r->metrics = r->thresholds = r->tuning = r->search = NULL;
 }

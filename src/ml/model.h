@@ -10,6 +10,7 @@
 #include "base/mem.h"
 #include "text/clean.h"
 #include "ml/fasttext.h"
+#include "ml/multilabel.h"
 #include "ml/tabular.h"
 #include "text/tfidf.h"
 
@@ -37,6 +38,11 @@ struct model_config {
     size_t n_categorical;
     /* fasttext: its own tokens and n-grams; the settings above do not apply */
     struct fasttext_config ft;
+    /* linear, multilabel tasks: `threshold:` and `validation_fraction:`;
+     * multilabel_line is the line of the first of them (0: none given), so
+     * a task of another type can be told they do not apply */
+    struct multilabel_config ml;
+    int multilabel_line;
 };
 
 void model_config_defaults(struct model_config *c);
@@ -62,7 +68,21 @@ struct trained_model *model_train_rows(const struct model_config *cfg, enum task
                                        const int *labels, size_t n, const char *const *label_names,
                                        size_t n_labels, struct err *e);
 
+/* A multilabel task's model: one binary model per label on the same
+ * features (`linear` only), y giving each text's labels; the per-label
+ * thresholds are tuned as cfg->ml says (ml/multilabel.h). `report` may be
+ * NULL. */
+struct trained_model *model_train_multilabel(const struct model_config *cfg,
+                                             const char *const *texts,
+                                             const struct multilabel_sets *y, size_t n,
+                                             const char *const *label_names, size_t n_labels,
+                                             struct multilabel_report *report, struct err *e);
+
 size_t model_n_labels(const struct trained_model *m);
+enum task_type model_task_type(const struct trained_model *m);
+/* Multilabel: label i is predicted when its probability is at least this;
+ * other task types: NAN (the most probable label is the answer). */
+double model_threshold(const struct trained_model *m, size_t i);
 const char *model_label(const struct trained_model *m, size_t i);
 const char *model_kind(const struct trained_model *m);
 size_t model_n_features(const struct trained_model *m);
@@ -70,7 +90,8 @@ size_t model_n_features(const struct trained_model *m);
 const struct clean_config *model_prep(const struct trained_model *m);
 
 /* Thread-safe, allocation-free after a thread's first call (per-thread scratch).
- * Fills probs[n_labels] (summing to 1) and returns the argmax index. */
+ * Fills probs[n_labels] (summing to 1; multilabel: each label's own
+ * probability, not normalised) and returns the argmax index. */
 size_t model_predict(const struct trained_model *m, const char *text, size_t len, double *probs);
 /* The same from an input's raw text fields (n of them, in the task's order):
  * joined and cleaned with model_prep(m) first, in per-thread buffers, so
@@ -122,7 +143,10 @@ size_t model_explain_input(const struct trained_model *m, const struct model_inp
  * format 1, which older builds read), featuriser state, weights, then a
  * SHA-256 of everything before it. A model with tabular fields is format
  * 3 (the tabular block's state; text models keep their format, so older
- * builds still read them). Every format loads. */
+ * builds still read them). Multilabel models are format 4: the
+ * preparation always, the tabular block (n = 0 for a text-only task), then
+ * one threshold per label (older builds refuse them by version). Every
+ * format loads. */
 int model_save(const struct trained_model *m, struct buf *out, struct err *e);
 /* Verifies magic, version, bounds and checksum; a truncated or altered
  * artifact is refused with ERR_CORRUPT and a message saying what is wrong. */

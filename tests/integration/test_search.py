@@ -157,6 +157,11 @@ def test_bad_grids_are_refused(ws):
     ws.write_config(config("        grid: {C: [1]}\n        folds: 30"))
     p = ws.run("train", "--task", "sentiment")
     assert p.returncode == 3 and "folds: expected an integer from 2 to 20, got '30'" in p.stderr
+    ws.write_config(config("        grid: {C: [1, 2]}").replace("type: multiclass", "type: multilabel"))
+    p = ws.run("train", "--task", "sentiment")
+    assert p.returncode == 3
+    assert ("tasks.sentiment.model.search (line 10): search is not available for multilabel "
+            "tasks yet" in p.stderr), p.stderr
     # nothing ran: no run was created for a refused grid
     assert ws.run("runs", "list").stdout.strip() in ("[]", "")
 
