@@ -368,6 +368,8 @@ static int model_pair(struct cfg_ctx *c, const char *key, yaml_node_t *k, yaml_n
 {
     (void)k;
     struct task_config *t = user;
+    int rc = cfg_search_model_pair(c, key, v, path, t);
+    if (rc != 1) return rc;
     if (v->type != YAML_SCALAR_NODE)
         return cfg_fail(c, v, path, "expected a scalar value, got %s", cfg_kind_name(v));
     if (str_eq(key, "kind")) {
@@ -468,6 +470,7 @@ static int tasks_pair(struct cfg_ctx *c, const char *key, yaml_node_t *k, yaml_n
     cfg_loop_task_defaults(t);
     cfg_rollout_task_defaults(t);
     cfg_contract_task_defaults(t);
+    cfg_search_task_defaults(t);
     struct task_seen seen = {.t = t};
     if (cfg_each_pair(c, v, path, task_pair, &seen)) return -1;
     /* the inputs may be text, numeric or categorical fields, or any mix */
@@ -706,6 +709,7 @@ void config_free(struct config *c)
         free(t->model_params);
         cfg_loop_task_free(t);
         cfg_tabular_task_free(t);
+        cfg_search_task_free(t);
     }
     free(c->tasks);
     free(c->path);

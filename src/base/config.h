@@ -184,6 +184,34 @@ struct contract_config {
     double max_label_share_change;     /* absolute, per label; < 0 (the default): not checked */
 };
 
+/* ---- hyper-parameter search (issue 5): `search:` in a task's `model:` ---- */
+
+/* One key of the grid and its candidate values, kept as text with their
+ * lines (as the other `model:` keys): the model kind checks them. */
+struct search_param {
+    char *key;
+    char **values;
+    int *lines;
+    size_t n_values;
+    int line;
+};
+
+#define SEARCH_MAX_FOLDS 20
+#define SEARCH_MAX_JOBS 64
+
+struct search_config {
+    int enabled; /* the task's model has a `search:` */
+    int line;
+    struct search_param *grid; /* in the file's order: trials vary the last key fastest */
+    size_t n_grid;
+    size_t n_trials; /* the product of the value counts */
+    int folds;       /* stratified k-fold; default 5, 2..SEARCH_MAX_FOLDS */
+    char *metric;    /* higher is better; NULL: the task's gate.primary */
+    int jobs;        /* trials trained at once; 0 (default) = one per online core */
+    long max_trials; /* a bigger grid is refused; default 200 */
+    uint64_t seed;   /* of the folds; default 0 */
+};
+
 struct task_config {
     char *name;
     int line;
@@ -205,7 +233,8 @@ struct task_config {
     char *model_kind;                  /* "linear" */
     struct config_param *model_params; /* the other keys of `model:` */
     size_t n_model_params;
-    double test_fraction; /* share held out by the first import; default 0.2 */
+    struct search_config search; /* `model: {search: ...}` */
+    double test_fraction;        /* share held out by the first import; default 0.2 */
 
     /* the loop */
     struct trigger_config *triggers;

@@ -9,6 +9,39 @@
 #include <math.h>
 #include <stdio.h>
 
+/* The search's trials, one line each, the chosen one marked. */
+static void print_search(const json_t *s)
+{
+    json_int_t best = json_integer_value(json_object_get(s, "best_trial"));
+    printf("search     %lld trials x %lld folds, %s, %.2f s on %lld jobs; best trial %lld: "
+           "cross-validated %.4f +- %.4f\n",
+           (long long)json_integer_value(json_object_get(s, "n_trials")),
+           (long long)json_integer_value(json_object_get(s, "folds")),
+           json_string_value(json_object_get(s, "metric")),
+           json_number_value(json_object_get(s, "seconds")),
+           (long long)json_integer_value(json_object_get(s, "jobs")), (long long)best,
+           json_number_value(json_object_get(s, "best_cv_score")),
+           json_number_value(json_object_get(s, "best_cv_std")));
+    size_t i;
+    json_t *t;
+    json_array_foreach(json_object_get(s, "trials"), i, t)
+    {
+        printf("  %c %3zu  rank %-3lld %.4f +- %.4f ", (json_int_t)i + 1 == best ? '*' : ' ', i + 1,
+               (long long)json_integer_value(json_object_get(t, "rank_test_score")),
+               json_number_value(json_object_get(t, "mean_test_score")),
+               json_number_value(json_object_get(t, "std_test_score")));
+        const char *key;
+        json_t *v;
+        const char *sep = " ";
+        json_object_foreach(json_object_get(t, "params"), key, v)
+        {
+            printf("%s%s=%s", sep, key, json_string_value(v));
+            sep = ", ";
+        }
+        printf("\n");
+    }
+}
+
 static double metric(json_t *m, const char *key)
 {
     json_t *v = json_object_get(m, key);
@@ -71,6 +104,7 @@ static void print_report(const struct task_config *task, const struct train_resu
     prepare_report_text(&r->clean, &r->prep, &cleaning);
     printf("cleaning   %s\n", cleaning.data);
     buf_free(&cleaning);
+    if (r->search) print_search(r->search);
     printf("time       %.3f s training, %.3f s in all\n", r->train_seconds, r->total_seconds);
     if (!r->metrics) {
         printf("metrics    none: the task has no test examples\n");
@@ -159,6 +193,7 @@ int cmd_train(const struct cli_command *cmd, int argc, char **argv)
                       r.total_seconds, "dataset_hash", r.dataset_hash, "artifact_sha256",
                       r.artifact_sha256, "artifact_bytes", (json_int_t)r.artifact_bytes, "metrics",
                       r.metrics, "cleaning", prepare_report_json(&r.clean, &r.prep));
+        if (r.search) json_object_set(doc, "search", r.search);
         train_result_multilabel_json(&r, doc);
         cli_print_json(doc);
     } else {

@@ -282,6 +282,25 @@ json_t *metrics_to_json(const struct metrics *m, const char *const *label_names)
     return o;
 }
 
+int metrics_value(const struct metrics *m, const char *name, double *out, struct err *e)
+{
+    const struct {
+        const char *name;
+        double value;
+    } known[] = {{"accuracy", m->accuracy},         {"f1_macro", m->f1_macro},
+                 {"f1_weighted", m->f1_weighted},   {"precision_macro", m->precision_macro},
+                 {"recall_macro", m->recall_macro}, {"roc_auc", m->roc_auc}};
+    for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
+        if (name && !strcmp(name, known[i].name)) {
+            *out = known[i].value;
+            return 0;
+        }
+    return err_set(e, ERR_INVALID,
+                   "unknown metric '%s' (accuracy, f1_macro, f1_weighted, precision_macro, "
+                   "recall_macro, roc_auc)",
+                   name ? name : "");
+}
+
 void metrics_free(struct metrics *m)
 {
     free(m->precision);

@@ -6,8 +6,11 @@
 #include "base/timeutil.h"
 #include "loop/corpus.h"
 #include "loop/runlog.h"
+#include "loop/search.h"
+#include "loop/search_record.h"
 #include "loop/train_multilabel.h"
 #include "eval/metrics.h"
+#include "ml/grid.h"
 #include "ml/linear.h"
 #include "ml/model.h"
 
@@ -200,10 +203,67 @@ static struct trained_model *fit_single(const struct task_config *task,
     return m;
 }
 
+/* What a search trial's fold trains on: positions in the training rows. */
+struct fold_fit {
+    const struct task_config *task;
+    const struct corpus *c;
+    const size_t *rows, *label_rows;
+    const char *const *names;
+    size_t n_labels;
+};
+
+static struct trained_model *fit_fold(void *ctx, const struct model_config *mc,
+                                      const size_t *subset, size_t n, struct err *e)
+{
+    const struct fold_fit *f = ctx;
+    size_t *rows = xmalloc((n ? n : 1) * sizeof *rows);
+    size_t *label_rows = xmalloc((n ? n : 1) * sizeof *label_rows);
+    for (size_t i = 0; i < n; i++) {
+        rows[i] = f->rows[subset[i]];
+        label_rows[i] = f->label_rows[subset[i]];
+    }
+    struct trained_model *m =
+        fit_single(f->task, mc, f->c, rows, label_rows, n, f->names, f->n_labels, e);
+    free(rows);
+    free(label_rows);
+    return m;
+}
+
+/* The task's search over trials[] (one label per row: search_settings
+ * refuses multilabel tasks): the best trial's settings into *best, the
+ * search's summary into the result. */
+static int search(struct store *st, const struct task_config *task,
+                  const struct model_config *trials, const struct corpus *c, const size_t *rows,
+                  const size_t *label_rows, const char *const *names, struct train_result *out,
+                  const struct model_config **best, struct err *e)
+{
+    const struct search_config *s = &task->search;
+    const char *metric = s->metric ? s->metric : task->gate.primary;
+    if (!metric) metric = "f1_macro";
+    size_t n = out->n_train;
+    int *labels = xmalloc((n ? n : 1) * sizeof *labels);
+    for (size_t i = 0; i < n; i++)
+        labels[i] = corpus_index(names, out->n_labels, c->labels[label_rows[i]]);
+    struct fold_fit f = {task, c, rows, label_rows, names, out->n_labels};
+    struct search_data d = {c, rows, labels, n, names, out->n_labels, fit_fold, &f};
+    runlog(st, out->run_id, task->name,
+           "search: %zu trials x %d-fold stratified cross-validation on %zu rows, ranked by %s",
+           s->n_trials, s->folds, n, metric);
+    struct search_result r;
+    int rc = search_run(s, metric, trials, &d, &r, e);
+    free(labels);
+    if (rc != 0) return -1;
+    out->search = search_record(st, task->name, out->run_id, s, &r);
+    *best = &trials[r.best];
+    search_result_free(&r);
+    return 0;
+}
+
 static int fit_and_register(struct store *st, const struct task_config *task,
-                            const struct model_config *mc, struct corpus *c,
-                            const char *config_hash, const struct train_options *opt,
-                            struct train_result *out, struct err *e)
+                            const struct model_config *mc, const struct model_config *trials,
+                            struct corpus *c, const char *config_hash,
+                            const struct train_options *opt, struct train_result *out,
+                            struct err *e)
 {
     corpus_prepare(c, &mc->prep);
     out->prep = c->prep;
@@ -253,6 +313,7 @@ static int fit_and_register(struct store *st, const struct task_config *task,
                 task->name);
         goto done;
     }
+    if (trials && search(st, task, trials, c, rows, label_rows, names, out, &mc, e) != 0) goto done;
     runlog(st, out->run_id, task->name, "training %s on %zu examples (%zu labels), testing on %zu",
            mc->kind, out->n_train, n_labels, out->n_test);
     int64_t t0 = time_mono_ns();
@@ -319,28 +380,105 @@ done:
     return rc;
 }
 
-/* The task's model settings, checked, and as canonical JSON text (the run's
- * params and, hashed, the version's config hash). Caller frees *text. */
-static int model_settings(const struct config *cfg, const struct task_config *task,
-                          struct model_config *mc, char **text, struct err *e)
+/* The inputs a model reads come from the task, not from `model:`. */
+static void task_inputs(const struct task_config *task, struct model_config *mc)
 {
-    if (model_config_parse(mc, task->model_kind, task->model_params, task->n_model_params, e) != 0)
-        return err_prefix(e, "%s: tasks.%s.model", cfg->path, task->name);
-    if (mc->multilabel_line && task->type != TASK_MULTILABEL)
-        return err_set_field(e, ERR_INVALID, "model.threshold",
-                             "%s: tasks.%s.model (line %d): threshold and validation_fraction "
-                             "apply to multilabel tasks only (this task is %s)",
-                             cfg->path, task->name, mc->multilabel_line,
-                             task_type_name(task->type));
     mc->prep = task->clean;
     mc->numeric = task->numeric;
     mc->n_numeric = task->n_numeric;
     mc->categorical = task->categorical;
     mc->n_categorical = task->n_categorical;
-    json_t *params = config_json(task, mc);
-    *text = json_dumps(params, JSON_COMPACT | JSON_SORT_KEYS);
-    json_decref(params);
+}
+
+/* threshold and validation_fraction are for multilabel tasks only. */
+static int multilabel_keys(const struct config *cfg, const struct task_config *task,
+                           const struct model_config *mc, struct err *e)
+{
+    if (!mc->multilabel_line || task->type == TASK_MULTILABEL) return 0;
+    return err_set_field(e, ERR_INVALID, "model.threshold",
+                         "%s: tasks.%s.model (line %d): threshold and validation_fraction "
+                         "apply to multilabel tasks only (this task is %s)",
+                         cfg->path, task->name, mc->multilabel_line, task_type_name(task->type));
+}
+
+/* The key of config_json's "model" a `model:` key sets. */
+static void drop_model_key(json_t *model, const char *key)
+{
+    if (!strcmp(key, "ngram_range")) {
+        json_object_del(model, "ngram_min");
+        json_object_del(model, "ngram_max");
+    } else {
+        json_object_del(model, !strcmp(key, "class_weight") ? "class_weight_balanced" : key);
+    }
+}
+
+/* A task with `model: {search: ...}`: every trial's settings, checked
+ * before anything runs, and the search in the run's params instead of
+ * the searched keys (the best values are logged once known). */
+static int search_settings(const struct config *cfg, const struct task_config *task, json_t *params,
+                           struct model_config **trials, struct err *e)
+{
+    const struct search_config *s = &task->search;
+    *trials = NULL;
+    if (!s->enabled) return 0;
+    /* a fold of a multilabel task would need iterative stratification
+     * (data/labelset) and set-valued scores: not done yet */
+    if (task->type == TASK_MULTILABEL)
+        return err_set_field(e, ERR_INVALID, "model.search",
+                             "%s: tasks.%s.model.search (line %d): search is not available for "
+                             "multilabel tasks yet",
+                             cfg->path, task->name, s->line);
+    struct model_config *all = xmalloc(s->n_trials * sizeof *all);
+    if (grid_configs(task->model_kind, task->model_params, task->n_model_params, s, all, e) != 0) {
+        free(all);
+        return err_prefix(e, "%s: tasks.%s.model", cfg->path, task->name);
+    }
+    for (size_t t = 0; t < s->n_trials; t++) {
+        if (multilabel_keys(cfg, task, &all[t], e) != 0) {
+            free(all);
+            return -1;
+        }
+        task_inputs(task, &all[t]);
+    }
+    json_t *model = json_object_get(params, "model"), *grid = json_object();
+    for (size_t k = 0; k < s->n_grid; k++) {
+        drop_model_key(model, s->grid[k].key);
+        json_t *values = json_array();
+        for (size_t v = 0; v < s->grid[k].n_values; v++)
+            json_array_append_new(values, json_string(s->grid[k].values[v]));
+        json_object_set_new(grid, s->grid[k].key, values);
+    }
+    /* the grid as one text: a run's params are scalars. `jobs` is left
+     * out: it changes the time a search takes, never its result. */
+    char *grid_text = json_dumps(grid, JSON_COMPACT);
+    json_decref(grid);
+    const char *metric = s->metric ? s->metric : task->gate.primary;
+    json_object_set_new(params, "search",
+                        json_pack("{s:s,s:i,s:s,s:I,s:I}", "grid", grid_text, "folds", s->folds,
+                                  "metric", metric ? metric : "f1_macro", "seed",
+                                  (json_int_t)s->seed, "max_trials", (json_int_t)s->max_trials));
+    free(grid_text);
+    *trials = all;
     return 0;
+}
+
+/* The task's model settings, checked, and as canonical JSON text (the run's
+ * params and, hashed, the version's config hash); with a search, every
+ * trial's settings in *trials (else NULL). Caller frees *text and *trials. */
+static int model_settings(const struct config *cfg, const struct task_config *task,
+                          struct model_config *mc, char **text, struct model_config **trials,
+                          struct err *e)
+{
+    *trials = NULL;
+    if (model_config_parse(mc, task->model_kind, task->model_params, task->n_model_params, e) != 0)
+        return err_prefix(e, "%s: tasks.%s.model", cfg->path, task->name);
+    if (multilabel_keys(cfg, task, mc, e) != 0) return -1;
+    task_inputs(task, mc);
+    json_t *params = config_json(task, mc);
+    int rc = search_settings(cfg, task, params, trials, e);
+    *text = rc == 0 ? json_dumps(params, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+    json_decref(params);
+    return rc;
 }
 
 int train_in_run(struct store *st, const struct config *cfg, const struct task_config *task,
@@ -350,9 +488,9 @@ int train_in_run(struct store *st, const struct config *cfg, const struct task_c
     memset(out, 0, sizeof *out);
     snprintf(out->run_id, sizeof out->run_id, "%s", run_id);
     int64_t t0 = time_mono_ns();
-    struct model_config mc;
+    struct model_config mc, *trials;
     char *params_text = NULL;
-    if (model_settings(cfg, task, &mc, &params_text, e) != 0) return -1;
+    if (model_settings(cfg, task, &mc, &params_text, &trials, e) != 0) return -1;
     char config_hash[SHA256_HEX_LEN];
     sha256_hex(params_text, strlen(params_text), config_hash);
     free(params_text);
@@ -364,8 +502,9 @@ int train_in_run(struct store *st, const struct config *cfg, const struct task_c
         rc =
             err_set(e, ERR_INVALID, "task '%s' has no examples: run `boucle import --task %s FILE`",
                     task->name, task->name);
-    if (rc == 0) rc = fit_and_register(st, task, &mc, &c, config_hash, opt, out, e);
+    if (rc == 0) rc = fit_and_register(st, task, &mc, trials, &c, config_hash, opt, out, e);
     corpus_free(&c);
+    free(trials);
     out->total_seconds = time_elapsed_s(t0);
     if (rc != 0) return -1;
     runlog(st, out->run_id, task->name, "registered model version %lld%s", (long long)out->version,
@@ -383,6 +522,7 @@ json_t *train_result_json(const struct train_result *r)
                           "train_seconds", r->train_seconds, "dataset_hash", r->dataset_hash,
                           "test", r->metrics, "cleaning", prepare_report_json(&r->clean, &r->prep));
     train_result_multilabel_json(r, o);
+    if (r->search) json_object_set(o, "search", r->search);
     return o;
 }
 
@@ -392,9 +532,10 @@ int train_task(struct store *st, const struct config *cfg, const struct task_con
     char run_id[UUID_STR_LEN];
     uuid_v4(run_id);
     memset(out, 0, sizeof *out);
-    struct model_config mc;
+    struct model_config mc, *trials;
     char *params_text = NULL;
-    if (model_settings(cfg, task, &mc, &params_text, e) != 0) return -1;
+    if (model_settings(cfg, task, &mc, &params_text, &trials, e) != 0) return -1;
+    free(trials);
     int created = store_run_create(st, run_id, task->name, "train", params_text, e);
     free(params_text);
     if (created != 0) return -1;
@@ -426,5 +567,6 @@ void train_result_free(struct train_result *r)
     json_decref(r->metrics);
     json_decref(r->thresholds);
     json_decref(r->tuning);
-    r->metrics = r->thresholds = r->tuning = NULL;
+    json_decref(r->search);
+    r->metrics = r->thresholds = r->tuning = r->search = NULL;
 }

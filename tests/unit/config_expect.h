@@ -8,8 +8,9 @@
 
 #include <string.h>
 
-/* A binary task "s" in 5 lines: a test appends the task's own keys from line 6. */
-#define TASK                                                                                       \
+/* A binary task "s" in 5 lines: a test appends the task's own keys from line 6 (TASK_S,
+ * not TASK: a test may define its own TASK on top of it). */
+#define TASK_S                                                                                     \
     "tasks:\n"                                                                                     \
     "  s:\n"                                                                                       \
     "    type: binary\n"                                                                           \

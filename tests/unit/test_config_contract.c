@@ -17,7 +17,7 @@ static void test_defaults_and_values(void **state)
     (void)state;
     struct config c;
     struct err e;
-    assert_int_equal(load(TASK, &c, &e), 0);
+    assert_int_equal(load(TASK_S, &c, &e), 0);
     const struct contract_config *k = &c.tasks[0].contract;
     assert_int_equal(k->on_violation, CONTRACT_WARN);
     assert_true(k->max_null_rate_increase == 0.05);
@@ -26,12 +26,12 @@ static void test_defaults_and_values(void **state)
     assert_true(k->max_label_share_change < 0);
     config_free(&c);
 
-    assert_int_equal(load(TASK "    contract:\n"
-                               "      on_violation: refuse\n"
-                               "      max_null_rate_increase: 0.1\n"
-                               "      labels: superset\n"
-                               "      columns: superset\n"
-                               "      max_label_share_change: 0.2\n",
+    assert_int_equal(load(TASK_S "    contract:\n"
+                                 "      on_violation: refuse\n"
+                                 "      max_null_rate_increase: 0.1\n"
+                                 "      labels: superset\n"
+                                 "      columns: superset\n"
+                                 "      max_label_share_change: 0.2\n",
                           &c, &e),
                      0);
     k = &c.tasks[0].contract;
@@ -42,8 +42,8 @@ static void test_defaults_and_values(void **state)
     assert_true(k->max_label_share_change == 0.2);
     config_free(&c);
 
-    assert_int_equal(load(TASK "    contract: {on_violation: off, labels: any,"
-                               " max_null_rate_increase: 0}\n",
+    assert_int_equal(load(TASK_S "    contract: {on_violation: off, labels: any,"
+                                 " max_null_rate_increase: 0}\n",
                           &c, &e),
                      0);
     assert_int_equal(c.tasks[0].contract.on_violation, CONTRACT_OFF);
@@ -55,24 +55,24 @@ static void test_defaults_and_values(void **state)
 static void test_errors(void **state)
 {
     (void)state;
-    expect_error(TASK "    contract: {on_violation: block}\n",
+    expect_error(TASK_S "    contract: {on_violation: block}\n",
                  "boucle.yaml:6: tasks.s.contract.on_violation: expected one of warn, refuse, off, "
                  "got 'block'");
-    expect_error(TASK "    contract:\n      labels: subset\n",
+    expect_error(TASK_S "    contract:\n      labels: subset\n",
                  "boucle.yaml:7: tasks.s.contract.labels: expected one of same, superset, any, got "
                  "'subset'");
-    expect_error(TASK "    contract:\n      on_violation: warn\n      columns: any\n",
+    expect_error(TASK_S "    contract:\n      on_violation: warn\n      columns: any\n",
                  "boucle.yaml:8: tasks.s.contract.columns: expected one of same, superset, got "
                  "'any'");
-    expect_error(TASK "    contract: {max_null_rate_increase: 1.5}\n",
+    expect_error(TASK_S "    contract: {max_null_rate_increase: 1.5}\n",
                  "boucle.yaml:6: tasks.s.contract.max_null_rate_increase: expected a number in "
                  "[0, 1], got '1.5'");
-    expect_error(TASK "    contract: {max_label_share_change: -0.1}\n",
+    expect_error(TASK_S "    contract: {max_label_share_change: -0.1}\n",
                  "boucle.yaml:6: tasks.s.contract.max_label_share_change: expected a number in "
                  "[0, 1], got '-0.1'");
-    expect_error(TASK "    contract: {max_null_rate: 0.1}\n",
+    expect_error(TASK_S "    contract: {max_null_rate: 0.1}\n",
                  "boucle.yaml:6: tasks.s.contract.max_null_rate: unknown key");
-    expect_error(TASK "    contract: refuse\n",
+    expect_error(TASK_S "    contract: refuse\n",
                  "boucle.yaml:6: tasks.s.contract: expected a mapping, got a scalar");
 }
 
