@@ -94,8 +94,8 @@ int cmd_train(const struct cli_command *cmd, int argc, char **argv)
         train_result_free(&r);
         return cli_fail(&e);
     }
-    if (cli_opt(opts, "json"))
-        cli_print_json(
+    if (cli_opt(opts, "json")) {
+        json_t *doc =
             json_pack("{s:s,s:s,s:I,s:b,s:I,s:I,s:I,s:I,s:f,s:f,s:s,s:s,s:I,s:O?,s:o}", "run_id",
                       r.run_id, "task", task->name, "model_version", (json_int_t)r.version,
                       "champion", r.became_champion, "n_train", (json_int_t)r.n_train, "n_test",
@@ -103,9 +103,12 @@ int cmd_train(const struct cli_command *cmd, int argc, char **argv)
                       (json_int_t)r.n_features, "train_seconds", r.train_seconds, "total_seconds",
                       r.total_seconds, "dataset_hash", r.dataset_hash, "artifact_sha256",
                       r.artifact_sha256, "artifact_bytes", (json_int_t)r.artifact_bytes, "metrics",
-                      r.metrics, "cleaning", prepare_report_json(&r.clean, &r.prep)));
-    else
+                      r.metrics, "cleaning", prepare_report_json(&r.clean, &r.prep));
+        json_object_set_new(doc, "fit_seconds", json_real(r.fit_seconds));
+        cli_print_json(doc);
+    } else {
         print_report(task, &r);
+    }
     train_result_free(&r);
     return EXIT_OK;
 }
