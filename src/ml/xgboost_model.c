@@ -405,6 +405,7 @@ static size_t row_to_scratch(const struct xgb_row *row, struct xgb_scratch *s)
 
 void xgb_scratch_free(struct xgb_scratch *s)
 {
+    if (s->proxy) XGDMatrixFree(s->proxy);
     free(s->idx);
     free(s->val);
     memset(s, 0, sizeof *s);
@@ -421,8 +422,9 @@ size_t xgb_predict(const struct xgb_model *m, const struct xgb_row *row, struct 
     const bst_ulong *shape;
     bst_ulong dim;
     const float *out;
+    if (!s->proxy && XGProxyDMatrixCreate(&s->proxy) != 0) s->proxy = NULL;
     if (XGBoosterPredictFromCSR(m->booster, ip, ix, vx, (bst_ulong)m->n_features, predict_config,
-                                NULL, &shape, &dim, &out) != 0 ||
+                                s->proxy, &shape, &dim, &out) != 0 ||
         dim != 2 || shape[1] != m->n_groups) {
         log_error("xgboost prediction failed: %.*s", last_error_len(), XGBGetLastError());
         for (size_t c = 0; c < m->n_labels; c++)

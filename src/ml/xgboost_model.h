@@ -67,11 +67,15 @@ struct xgb_row {
     size_t nnz[2];
 };
 
-/* A predicting thread's buffers (the row as XGBoost reads it: floats). */
+/* A predicting thread's buffers: the row as XGBoost reads it (floats),
+ * and the thread's own proxy matrix that hands it over (XGBoost writes
+ * into a proxy; without one it builds a new one per call, which reads the
+ * cgroup CPU quota files each time). */
 struct xgb_scratch {
     uint32_t *idx;
     float *val;
     size_t cap;
+    void *proxy;
 };
 void xgb_scratch_free(struct xgb_scratch *s);
 
