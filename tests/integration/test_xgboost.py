@@ -140,3 +140,20 @@ def test_damaged_xgboost_artifact_is_refused(tmp_path):
     ws.sql("update model_versions set artifact = ?", bytes(blob))
     p = ws.run("predict", "hello")
     assert p.returncode == 4 and "checksum" in p.stderr
+
+
+def test_export_gives_the_matrix_trained_on(churn):
+    ws, trained = churn
+    out = ws.path / "features"
+    ws.run("export", "--what", "features", "--out", out, check=True)
+    train = (out / "train.svm").read_text().splitlines()
+    test = (out / "test.svm").read_text().splitlines()
+    assert len(train) == trained["n_train"] and len(test) == trained["n_test"]
+    # a row: the label's index, then one entry per field (a category one-hot)
+    assert train[0].split()[0] in ("0", "1") and len(train[0].split()) == 1 + 19
+    held = [int(v) for v in (out / "valid.txt").read_text().split()]
+    assert len(held) == len(train) and 0.08 < sum(held) / len(held) < 0.12
+    probs = (out / "test_probabilities.txt").read_text().splitlines()
+    assert len(probs) == len(test) and abs(sum(map(float, probs[0].split())) - 1) < 1e-9
+    p = ws.run("export", "--what", "features")
+    assert p.returncode == 2 and "give --out DIRECTORY" in p.stderr
