@@ -69,6 +69,10 @@ static void print_profile(const struct task_config *task, const char *split, jso
         printf("  %-36.36s %7lld %6.1f%%\n", json_string_value(json_object_get(l, "label")),
                (long long)num(l, "count"), 100 * num(l, "share"));
     }
+    json_t *unlabeled = json_object_get(doc, "rows_without_label");
+    if (unlabeled) /* multilabel: the counts above are rows with each label */
+        printf("  %-36s %7lld %6.1f%%\n", "(no label)", (long long)json_integer_value(unlabeled),
+               100 * (double)json_integer_value(unlabeled) / (double)num(doc, "rows"));
     if (task->n_text_fields) {
         printf("fields (length in characters)\n  %-20s %7s %7s %7s %7s %7s %7s %7s %7s\n", "",
                "rows", "null", "empty", "dup", "p5", "p50", "p95", "max");

@@ -40,7 +40,8 @@ struct data_profile {
     size_t rows;
     struct data_profile_column *fields; /* task->n_text_fields */
     struct data_profile_column text;    /* the model text of kept rows */
-    struct hashmap labels;              /* label -> count */
+    struct hashmap labels;              /* label -> count (multilabel: rows with it) */
+    size_t unlabeled;                   /* multilabel: rows with an empty set */
     struct preparer prep;
     struct data_profile_numeric *num;     /* task->n_numeric */
     struct data_profile_categorical *cat; /* task->n_categorical */
@@ -56,7 +57,8 @@ void data_profile_add(struct data_profile *p, const char *const *values, const s
  * are missing; a blank category too). */
 void data_profile_add_tabular(struct data_profile *p, const double *num, const char *const *cat,
                               const size_t *cat_lens);
-/* {"rows", "labels": [{"label","count","share"}...] (most frequent first),
+/* {"rows", "labels": [{"label","count","share"}...] (most frequent first;
+ *  multilabel: per label, and "rows_without_label"),
  *  "fields": {name: {"nulls","null_rate","empty","empty_rate","duplicates",
  *  "duplicate_rate","length": {"p5","p50","p95","max"}}}, "text": {... as a
  *  field, over the rows kept}, "cleaning": prepare_report_json}. Sorts the

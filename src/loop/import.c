@@ -37,7 +37,8 @@ int import_file(struct store *st, const struct config *cfg, const struct task_co
 {
     memset(out, 0, sizeof *out);
     int64_t t0 = time_mono_ns();
-    struct table_limits lim = {.max_field_bytes = cfg->limits.max_field_bytes};
+    struct table_limits lim = {.max_field_bytes = cfg->limits.max_field_bytes,
+                               .list_separator = task->label_separator};
     struct table t;
     if (table_read_file(path, fmt, &lim, &t, e) != 0) return err_prefix(e, "%s", path);
     struct examples ex;
@@ -68,7 +69,9 @@ int import_file(struct store *st, const struct config *cfg, const struct task_co
             examples_free(&ex);
             return -1;
         }
-        if (count == 0)
+        if (count == 0 && task->type == TASK_MULTILABEL)
+            examples_split_multilabel(&ex, task->test_fraction, 42);
+        else if (count == 0)
             examples_split_stratified(&ex, task->test_fraction, 42);
         else
             examples_set_split(&ex, SPLIT_TRAIN);

@@ -8,6 +8,7 @@
 #include "loop/check.h"
 #include "loop/corpus.h"
 #include "loop/train.h"
+#include "loop/train_multilabel.h"
 #include "ml/model.h"
 #include "monitor/notify.h"
 
@@ -190,6 +191,12 @@ static int gate_models(struct step_ctx *c, struct trained_model *champion,
     /* the held-out rows the task's cleaning keeps (the challenger's own
      * preparation), the same rows for both models */
     corpus_prepare(&cor, &c->task->clean);
+    if (c->task->type == TASK_MULTILABEL) {
+        int rc = train_multilabel_compare(&c->task->gate, &cor, champion, challenger, decision, e);
+        corpus_free(&cor);
+        if (rc != 0) err_prefix(e, "task '%s'", c->task->name);
+        return rc;
+    }
     /* one label list for the truth and both models: a class may be new */
     size_t n_all = cor.n + model_n_labels(champion) + model_n_labels(challenger);
     char **all = xmalloc((n_all ? n_all : 1) * sizeof *all);

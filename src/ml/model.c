@@ -5,9 +5,10 @@
  *   "BOUCLEMD"  u32 format version  u64 total length (checksum included)
  *   str kind  u32 task type  u32 n_labels  str label...
  *   (format 2 and 3) preparation: u32 n_steps  u32 step...  str separator
- *   (format 3) u32 has_text: whether the featuriser section follows
+ *   (format 4, multilabel only) f64 threshold per label
+ *   (format 3 and 4) u32 has_text: whether the featuriser section follows
  *   featuriser section (tfidf_save)
- *   (format 3) tabular section (tabular_save)
+ *   (format 3 and 4) tabular section (tabular_save)
  *   u32 n_cols  u64 n_rows  f64 weight...   (linear_weights, feature-major;
  *   rows: the text's features, then the tabular block's, then the bias)
  *   -- or, for kind "fasttext", the section of fasttext_save instead of
@@ -36,10 +37,13 @@
 #include <strings.h>
 
 #define MODEL_MAGIC "BOUCLEMD"
-/* 1: no preparation section (no cleaning, "\n"); 2: no tabular section;
- * 3: linear with tabular fields; 4: taken by multilabel models (another
- * branch); 5: xgboost */
+/* 1: no preparation section (no cleaning, "\n"); 2: with it, no tabular
+ * section; 3: with the tabular section; 4: multilabel, with its thresholds
+ * (and everything format 3 has); 5: xgboost (format 3's sections, then the
+ * booster instead of weights) */
 #define MODEL_FORMAT_VERSION 5u
+#define MODEL_FORMAT_TABULAR 3u
+#define MODEL_FORMAT_MULTILABEL 4u
 #define MODEL_FORMAT_XGBOOST 5u
 #define MODEL_HEADER_LEN 20 /* magic + version + length */
 #define MODEL_SUM_LEN 64
@@ -60,6 +64,7 @@ struct trained_model {
     struct fasttext *ft;   /* kind fasttext (then feat and lin are unused) */
     struct xgb_model *xgb; /* kind xgboost (then lin is unused) */
     double fit_seconds;    /* the learner's time; not saved */
+    double *thresholds;    /* multilabel: one per label; NULL otherwise */
 };
 
 /* ---- configuration ---------------------------------------------------- */
@@ -77,6 +82,7 @@ void model_config_defaults(struct model_config *c)
     clean_config_defaults(&c->prep);
     fasttext_config_defaults(&c->ft);
     xgb_params_defaults(&c->xgb);
+    multilabel_config_defaults(&c->ml);
 }
 
 static int parse_long(const char *s, long lo, long hi, long *out)
@@ -197,6 +203,19 @@ static int parse_linear_key(struct model_config *c, const struct config_param *p
             c->loss = !strcmp(v, "svm") ? LINEAR_SVM : LINEAR_LOGISTIC;
         else
             return model_param_error(e, p, "expected logistic or svm");
+    } else if (!strcmp(k, "threshold")) {
+        if (v && !strcmp(v, "tune"))
+            c->ml.threshold = -1;
+        else if (parse_double(v, &d) || !(d > 0 && d < 1))
+            return model_param_error(e, p, "expected tune or a probability in (0, 1)");
+        else
+            c->ml.threshold = d;
+        if (!c->multilabel_line) c->multilabel_line = p->line;
+    } else if (!strcmp(k, "validation_fraction")) {
+        if (parse_double(v, &d) || !(d >= 0 && d < 1))
+            return model_param_error(e, p, "expected a share of the training rows in [0, 1)");
+        c->ml.validation_fraction = d;
+        if (!c->multilabel_line) c->multilabel_line = p->line;
     } else if (!strcmp(k, "class_weight")) {
         if (v && !strcmp(v, "balanced"))
             c->class_weight_balanced = 1;
@@ -244,7 +263,7 @@ int model_config_parse(struct model_config *c, const char *kind, const struct co
             rc = err_set_field(e, ERR_INVALID, field,
                                "model.%s (line %d): unknown key (known: ngram_range, ngram_min, "
                                "ngram_max, min_df, max_df, sublinear_tf, max_features, C, eps, "
-                               "class_weight, penalty, loss)",
+                               "class_weight, penalty, loss, threshold, validation_fraction)",
                                p->key ? p->key : "", p->line);
         }
     }
@@ -286,6 +305,7 @@ static void model_destroy(struct trained_model *m)
     linear_free(&m->lin);
     fasttext_free(m->ft);
     xgb_free(m->xgb);
+    free(m->thresholds);
     free(m);
 }
 
@@ -304,6 +324,16 @@ void model_release(struct trained_model *m)
 size_t model_n_labels(const struct trained_model *m)
 {
     return m->n_labels;
+}
+
+enum task_type model_task_type(const struct trained_model *m)
+{
+    return m->type;
+}
+
+double model_threshold(const struct trained_model *m, size_t i)
+{
+    return m->thresholds && i < m->n_labels ? m->thresholds[i] : NAN;
 }
 
 const char *model_label(const struct trained_model *m, size_t i)
@@ -343,6 +373,15 @@ const struct clean_config *model_prep(const struct trained_model *m)
 
 /* ---- training --------------------------------------------------------- */
 
+static int check_names(const char *const *label_names, size_t n_labels, struct err *e)
+{
+    for (size_t i = 0; i < n_labels; i++)
+        if (!label_names || !label_names[i] || strlen(label_names[i]) > MODEL_MAX_LABEL_LEN)
+            return err_set(e, ERR_INVALID, "label %zu has no name or a name over %d bytes", i,
+                           MODEL_MAX_LABEL_LEN);
+    return 0;
+}
+
 /* The linear model's features into x: the text's TF-IDF (when the task
  * has text), then the tabular block (when it has tabular fields). */
 static int featurise(struct trained_model *m, const struct model_config *cfg,
@@ -374,6 +413,27 @@ static int featurise(struct trained_model *m, const struct model_config *cfg,
     return rc ? err_prefix(e, "featurising") : 0;
 }
 
+/* Frees the training matrix and returns m, or destroys m when the fit
+ * failed. */
+static struct trained_model *linear_done(struct trained_model *m, struct tfidf_matrix *x, int rc,
+                                         struct err *e)
+{
+    tfidf_matrix_free(x);
+    if (rc == 0) return m;
+    err_prefix(e, "training");
+    model_destroy(m);
+    return NULL;
+}
+
+static struct linear_params linear_params_of(const struct model_config *cfg)
+{
+    return (struct linear_params){.C = cfg->C,
+                                  .eps = cfg->eps,
+                                  .class_weight_balanced = cfg->class_weight_balanced,
+                                  .penalty = (enum linear_penalty)cfg->penalty,
+                                  .loss = (enum linear_loss)cfg->loss};
+}
+
 struct trained_model *model_train_rows(const struct model_config *cfg, enum task_type type,
                                        const char *const *texts, const struct tabular_values *tab,
                                        const int *labels, size_t n, const char *const *label_names,
@@ -393,8 +453,8 @@ struct trained_model *model_train_rows(const struct model_config *cfg, enum task
     }
     if (type == TASK_MULTILABEL) {
         err_set(e, ERR_USAGE,
-                "model_train takes one label per text; a multilabel task trains "
-                "one binary model per label");
+                "model_train takes one label per text; a multilabel task trains with "
+                "model_train_multilabel");
         return NULL;
     }
     if (n_labels < 2 || n_labels > MODEL_MAX_LABELS || (type == TASK_BINARY && n_labels != 2)) {
@@ -403,13 +463,7 @@ struct trained_model *model_train_rows(const struct model_config *cfg, enum task
                 type == TASK_BINARY ? "exactly 2" : "at least 2", n_labels);
         return NULL;
     }
-    for (size_t i = 0; i < n_labels; i++) {
-        if (!label_names || !label_names[i] || strlen(label_names[i]) > MODEL_MAX_LABEL_LEN) {
-            err_set(e, ERR_INVALID, "label %zu has no name or a name over %d bytes", i,
-                    MODEL_MAX_LABEL_LEN);
-            return NULL;
-        }
-    }
+    if (check_names(label_names, n_labels, e)) return NULL;
     struct trained_model *m = model_new(cfg->kind, type, label_names, n_labels);
     m->prep = cfg->prep;
     int64_t t0 = time_mono_ns();
@@ -441,22 +495,54 @@ struct trained_model *model_train_rows(const struct model_config *cfg, enum task
         }
         return m;
     }
-    struct linear_params lp = {.C = cfg->C,
-                               .eps = cfg->eps,
-                               .class_weight_balanced = cfg->class_weight_balanced,
-                               .penalty = (enum linear_penalty)cfg->penalty,
-                               .loss = (enum linear_loss)cfg->loss};
+    struct linear_params lp = linear_params_of(cfg);
     t0 = time_mono_ns();
     int rc = linear_fit(&x, m->feat.n_features + m->tab.n_features, labels, n_labels,
                         type == TASK_BINARY, &lp, &m->lin, e);
     m->fit_seconds = time_elapsed_s(t0);
-    tfidf_matrix_free(&x);
-    if (rc) {
-        err_prefix(e, "training");
+    return linear_done(m, &x, rc, e);
+}
+
+struct trained_model *model_train_multilabel(const struct model_config *cfg,
+                                             const char *const *texts,
+                                             const struct multilabel_sets *y, size_t n,
+                                             const char *const *label_names, size_t n_labels,
+                                             struct multilabel_report *report, struct err *e)
+{
+    if (strcmp(cfg->kind, "linear") != 0) {
+        err_set_field(e, ERR_INVALID, "model.kind",
+                      "model kind '%s' cannot train a multilabel task yet: use kind linear "
+                      "(one-vs-rest)",
+                      cfg->kind);
+        return NULL;
+    }
+    if (cfg->n_numeric || cfg->n_categorical || !texts) {
+        err_set(e, ERR_INVALID,
+                "a multilabel task reads text fields only (numeric and categorical fields are "
+                "for binary and multiclass tasks)");
+        return NULL;
+    }
+    if (n_labels < 1 || n_labels > MODEL_MAX_LABELS) {
+        err_set(e, ERR_INVALID, "a multilabel task needs 1 to %d labels, not %zu", MODEL_MAX_LABELS,
+                n_labels);
+        return NULL;
+    }
+    if (check_names(label_names, n_labels, e)) return NULL;
+    struct trained_model *m = model_new(cfg->kind, TASK_MULTILABEL, label_names, n_labels);
+    m->prep = cfg->prep;
+    m->thresholds = xcalloc(n_labels, sizeof *m->thresholds);
+    struct tfidf_matrix x;
+    if (featurise(m, cfg, texts, NULL, n, &x, e)) {
         model_destroy(m);
         return NULL;
     }
-    return m;
+    struct linear_params lp = linear_params_of(cfg);
+    struct multilabel_report ignored;
+    int64_t t0 = time_mono_ns();
+    int rc = multilabel_fit(&x, m->feat.n_features, y, n_labels, &lp, &cfg->ml, &m->lin,
+                            m->thresholds, report ? report : &ignored, e);
+    m->fit_seconds = time_elapsed_s(t0);
+    return linear_done(m, &x, rc, e);
 }
 
 struct trained_model *model_train(const struct model_config *cfg, enum task_type type,
@@ -573,7 +659,10 @@ static size_t predict_prepared(const struct trained_model *m, struct predict_scr
         return xgb_predict(m->xgb, &row, &s->xgb, probs);
     }
     linear_score(m, s, text, len, tab);
-    linear_probabilities(&m->lin, m->n_labels, s->scores, probs);
+    if (m->type == TASK_MULTILABEL)
+        linear_sigmoids(m->n_labels, s->scores, probs);
+    else
+        linear_probabilities(&m->lin, m->n_labels, s->scores, probs);
     size_t best = 0;
     for (size_t c = 1; c < m->n_labels; c++)
         if (probs[c] > probs[best]) best = c;
@@ -672,7 +761,8 @@ int model_save(const struct trained_model *m, struct buf *out, struct err *e)
     size_t start = out->len;
     /* the oldest format that holds the model, so older builds read it */
     unsigned version = m->xgb                               ? MODEL_FORMAT_XGBOOST
-                       : m->tab.n_num + m->tab.n_cat        ? 3u
+                       : m->type == TASK_MULTILABEL         ? MODEL_FORMAT_MULTILABEL
+                       : m->tab.n_num + m->tab.n_cat        ? MODEL_FORMAT_TABULAR
                        : !clean_config_is_default(&m->prep) ? 2u
                                                             : 1u;
     buf_append(out, MODEL_MAGIC, 8);
@@ -684,12 +774,14 @@ int model_save(const struct trained_model *m, struct buf *out, struct err *e)
     for (size_t i = 0; i < m->n_labels; i++)
         buf_put_str(out, m->labels[i]);
     if (version >= 2) clean_config_save(&m->prep, out);
+    for (size_t i = 0; version == MODEL_FORMAT_MULTILABEL && i < m->n_labels; i++)
+        buf_put_f64(out, m->thresholds[i]);
     if (m->ft) {
         fasttext_save(m->ft, out);
     } else {
-        if (version >= 3) buf_put_u32(out, (unsigned)m->has_text);
+        if (version >= MODEL_FORMAT_TABULAR) buf_put_u32(out, (unsigned)m->has_text);
         if (m->has_text) tfidf_save(&m->feat, out);
-        if (version >= 3) tabular_save(&m->tab, out);
+        if (version >= MODEL_FORMAT_TABULAR) tabular_save(&m->tab, out);
     }
     if (m->xgb) {
         if (xgb_save(m->xgb, out, e) != 0) {
@@ -714,6 +806,19 @@ static int truncated(struct err *e, const struct reader *r, size_t body_start, s
 {
     return err_set(e, ERR_CORRUPT, "artifact truncated at byte %zu",
                    body_start + body_len - r->left);
+}
+
+static int load_thresholds(struct trained_model *m, struct reader *r, struct err *e)
+{
+    m->thresholds = xcalloc(m->n_labels, sizeof *m->thresholds);
+    for (size_t i = 0; i < m->n_labels; i++) {
+        m->thresholds[i] = reader_f64(r);
+        if (r->failed) return err_set(e, ERR_CORRUPT, "artifact truncated in its thresholds");
+        if (!(m->thresholds[i] > 0 && m->thresholds[i] < 1))
+            return err_set(e, ERR_CORRUPT, "artifact threshold %zu is not a probability in (0, 1)",
+                           i);
+    }
+    return 0;
 }
 
 /* Parses the checksummed body; the checksum already matched, so failures
@@ -744,8 +849,11 @@ static struct trained_model *parse_body(const unsigned char *d, size_t total, un
         free(kind);
         return NULL;
     }
-    if (type > TASK_MULTICLASS || n_labels < 2 || n_labels > MODEL_MAX_LABELS ||
-        n_labels > r.left / 4 || (type == TASK_BINARY && n_labels != 2)) {
+    /* a multilabel model has a format of its own, and may have one label */
+    int multilabel = type == TASK_MULTILABEL;
+    if (type > TASK_MULTILABEL || multilabel != (version == MODEL_FORMAT_MULTILABEL) ||
+        n_labels < (multilabel ? 1u : 2u) || n_labels > MODEL_MAX_LABELS || n_labels > r.left / 4 ||
+        (type == TASK_BINARY && n_labels != 2)) {
         err_set(e, ERR_CORRUPT, "artifact header invalid (task type %u, %u labels)", type,
                 n_labels);
         free(kind);
@@ -764,6 +872,12 @@ static struct trained_model *parse_body(const unsigned char *d, size_t total, un
         err_prefix(e, "artifact");
         goto fail;
     }
+    if (multilabel && load_thresholds(m, &r, e)) goto fail;
+    if (!strcmp(m->kind, "fasttext") && multilabel) {
+        err_set(e, ERR_CORRUPT,
+                "artifact holds a multilabel fasttext model, which no build writes");
+        goto fail;
+    }
     if (!strcmp(m->kind, "fasttext")) { /* its section ends the body */
         m->ft = fasttext_load(&r, n_labels, e);
         if (!m->ft) {
@@ -772,7 +886,7 @@ static struct trained_model *parse_body(const unsigned char *d, size_t total, un
         }
         return m;
     }
-    if (version >= 3) {
+    if (version >= MODEL_FORMAT_TABULAR) {
         unsigned has_text = reader_u32(&r);
         if (r.failed || has_text > 1) {
             err_set(e, ERR_CORRUPT, "artifact text flag invalid");
@@ -784,7 +898,7 @@ static struct trained_model *parse_body(const unsigned char *d, size_t total, un
         err_prefix(e, "artifact featuriser");
         goto fail;
     }
-    if (version >= 3 && tabular_load(&m->tab, &r, e)) {
+    if (version >= MODEL_FORMAT_TABULAR && tabular_load(&m->tab, &r, e)) {
         err_prefix(e, "artifact tabular features");
         goto fail;
     }
@@ -855,10 +969,9 @@ struct trained_model *model_load(const void *data, size_t len, struct err *e)
     reader_init(&r, d + 8, MODEL_HEADER_LEN - 8);
     unsigned version = reader_u32(&r);
     unsigned long long total = reader_u64(&r);
-    if (version < 1 || version > MODEL_FORMAT_VERSION || version == 4) {
-        err_set(e, ERR_CORRUPT,
-                "unsupported artifact format version %u (this build reads 1 to 3 and %u)", version,
-                MODEL_FORMAT_VERSION);
+    if (version < 1 || version > MODEL_FORMAT_VERSION) {
+        err_set(e, ERR_CORRUPT, "unsupported artifact format version %u (this build reads 1 to %u)",
+                version, MODEL_FORMAT_VERSION);
         return NULL;
     }
     if (total < MODEL_HEADER_LEN + MODEL_SUM_LEN) {
@@ -912,10 +1025,11 @@ static int by_magnitude(const void *a, const void *b)
 }
 
 /* The weight feature f has for `label` (a binary model's one column is
- * label 1's score: label 0 gets its opposite). */
+ * label 1's score: label 0 gets its opposite; a one-label multilabel
+ * model's one column is label 0's). */
 static double label_weight(const struct trained_model *m, size_t f, size_t label)
 {
-    if (m->lin.n_cols == 1) return (label == 1 ? 1 : -1) * m->lin.w[f];
+    if (m->type == TASK_BINARY) return (label == 1 ? 1 : -1) * m->lin.w[f];
     return m->lin.w[f * m->lin.n_cols + label];
 }
 

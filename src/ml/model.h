@@ -10,6 +10,7 @@
 #include "base/mem.h"
 #include "text/clean.h"
 #include "ml/fasttext.h"
+#include "ml/multilabel.h"
 #include "ml/tabular.h"
 #include "ml/xgboost_model.h"
 #include "text/tfidf.h"
@@ -40,6 +41,11 @@ struct model_config {
     struct fasttext_config ft;
     /* xgboost: boosted trees over the featuriser above (text and tabular) */
     struct xgb_params xgb;
+    /* linear, multilabel tasks: `threshold:` and `validation_fraction:`;
+     * multilabel_line is the line of the first of them (0: none given), so
+     * a task of another type can be told they do not apply */
+    struct multilabel_config ml;
+    int multilabel_line;
 };
 
 void model_config_defaults(struct model_config *c);
@@ -65,7 +71,21 @@ struct trained_model *model_train_rows(const struct model_config *cfg, enum task
                                        const int *labels, size_t n, const char *const *label_names,
                                        size_t n_labels, struct err *e);
 
+/* A multilabel task's model: one binary model per label on the same
+ * features (`linear` only), y giving each text's labels; the per-label
+ * thresholds are tuned as cfg->ml says (ml/multilabel.h). `report` may be
+ * NULL. */
+struct trained_model *model_train_multilabel(const struct model_config *cfg,
+                                             const char *const *texts,
+                                             const struct multilabel_sets *y, size_t n,
+                                             const char *const *label_names, size_t n_labels,
+                                             struct multilabel_report *report, struct err *e);
+
 size_t model_n_labels(const struct trained_model *m);
+enum task_type model_task_type(const struct trained_model *m);
+/* Multilabel: label i is predicted when its probability is at least this;
+ * other task types: NAN (the most probable label is the answer). */
+double model_threshold(const struct trained_model *m, size_t i);
 const char *model_label(const struct trained_model *m, size_t i);
 const char *model_kind(const struct trained_model *m);
 size_t model_n_features(const struct trained_model *m);
@@ -79,7 +99,8 @@ void model_summary(const struct trained_model *m, char *out, size_t cap);
 const struct clean_config *model_prep(const struct trained_model *m);
 
 /* Thread-safe, allocation-free after a thread's first call (per-thread scratch).
- * Fills probs[n_labels] (summing to 1) and returns the argmax index. */
+ * Fills probs[n_labels] (summing to 1; multilabel: each label's own
+ * probability, not normalised) and returns the argmax index. */
 size_t model_predict(const struct trained_model *m, const char *text, size_t len, double *probs);
 /* The same from an input's raw text fields (n of them, in the task's order):
  * joined and cleaned with model_prep(m) first, in per-thread buffers, so
@@ -140,9 +161,11 @@ size_t model_explain_input(const struct trained_model *m, const struct model_inp
  * format 1, which older builds read), featuriser state, weights, then a
  * SHA-256 of everything before it. A model with tabular fields is format
  * 3 (the tabular block's state; text models keep their format, so older
- * builds still read them). An xgboost model is format 5: after the
- * tabular section, the booster (xgb_save) instead of weights. Every format
- * loads. */
+ * builds still read them). Multilabel models are format 4: the
+ * preparation always, the tabular block (n = 0 for a text-only task), then
+ * one threshold per label (older builds refuse them by version). An
+ * xgboost model is format 5: after the tabular section, the booster
+ * (xgb_save) instead of weights. Every format loads. */
 int model_save(const struct trained_model *m, struct buf *out, struct err *e);
 /* Verifies magic, version, bounds and checksum; a truncated or altered
  * artifact is refused with ERR_CORRUPT and a message saying what is wrong. */
