@@ -91,6 +91,8 @@ int cmd_promote(const struct cli_command *cmd, int argc, char **argv);
 int cmd_token(const struct cli_command *cmd, int argc, char **argv);
 int cmd_worker(const struct cli_command *cmd, int argc, char **argv);
 int cmd_export(const struct cli_command *cmd, int argc, char **argv);
+/* export --what features: the champion's feature matrix into dir; closes env. */
+int cli_export_features(struct cli_env *env, const char *dir);
 int cmd_rollout(const struct cli_command *cmd, int argc, char **argv);
 int cmd_simulate(const struct cli_command *cmd, int argc, char **argv);
 

@@ -193,6 +193,7 @@ int cmd_train(const struct cli_command *cmd, int argc, char **argv)
                       r.total_seconds, "dataset_hash", r.dataset_hash, "artifact_sha256",
                       r.artifact_sha256, "artifact_bytes", (json_int_t)r.artifact_bytes, "metrics",
                       r.metrics, "cleaning", prepare_report_json(&r.clean, &r.prep));
+        json_object_set_new(doc, "fit_seconds", json_real(r.fit_seconds));
         if (r.search) json_object_set(doc, "search", r.search);
         train_result_multilabel_json(&r, doc);
         cli_print_json(doc);

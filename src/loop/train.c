@@ -49,7 +49,23 @@ static json_t *config_json(const struct task_config *task, const struct model_co
         json_array_append_new(fields, json_string(task->text_fields[i]));
     const struct fasttext_config *ft = &mc->ft;
     json_t *doc;
-    if (!strcmp(mc->kind, "fasttext"))
+    const struct xgb_params *xp = &mc->xgb;
+    if (!strcmp(mc->kind, "xgboost"))
+        doc = json_pack(
+            "{s:s,s:s,s:o,s:s,s:{s:s,s:i,s:i,s:i,s:f,s:b,s:I,s:i,s:i,s:f,s:f,s:f,s:f,s:f,s:f,"
+            "s:f,s:s,s:i,s:i,s:i,s:f}}",
+            "task", task->name, "type", task_type_name(task->type), "text", fields, "label",
+            task->label, "model", "kind", mc->kind, "ngram_min", mc->text.ngram_min, "ngram_max",
+            mc->text.ngram_max, "min_df", mc->text.min_df, "max_df", mc->text.max_df,
+            "sublinear_tf", mc->text.sublinear_tf, "max_features",
+            (json_int_t)mc->text.max_features, "n_estimators", xp->n_estimators, "max_depth",
+            xp->max_depth, "learning_rate", xp->learning_rate, "subsample", xp->subsample,
+            "colsample_bytree", xp->colsample_bytree, "min_child_weight", xp->min_child_weight,
+            "reg_lambda", xp->reg_lambda, "reg_alpha", xp->reg_alpha, "scale_pos_weight",
+            xp->scale_pos_weight, "tree_method", xgb_tree_method_name(xp->tree), "nthread",
+            xp->nthread, "seed", xp->seed, "early_stopping_rounds", xp->early_stopping_rounds,
+            "validation_fraction", xp->validation_fraction);
+    else if (!strcmp(mc->kind, "fasttext"))
         doc =
             json_pack("{s:s,s:s,s:o,s:s,s:{s:s,s:i,s:i,s:f,s:i,s:i,s:i,s:i,s:i,s:i,s:i,s:s}}",
                       "task", task->name, "type", task_type_name(task->type), "text", fields,
@@ -67,9 +83,9 @@ static json_t *config_json(const struct task_config *task, const struct model_co
                         "class_weight_balanced", mc->class_weight_balanced);
     /* only when set, as the cleaning below: existing tasks keep their config hash */
     json_t *model = json_object_get(doc, "model");
-    if (strcmp(mc->kind, "fasttext") != 0 && mc->penalty == LINEAR_L1)
+    if (!strcmp(mc->kind, "linear") && mc->penalty == LINEAR_L1)
         json_object_set_new(model, "penalty", json_string("l1"));
-    if (strcmp(mc->kind, "fasttext") != 0 && mc->loss == LINEAR_SVM)
+    if (!strcmp(mc->kind, "linear") && mc->loss == LINEAR_SVM)
         json_object_set_new(model, "loss", json_string("svm"));
     if (task->type == TASK_MULTILABEL) /* a new type: no older hash to keep */
         json_object_set_new(model, "threshold",
@@ -325,8 +341,12 @@ static int fit_and_register(struct store *st, const struct task_config *task,
     out->train_seconds = time_elapsed_s(t0);
     if (!m) goto done;
     out->n_features = model_n_features(m);
-    runlog(st, out->run_id, task->name, "trained in %.3f s, %zu features", out->train_seconds,
-           out->n_features);
+    out->fit_seconds = model_fit_seconds(m);
+    runlog(st, out->run_id, task->name, "trained in %.3f s (fit %.3f s), %zu features",
+           out->train_seconds, out->fit_seconds, out->n_features);
+    char summary_line[160];
+    model_summary(m, summary_line, sizeof summary_line);
+    if (*summary_line) runlog(st, out->run_id, task->name, "%s", summary_line);
     if (multilabel) {
         out->thresholds = train_multilabel_thresholds(m);
         runlog(st, out->run_id, task->name, "thresholds: %lld of %zu labels tuned on %lld rows",
@@ -516,11 +536,12 @@ int train_in_run(struct store *st, const struct config *cfg, const struct task_c
 
 json_t *train_result_json(const struct train_result *r)
 {
-    json_t *o = json_pack("{s:I,s:I,s:I,s:I,s:f,s:s,s:O?,s:o}", "model_version",
-                          (json_int_t)r->version, "n_train", (json_int_t)r->n_train, "n_test",
-                          (json_int_t)r->n_test, "n_features", (json_int_t)r->n_features,
-                          "train_seconds", r->train_seconds, "dataset_hash", r->dataset_hash,
-                          "test", r->metrics, "cleaning", prepare_report_json(&r->clean, &r->prep));
+    json_t *o =
+        json_pack("{s:I,s:I,s:I,s:I,s:f,s:f,s:s,s:O?,s:o}", "model_version", (json_int_t)r->version,
+                  "n_train", (json_int_t)r->n_train, "n_test", (json_int_t)r->n_test, "n_features",
+                  (json_int_t)r->n_features, "train_seconds", r->train_seconds, "fit_seconds",
+                  r->fit_seconds, "dataset_hash", r->dataset_hash, "test", r->metrics, "cleaning",
+                  prepare_report_json(&r->clean, &r->prep));
     train_result_multilabel_json(r, o);
     if (r->search) json_object_set(o, "search", r->search);
     return o;

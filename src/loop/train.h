@@ -19,6 +19,7 @@ struct train_result {
     int became_champion;
     size_t n_train, n_test, n_labels, n_features; /* rows after cleaning */
     double train_seconds, total_seconds;
+    double fit_seconds; /* the learner alone (featurising excluded) */
     char dataset_hash[65];
     char artifact_sha256[65];
     size_t artifact_bytes;
@@ -40,8 +41,8 @@ struct train_options {
 int train_in_run(struct store *st, const struct config *cfg, const struct task_config *task,
                  const char *run_id, const struct train_options *opt, struct train_result *out,
                  struct err *e);
-/* {"model_version","n_train","n_test","n_features","train_seconds","dataset_hash","test",
- *  "cleaning": prepare_report_json} (+ "thresholds", "threshold_tuning" for multilabel,
+/* {"model_version","n_train","n_test","n_features","train_seconds","fit_seconds","dataset_hash",
+ *  "test","cleaning": prepare_report_json} (+ "thresholds", "threshold_tuning" for multilabel,
  *  "search" after a hyper-parameter search) */
 json_t *train_result_json(const struct train_result *r);
 /* Adds a multilabel result's "thresholds" and "threshold_tuning" to `into`. */

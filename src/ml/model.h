@@ -12,12 +12,13 @@
 #include "ml/fasttext.h"
 #include "ml/multilabel.h"
 #include "ml/tabular.h"
+#include "ml/xgboost_model.h"
 #include "text/tfidf.h"
 
 #include <stddef.h>
 
 struct model_config {
-    char kind[16]; /* "linear" or "fasttext" */
+    char kind[16]; /* "linear", "fasttext" or "xgboost" */
     /* featuriser: TF-IDF over word n-grams (defaults 1-2-grams, min_df 2,
      * max_df 1.0, sublinear tf, no feature cap) */
     struct tfidf_config text;
@@ -31,13 +32,15 @@ struct model_config {
      * `text_separator:`), kept in the artifact; default: none, "\n" */
     struct clean_config prep;
     /* tabular inputs (the task's `numeric:` and `categorical:`), borrowed
-     * from the task's config while training; `linear` only */
+     * from the task's config while training; `linear` and `xgboost` */
     const struct numeric_field *numeric;
     size_t n_numeric;
     const struct categorical_field *categorical;
     size_t n_categorical;
     /* fasttext: its own tokens and n-grams; the settings above do not apply */
     struct fasttext_config ft;
+    /* xgboost: boosted trees over the featuriser above (text and tabular) */
+    struct xgb_params xgb;
     /* linear, multilabel tasks: `threshold:` and `validation_fraction:`;
      * multilabel_line is the line of the first of them (0: none given), so
      * a task of another type can be told they do not apply */
@@ -86,6 +89,12 @@ double model_threshold(const struct trained_model *m, size_t i);
 const char *model_label(const struct trained_model *m, size_t i);
 const char *model_kind(const struct trained_model *m);
 size_t model_n_features(const struct trained_model *m);
+/* Seconds the learner itself took (liblinear, SGD, boosting), the
+ * featuriser excluded; 0 for a loaded model. */
+double model_fit_seconds(const struct trained_model *m);
+/* One line on what training settled on, for the run log ("xgboost: 57 of
+ * 100 rounds kept (early stopping)"); "" when there is nothing to say. */
+void model_summary(const struct trained_model *m, char *out, size_t cap);
 /* How the model prepares its inputs: what it was trained with. */
 const struct clean_config *model_prep(const struct trained_model *m);
 
@@ -111,6 +120,12 @@ struct model_input {
  * first calls as well. */
 size_t model_predict_input(const struct trained_model *m, const struct model_input *in,
                            double *probs);
+/* The features a linear or xgboost model reads for one input, as it reads
+ * them when predicting: *idx / *val (valid until the thread's next call
+ * into the model) hold the text's features, then the tabular block's,
+ * indices ascending; returns their count (0 for fasttext). For exports. */
+size_t model_row_features(const struct trained_model *m, const struct model_input *in,
+                          const uint32_t **idx, const double **val);
 /* The tabular fields the model reads (numeric, then categorical) must be
  * the task's, in its order: else ERR_INVALID saying both lists, since a
  * value would be read as another field's. */
@@ -119,10 +134,13 @@ int model_check_fields(const struct trained_model *m, const struct task_config *
 
 /* Why the model gave `label`: the features that moved that label's score
  * the most, largest magnitude first, with their signed contribution. Exact
- * for both kinds: linear = tf-idf value x weight (a binary model's label 0
+ * for every kind: linear = tf-idf value x weight (a binary model's label 0
  * gets the opposite of label 1's), fasttext = each token's share of the
  * label's score (its word and char n-grams and its part of the word n-grams
- * it is in). The inputs are prepared as model_predict_fields prepares them.
+ * it is in), xgboost = TreeSHAP contributions to the label's margin (a term
+ * the text lacks is named "term (absent)"; a categorical field's one-hot
+ * columns are summed into its "field=value"; label 0 of a binary model gets
+ * the opposite). The inputs are prepared as model_predict_fields prepares them.
  * Fills out[0..k) with k <= top_k and returns k. Not for the hot path: it
  * allocates (called only when a request asks). */
 #define MODEL_EXPLAIN_FEATURE_MAX 96
@@ -145,8 +163,9 @@ size_t model_explain_input(const struct trained_model *m, const struct model_inp
  * 3 (the tabular block's state; text models keep their format, so older
  * builds still read them). Multilabel models are format 4: the
  * preparation always, the tabular block (n = 0 for a text-only task), then
- * one threshold per label (older builds refuse them by version). Every
- * format loads. */
+ * one threshold per label (older builds refuse them by version). An
+ * xgboost model is format 5: after the tabular section, the booster
+ * (xgb_save) instead of weights. Every format loads. */
 int model_save(const struct trained_model *m, struct buf *out, struct err *e);
 /* Verifies magic, version, bounds and checksum; a truncated or altered
  * artifact is refused with ERR_CORRUPT and a message saying what is wrong. */
