@@ -65,7 +65,8 @@ unit: $(UNITBIN)
 # temporary directory on a free port, stopped however the tests end).
 PGTEST_DIR := /tmp/boucle-pgtest-$(shell id -u)
 unit-pg: $(BUILD)/tests/test_store $(BUILD)/tests/test_store_loop $(BUILD)/tests/test_store_mlflow \
-         $(BUILD)/tests/test_registry $(BUILD)/tests/test_store_rollout
+         $(BUILD)/tests/test_registry $(BUILD)/tests/test_store_rollout \
+         $(BUILD)/tests/test_store_contract
 	@set -e; dir=$(PGTEST_DIR)-$$$$; trap 'scripts/pg-test-server.sh stop '$$dir EXIT; \
 	url=$$(scripts/pg-test-server.sh start $$dir); \
 	for t in $(abspath $^); do echo "== $$t (postgres)"; \

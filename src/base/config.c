@@ -447,6 +447,7 @@ static int task_pair(struct cfg_ctx *c, const char *key, yaml_node_t *k, yaml_no
         if (rc == 1) rc = cfg_tabular_task_pair(c, key, v, path, t);
         if (rc == 1) rc = cfg_loop_task_pair(c, key, v, path, t);
         if (rc == 1) rc = cfg_rollout_task_pair(c, key, v, path, t);
+        if (rc == 1) rc = cfg_contract_task_pair(c, key, v, path, t);
         return rc == 1 ? cfg_unknown_key(c, k, path) : rc;
     }
     return 0;
@@ -468,6 +469,7 @@ static int tasks_pair(struct cfg_ctx *c, const char *key, yaml_node_t *k, yaml_n
     clean_config_defaults(&t->clean);
     cfg_loop_task_defaults(t);
     cfg_rollout_task_defaults(t);
+    cfg_contract_task_defaults(t);
     cfg_search_task_defaults(t);
     struct task_seen seen = {.t = t};
     if (cfg_each_pair(c, v, path, task_pair, &seen)) return -1;

@@ -162,6 +162,28 @@ struct rollout_config {
     double max_drop;                /* a live accuracy drop tolerated before a rollback; 0.0 */
 };
 
+/* ---- the data contract (issue 5): `contract:` of a task ---- */
+
+/* What an import that breaks the contract of the task's previous import
+ * does: refused (nothing stored), stored with the differences recorded and
+ * shown, or no check at all. */
+enum contract_action { CONTRACT_WARN, CONTRACT_REFUSE, CONTRACT_OFF };
+/* Labels: `same` (none appears, none disappears), `superset` (new labels
+ * may appear), `any`. Columns: `same` or `superset` (new columns may appear). */
+enum contract_labels { CONTRACT_LABELS_SAME, CONTRACT_LABELS_SUPERSET, CONTRACT_LABELS_ANY };
+enum contract_columns { CONTRACT_COLUMNS_SAME, CONTRACT_COLUMNS_SUPERSET };
+const char *contract_action_name(enum contract_action a);   /* "warn", "refuse", "off" */
+const char *contract_labels_name(enum contract_labels l);   /* "same", "superset", "any" */
+const char *contract_columns_name(enum contract_columns c); /* "same", "superset" */
+
+struct contract_config {
+    enum contract_action on_violation; /* default warn */
+    double max_null_rate_increase;     /* absolute, per field; default 0.05 */
+    enum contract_labels labels;       /* default same */
+    enum contract_columns columns;     /* default same */
+    double max_label_share_change;     /* absolute, per label; < 0 (the default): not checked */
+};
+
 /* ---- hyper-parameter search (issue 5): `search:` in a task's `model:` ---- */
 
 /* One key of the grid and its candidate values, kept as text with their
@@ -221,7 +243,8 @@ struct task_config {
     struct gate_config gate;
     struct notify_config notify;
     struct rollout_config rollout;
-    double feedback_holdout;     /* share of new gold feedback held out for evaluation; 0.2 */
+    struct contract_config contract; /* checked by imports against the previous one */
+    double feedback_holdout;         /* share of new gold feedback held out for evaluation; 0.2 */
     int64_t retrain_cooldown_ms; /* no automatic retrain sooner after the last; default 10 min */
     /* knobs for experiments and tests: train on a fraction of the train
      * split (default 1.0), or with its labels shuffled (default false) */

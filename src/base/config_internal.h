@@ -139,4 +139,11 @@ void cfg_rollout_task_defaults(struct task_config *t);
 int cfg_rollout_task_pair(struct cfg_ctx *c, const char *key, yaml_node_t *v, const char *path,
                           struct task_config *t);
 
+/* ---- a task's `contract:` (config_contract.c) ---- */
+
+void cfg_contract_task_defaults(struct task_config *t);
+/* A key of a task: 0 = parsed, -1 = error, 1 = not `contract`. */
+int cfg_contract_task_pair(struct cfg_ctx *c, const char *key, yaml_node_t *v, const char *path,
+                           struct task_config *t);
+
 #endif

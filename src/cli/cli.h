@@ -77,6 +77,9 @@ int cmd_models(const struct cli_command *cmd, int argc, char **argv);
 int cmd_runs(const struct cli_command *cmd, int argc, char **argv);
 int cmd_datasets(const struct cli_command *cmd, int argc, char **argv);
 int cmd_data(const struct cli_command *cmd, int argc, char **argv);
+/* `data contract` and `data check FILE` (cmd_data_contract.c), after cmd_data's parsing. */
+int cmd_data_contract(const struct cli_command *cmd, struct cli_option *opts, const char *sub,
+                      const char *file);
 int cmd_check_retrain(const struct cli_command *cmd, int argc, char **argv);
 int cmd_retrain(const struct cli_command *cmd, int argc, char **argv);
 int cmd_prepare(const struct cli_command *cmd, int argc, char **argv);

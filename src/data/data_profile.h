@@ -65,6 +65,17 @@ void data_profile_add_tabular(struct data_profile *p, const double *num, const c
  *  lengths it holds. */
 json_t *data_profile_json(struct data_profile *p);
 
+/* The profile stored with a dataset version (data_profile_version.c):
+ * data_profile_json over n rows as stored (inputs[i]: a JSON object of the
+ * task's fields; labels[i]) plus "columns": [{"name","kind"}], kind being
+ * "text", "numeric", "categorical", "label" or "unused". `columns` names
+ * the imported file's columns in order; NULL takes the label and the keys
+ * the inputs hold (a version made from feedback has no file). NULL with
+ * `e` set ("row 3: ...") when a row does not read as the task's input. */
+json_t *data_profile_version(const struct task_config *task, const char *const *columns,
+                             size_t n_columns, const char *const *inputs, const char *const *labels,
+                             size_t n, struct err *e);
+
 /* For data_profile.c (data_profile_tabular.c): the tabular part's memory,
  * and its JSON added to the profile's when the task has tabular fields:
  * "numeric": {name: {"rows","missing","missing_rate","min","p5","p50",
