@@ -5,7 +5,7 @@ CFLAGS  ?= -O2 -g
 # the flags every build needs; CFLAGS (optimisation, sanitizers) may be overridden
 BASEFLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Isrc -pthread \
            $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-LDLIBS  := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -llinear -lstemmer -lpthread -lm
+LDLIBS  := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -llinear -lxgboost -lstemmer -lpthread -lm
 PYTEST  := /usr/bin/python3 -m pytest
 
 BUILD   ?= build
@@ -65,7 +65,8 @@ unit: $(UNITBIN)
 # temporary directory on a free port, stopped however the tests end).
 PGTEST_DIR := /tmp/boucle-pgtest-$(shell id -u)
 unit-pg: $(BUILD)/tests/test_store $(BUILD)/tests/test_store_loop $(BUILD)/tests/test_store_mlflow \
-         $(BUILD)/tests/test_registry $(BUILD)/tests/test_store_rollout
+         $(BUILD)/tests/test_registry $(BUILD)/tests/test_store_rollout \
+         $(BUILD)/tests/test_store_contract
 	@set -e; dir=$(PGTEST_DIR)-$$$$; trap 'scripts/pg-test-server.sh stop '$$dir EXIT; \
 	url=$$(scripts/pg-test-server.sh start $$dir); \
 	for t in $(abspath $^); do echo "== $$t (postgres)"; \

@@ -368,6 +368,8 @@ static int model_pair(struct cfg_ctx *c, const char *key, yaml_node_t *k, yaml_n
 {
     (void)k;
     struct task_config *t = user;
+    int rc = cfg_search_model_pair(c, key, v, path, t);
+    if (rc != 1) return rc;
     /* a list of scalars (`char_ngrams: [2, 5]`) reaches the model as "2,5" */
     struct buf list;
     buf_init(&list);
@@ -405,7 +407,25 @@ static int model_pair(struct cfg_ctx *c, const char *key, yaml_node_t *k, yaml_n
 struct task_seen {
     struct task_config *t;
     int type, text, label, model;
+    yaml_node_t *label_separator; /* checked once the type is known */
+    char label_separator_path[PATH_MAX_KEY];
 };
+
+static int parse_label_separator(struct cfg_ctx *c, yaml_node_t *v, const char *path,
+                                 struct task_seen *seen)
+{
+    if (cfg_want(c, v, YAML_SCALAR_NODE, path)) return -1;
+    const char *s = cfg_text(v);
+    size_t len = v->data.scalar.length;
+    if (cfg_is_null(v) || !len || len > TASK_MAX_LABEL_SEPARATOR || memchr(s, '\0', len))
+        return cfg_fail(c, v, path, "expected 1 to %d bytes (quote it: \",\" or \";\")",
+                        TASK_MAX_LABEL_SEPARATOR);
+    memcpy(seen->t->label_separator, s, len);
+    seen->t->label_separator[len] = '\0';
+    seen->label_separator = v;
+    snprintf(seen->label_separator_path, sizeof seen->label_separator_path, "%s", path);
+    return 0;
+}
 
 static int task_pair(struct cfg_ctx *c, const char *key, yaml_node_t *k, yaml_node_t *v,
                      const char *path, void *user)
@@ -426,6 +446,8 @@ static int task_pair(struct cfg_ctx *c, const char *key, yaml_node_t *k, yaml_no
         if (cfg_string(c, v, path, &s)) return -1;
         t->label = xstrdup(s);
         seen->label = 1;
+    } else if (str_eq(key, "label_separator")) {
+        return parse_label_separator(c, v, path, seen);
     } else if (str_eq(key, "test_fraction")) {
         if (cfg_want(c, v, YAML_SCALAR_NODE, path)) return -1;
         char *end;
@@ -443,6 +465,7 @@ static int task_pair(struct cfg_ctx *c, const char *key, yaml_node_t *k, yaml_no
         if (rc == 1) rc = cfg_tabular_task_pair(c, key, v, path, t);
         if (rc == 1) rc = cfg_loop_task_pair(c, key, v, path, t);
         if (rc == 1) rc = cfg_rollout_task_pair(c, key, v, path, t);
+        if (rc == 1) rc = cfg_contract_task_pair(c, key, v, path, t);
         return rc == 1 ? cfg_unknown_key(c, k, path) : rc;
     }
     return 0;
@@ -460,9 +483,12 @@ static int tasks_pair(struct cfg_ctx *c, const char *key, yaml_node_t *k, yaml_n
     t->name = xstrdup(key);
     t->line = cfg_line(k);
     t->test_fraction = 0.2;
+    snprintf(t->label_separator, sizeof t->label_separator, "|");
     clean_config_defaults(&t->clean);
     cfg_loop_task_defaults(t);
     cfg_rollout_task_defaults(t);
+    cfg_contract_task_defaults(t);
+    cfg_search_task_defaults(t);
     struct task_seen seen = {.t = t};
     if (cfg_each_pair(c, v, path, task_pair, &seen)) return -1;
     /* the inputs may be text, numeric or categorical fields, or any mix */
@@ -475,6 +501,10 @@ static int tasks_pair(struct cfg_ctx *c, const char *key, yaml_node_t *k, yaml_n
                              c->name, t->line, path, missing,
                              seen.type && !has_input ? " (or 'numeric', 'categorical')" : "");
     }
+    if (seen.label_separator && t->type != TASK_MULTILABEL)
+        return cfg_fail(c, seen.label_separator, seen.label_separator_path,
+                        "only a multilabel task has label sets to separate (this task is %s)",
+                        task_type_name(t->type));
     /* `model:` may be left out: linear is the default and the cheapest kind */
     if (!t->model_kind) t->model_kind = xstrdup("linear");
     for (size_t i = 0; i < t->n_text_fields; i++)
@@ -697,6 +727,7 @@ void config_free(struct config *c)
         free(t->model_params);
         cfg_loop_task_free(t);
         cfg_tabular_task_free(t);
+        cfg_search_task_free(t);
     }
     free(c->tasks);
     free(c->path);

@@ -76,10 +76,10 @@ struct pipeline_config {
 };
 
 struct gate_config {
-    char *primary;          /* metric name, default "f1_macro" (also accuracy, f1_weighted...) */
-    double min_delta;       /* the challenger must gain at least this much; default 0.0 */
-    double confidence;      /* of the paired test; default 0.95 */
-    char *test;             /* "bootstrap" (default) or "mcnemar" */
+    char *primary;     /* metric name, default "f1_macro", multilabel "f1_micro" (eval/gate.h) */
+    double min_delta;  /* the challenger must gain at least this much; default 0.0 */
+    double confidence; /* of the paired test; default 0.95 */
+    char *test;        /* "bootstrap" (default) or "mcnemar" */
     int bootstrap_samples;  /* default 1000 */
     double max_recall_drop; /* guard: no class's recall may drop more than this; default 0.05 */
 };
@@ -107,8 +107,9 @@ enum clean_step {
     CLEAN_DEDUPE
 };
 #define CLEAN_N_STEPS 6
-#define TASK_MAX_TEXT_FIELDS 32 /* so the predict path keeps field views on the stack */
-#define CLEAN_MAX_SEPARATOR 32  /* bytes of text_separator */
+#define TASK_MAX_TEXT_FIELDS 32    /* so the predict path keeps field views on the stack */
+#define CLEAN_MAX_SEPARATOR 32     /* bytes of text_separator */
+#define TASK_MAX_LABEL_SEPARATOR 8 /* bytes of label_separator */
 const char *clean_step_name(enum clean_step s); /* "strip_html", ... */
 int clean_step_parse(const char *name, enum clean_step *out);
 
@@ -161,6 +162,56 @@ struct rollout_config {
     double max_drop;                /* a live accuracy drop tolerated before a rollback; 0.0 */
 };
 
+/* ---- the data contract (issue 5): `contract:` of a task ---- */
+
+/* What an import that breaks the contract of the task's previous import
+ * does: refused (nothing stored), stored with the differences recorded and
+ * shown, or no check at all. */
+enum contract_action { CONTRACT_WARN, CONTRACT_REFUSE, CONTRACT_OFF };
+/* Labels: `same` (none appears, none disappears), `superset` (new labels
+ * may appear), `any`. Columns: `same` or `superset` (new columns may appear). */
+enum contract_labels { CONTRACT_LABELS_SAME, CONTRACT_LABELS_SUPERSET, CONTRACT_LABELS_ANY };
+enum contract_columns { CONTRACT_COLUMNS_SAME, CONTRACT_COLUMNS_SUPERSET };
+const char *contract_action_name(enum contract_action a);   /* "warn", "refuse", "off" */
+const char *contract_labels_name(enum contract_labels l);   /* "same", "superset", "any" */
+const char *contract_columns_name(enum contract_columns c); /* "same", "superset" */
+
+struct contract_config {
+    enum contract_action on_violation; /* default warn */
+    double max_null_rate_increase;     /* absolute, per field; default 0.05 */
+    enum contract_labels labels;       /* default same */
+    enum contract_columns columns;     /* default same */
+    double max_label_share_change;     /* absolute, per label; < 0 (the default): not checked */
+};
+
+/* ---- hyper-parameter search (issue 5): `search:` in a task's `model:` ---- */
+
+/* One key of the grid and its candidate values, kept as text with their
+ * lines (as the other `model:` keys): the model kind checks them. */
+struct search_param {
+    char *key;
+    char **values;
+    int *lines;
+    size_t n_values;
+    int line;
+};
+
+#define SEARCH_MAX_FOLDS 20
+#define SEARCH_MAX_JOBS 64
+
+struct search_config {
+    int enabled; /* the task's model has a `search:` */
+    int line;
+    struct search_param *grid; /* in the file's order: trials vary the last key fastest */
+    size_t n_grid;
+    size_t n_trials; /* the product of the value counts */
+    int folds;       /* stratified k-fold; default 5, 2..SEARCH_MAX_FOLDS */
+    char *metric;    /* higher is better; NULL: the task's gate.primary */
+    int jobs;        /* trials trained at once; 0 (default) = one per online core */
+    long max_trials; /* a bigger grid is refused; default 200 */
+    uint64_t seed;   /* of the folds; default 0 */
+};
+
 struct task_config {
     char *name;
     int line;
@@ -176,10 +227,14 @@ struct task_config {
     size_t n_categorical;
     enum impute_kind impute; /* the task's `impute:`, default median */
     char *label;
+    /* multilabel: what separates the labels in one CSV cell (a JSONL array
+     * needs none); default "|" */
+    char label_separator[TASK_MAX_LABEL_SEPARATOR + 1];
     char *model_kind;                  /* "linear" */
     struct config_param *model_params; /* the other keys of `model:` */
     size_t n_model_params;
-    double test_fraction; /* share held out by the first import; default 0.2 */
+    struct search_config search; /* `model: {search: ...}` */
+    double test_fraction;        /* share held out by the first import; default 0.2 */
 
     /* the loop */
     struct trigger_config *triggers;
@@ -188,7 +243,8 @@ struct task_config {
     struct gate_config gate;
     struct notify_config notify;
     struct rollout_config rollout;
-    double feedback_holdout;     /* share of new gold feedback held out for evaluation; 0.2 */
+    struct contract_config contract; /* checked by imports against the previous one */
+    double feedback_holdout;         /* share of new gold feedback held out for evaluation; 0.2 */
     int64_t retrain_cooldown_ms; /* no automatic retrain sooner after the last; default 10 min */
     /* knobs for experiments and tests: train on a fraction of the train
      * split (default 1.0), or with its labels shuffled (default false) */

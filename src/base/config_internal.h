@@ -124,11 +124,26 @@ int cfg_loop_task_pair(struct cfg_ctx *c, const char *key, yaml_node_t *v, const
 void cfg_loop_task_finish(struct task_config *t);
 void cfg_loop_task_free(struct task_config *t);
 
+/* ---- a task's `model: {search: ...}` (config_search.c) ---- */
+
+void cfg_search_task_defaults(struct task_config *t);
+/* A key of `model:`: 0 = parsed, -1 = error, 1 = not `search`. */
+int cfg_search_model_pair(struct cfg_ctx *c, const char *key, yaml_node_t *v, const char *path,
+                          struct task_config *t);
+void cfg_search_task_free(struct task_config *t);
+
 /* ---- a task's `rollout:` (config_rollout.c) ---- */
 
 void cfg_rollout_task_defaults(struct task_config *t);
 /* A key of a task: 0 = parsed, -1 = error, 1 = not `rollout`. */
 int cfg_rollout_task_pair(struct cfg_ctx *c, const char *key, yaml_node_t *v, const char *path,
                           struct task_config *t);
+
+/* ---- a task's `contract:` (config_contract.c) ---- */
+
+void cfg_contract_task_defaults(struct task_config *t);
+/* A key of a task: 0 = parsed, -1 = error, 1 = not `contract`. */
+int cfg_contract_task_pair(struct cfg_ctx *c, const char *key, yaml_node_t *v, const char *path,
+                           struct task_config *t);
 
 #endif

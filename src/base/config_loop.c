@@ -443,8 +443,9 @@ static int parse_triggers(struct cfg_ctx *c, struct task_config *task, yaml_node
 static int gate_pair(struct cfg_ctx *c, const char *key, yaml_node_t *k, yaml_node_t *v,
                      const char *path, void *user)
 {
-    static const char *const metrics[] = {"accuracy", "f1_macro", "f1_weighted", "precision_macro",
-                                          "recall_macro"};
+    static const char *const metrics[] = {"accuracy",        "f1_macro",     "f1_weighted",
+                                          "precision_macro", "recall_macro", "f1_micro",
+                                          "precision_micro", "recall_micro", "f1_samples"};
     static const char *const tests[] = {"bootstrap", "mcnemar"};
     struct gate_config *g = user;
     size_t i;
@@ -562,7 +563,7 @@ static int parse_notify(struct cfg_ctx *c, struct notify_config *nc, yaml_node_t
 
 void cfg_loop_task_defaults(struct task_config *t)
 {
-    t->gate.primary = xstrdup("f1_macro");
+    t->gate.primary = NULL; /* the type's default, once the type is known */
     t->gate.min_delta = 0.0;
     t->gate.confidence = 0.95;
     t->gate.test = xstrdup("bootstrap");
@@ -603,6 +604,9 @@ int cfg_loop_task_pair(struct cfg_ctx *c, const char *key, yaml_node_t *v, const
 
 void cfg_loop_task_finish(struct task_config *t)
 {
+    /* a multilabel task is judged on its labels found, across documents */
+    if (!t->gate.primary)
+        t->gate.primary = xstrdup(t->type == TASK_MULTILABEL ? "f1_micro" : "f1_macro");
     if (t->pipeline.steps) return;
     struct pipeline_state st = {.has_steps = 0};
     pipeline_finish(&st, t->line, &t->pipeline);

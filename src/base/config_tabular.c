@@ -152,6 +152,11 @@ int cfg_tabular_task_finish(struct cfg_ctx *c, yaml_node_t *k, const char *path,
                                 "and categorical",
                                 a);
     }
+    /* one-vs-rest multilabel models read TF-IDF only (ml/multilabel.c) */
+    if (n_tabular(t) && t->type == TASK_MULTILABEL)
+        return cfg_fail(c, k, path,
+                        "a multilabel task reads text fields only: numeric and categorical "
+                        "fields are for binary and multiclass tasks");
     for (size_t i = 0; i < t->n_numeric; i++)
         if (!t->numeric[i].own_impute) t->numeric[i].impute = t->impute;
     /* with no text field, drop_empty would drop every row and dedupe all but one */

@@ -31,4 +31,8 @@ void sha256_end(struct sha256_ctx *c, char out[SHA256_HEX_LEN]);
 
 int secret_equal(const char *a, const char *b); /* constant time in the length of b */
 
+/* splitmix64: a tiny seeded generator for shuffles and splits that must
+ * come out the same on every platform (rand() does not). Not for secrets. */
+uint64_t ids_splitmix64(uint64_t *state);
+
 #endif

@@ -15,7 +15,7 @@
 
 static const struct cli_command commands[] = {
     {"import", "import labeled examples from a CSV or JSONL file",
-     "--task T FILE [--split train|test] [--format csv|jsonl] [--json]", cmd_import},
+     "--task T FILE [--split train|test] [--format csv|jsonl] [--force] [--json]", cmd_import},
     {"train", "train a model version on the task's examples and measure it", "--task T [--json]",
      cmd_train},
     {"serve", "serve predictions and feedback over HTTP", "[--listen HOST:PORT] [--threads N]",
@@ -27,8 +27,12 @@ static const struct cli_command commands[] = {
     {"runs", "list runs, or show one with its logs", "list [--task T] [--json] | show RUN_ID",
      cmd_runs},
     {"datasets", "list imported dataset versions", "list [--task T] [--json]", cmd_datasets},
-    {"data", "profile a task's examples: labels, lengths, empty, duplicate and null rates",
-     "profile [--task T] [--split train|test] [--json]", cmd_data},
+    {"data",
+     "profile a task's examples (labels, lengths, empty, duplicate and null rates); its data "
+     "contract; check a file against it",
+     "profile [--task T] [--split train|test] [--json] | contract [--task T] [--json] | "
+     "check FILE [--task T] [--format csv|jsonl] [--json]",
+     cmd_data},
     {"simulate", "replay labeled rows as live traffic with feedback through the HTTP API",
      "--task T --stream FILE [--feedback-rate R] [--correct-rate R] [--speed max|realtime] "
      "[--window N] [--json]",

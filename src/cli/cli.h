@@ -77,6 +77,9 @@ int cmd_models(const struct cli_command *cmd, int argc, char **argv);
 int cmd_runs(const struct cli_command *cmd, int argc, char **argv);
 int cmd_datasets(const struct cli_command *cmd, int argc, char **argv);
 int cmd_data(const struct cli_command *cmd, int argc, char **argv);
+/* `data contract` and `data check FILE` (cmd_data_contract.c), after cmd_data's parsing. */
+int cmd_data_contract(const struct cli_command *cmd, struct cli_option *opts, const char *sub,
+                      const char *file);
 int cmd_check_retrain(const struct cli_command *cmd, int argc, char **argv);
 int cmd_retrain(const struct cli_command *cmd, int argc, char **argv);
 int cmd_prepare(const struct cli_command *cmd, int argc, char **argv);
@@ -88,6 +91,8 @@ int cmd_promote(const struct cli_command *cmd, int argc, char **argv);
 int cmd_token(const struct cli_command *cmd, int argc, char **argv);
 int cmd_worker(const struct cli_command *cmd, int argc, char **argv);
 int cmd_export(const struct cli_command *cmd, int argc, char **argv);
+/* export --what features: the champion's feature matrix into dir; closes env. */
+int cli_export_features(struct cli_env *env, const char *dir);
 int cmd_rollout(const struct cli_command *cmd, int argc, char **argv);
 int cmd_simulate(const struct cli_command *cmd, int argc, char **argv);
 

@@ -8,6 +8,7 @@
 #include "cli/cli.h"
 
 #include "data/data_profile.h"
+#include "loop/contract.h"
 #include "loop/corpus.h"
 
 #include <stdio.h>
@@ -69,6 +70,10 @@ static void print_profile(const struct task_config *task, const char *split, jso
         printf("  %-36.36s %7lld %6.1f%%\n", json_string_value(json_object_get(l, "label")),
                (long long)num(l, "count"), 100 * num(l, "share"));
     }
+    json_t *unlabeled = json_object_get(doc, "rows_without_label");
+    if (unlabeled) /* multilabel: the counts above are rows with each label */
+        printf("  %-36s %7lld %6.1f%%\n", "(no label)", (long long)json_integer_value(unlabeled),
+               100 * (double)json_integer_value(unlabeled) / (double)num(doc, "rows"));
     if (task->n_text_fields) {
         printf("fields (length in characters)\n  %-20s %7s %7s %7s %7s %7s %7s %7s %7s\n", "",
                "rows", "null", "empty", "dup", "p5", "p50", "p95", "max");
@@ -92,6 +97,22 @@ static void print_profile(const struct task_config *task, const char *split, jso
            (long long)num(cleaning, "rows"));
 }
 
+/* The latest import's contract check, when it found something. */
+static void print_check(json_t *check)
+{
+    json_int_t n = json_integer_value(json_object_get(check, "violations"));
+    if (!json_array_size(json_object_get(check, "differences"))) return;
+    printf("contract   the latest import had %lld violation%s against dataset %lld (boucle data "
+           "contract):\n",
+           (long long)n, n == 1 ? "" : "s",
+           (long long)json_integer_value(json_object_get(check, "baseline_dataset_id")));
+    struct buf b;
+    buf_init(&b);
+    contract_text(check, &b);
+    printf("%s", b.data);
+    buf_free(&b);
+}
+
 static int profile(const struct cli_command *cmd, struct cli_option *opts)
 {
     const char *split = cli_opt(opts, "split");
@@ -109,6 +130,11 @@ static int profile(const struct cli_command *cmd, struct cli_option *opts)
     err_clear(&e);
     struct corpus c;
     rc = corpus_load(env.st, env.task, env.cfg->limits.max_field_bytes, &c, &e);
+    /* what the contract said of the latest import (null: none, or not checked) */
+    json_t *latest = rc == 0 ? store_dataset_get(env.st, env.task->name, 0, 0, &e) : NULL;
+    json_t *check = json_incref(json_object_get(latest, "contract"));
+    if (!check) check = json_null();
+    json_decref(latest);
     cli_close(&env);
     if (rc != 0) return cli_fail(&e);
     struct data_profile p;
@@ -127,11 +153,14 @@ static int profile(const struct cli_command *cmd, struct cli_option *opts)
             json_pack("{s:s,s:s}", "task", env.task->name, "split", split ? split : "all");
         json_object_update(head, doc);
         json_decref(doc);
+        json_object_set(head, "contract", check);
         cli_print_json(head);
     } else {
         print_profile(env.task, split, doc);
+        print_check(check);
         json_decref(doc);
     }
+    json_decref(check);
     return EXIT_OK;
 }
 
@@ -139,7 +168,8 @@ int cmd_data(const struct cli_command *cmd, int argc, char **argv)
 {
     struct cli_option opts[] = {
         {"task", 1, "the task (optional with one task)", NULL},
-        {"split", 1, "train or test (default: both)", NULL},
+        {"split", 1, "profile: train or test (default: both)", NULL},
+        {"format", 1, "check: csv or jsonl (default: by extension)", NULL},
         {"json", 0, "machine-readable output", NULL},
         {0},
     };
@@ -147,6 +177,9 @@ int cmd_data(const struct cli_command *cmd, int argc, char **argv)
     int npos, rc = cli_parse(cmd, argc, argv, opts, pos, 2, &npos);
     if (rc) return rc < 0 ? EXIT_USAGE : EXIT_OK;
     if (npos == 1 && strcmp(pos[0], "profile") == 0) return profile(cmd, opts);
-    if (npos == 0) return cli_usage_error(cmd, "data needs a subcommand: profile");
-    return cli_usage_error(cmd, "unknown subcommand '%s' (available: profile)", pos[0]);
+    if (npos >= 1 && (strcmp(pos[0], "contract") == 0 || strcmp(pos[0], "check") == 0))
+        return cmd_data_contract(cmd, opts, pos[0], npos == 2 ? pos[1] : NULL);
+    if (npos == 0) return cli_usage_error(cmd, "data needs a subcommand: profile, contract, check");
+    return cli_usage_error(cmd, "unknown subcommand '%s' (available: profile, contract, check)",
+                           pos[0]);
 }

@@ -1,4 +1,6 @@
 /* boucle export --task T --what preferences [--out FILE]
+ * (--what features --out DIR: the champion's feature matrix, see
+ * cmd_export_features.c)
  * The feedback as the data an external RLHF/DPO trainer reads, JSONL:
  *   a correction -> {"prompt", "chosen": corrected label, "rejected": predicted label}
  *   a score      -> {"prompt", "response": predicted label, "reward": -1|0|1}
@@ -56,17 +58,22 @@ static int write_preferences(FILE *out, const struct task_config *task, json_t *
 int cmd_export(const struct cli_command *cmd, int argc, char **argv)
 {
     struct cli_option opts[] = {{"task", 1, "the task (optional with one task)", NULL},
-                                {"what", 1, "what to export: preferences", NULL},
-                                {"out", 1, "file to write (default: standard output)", NULL},
+                                {"what", 1, "what to export: preferences (or features)", NULL},
+                                {"out", 1,
+                                 "file to write (default: standard output); a directory for "
+                                 "features",
+                                 NULL},
                                 {0}};
     const char *pos[1];
     int npos, rc = cli_parse(cmd, argc, argv, opts, pos, 0, &npos);
     if (rc) return rc < 0 ? EXIT_USAGE : EXIT_OK;
     const char *what = cli_opt(opts, "what");
-    if (!what || strcmp(what, "preferences") != 0)
-        return cli_usage_error(cmd, "--what must be 'preferences'");
+    int features = what && !strcmp(what, "features");
+    if (!what || (strcmp(what, "preferences") != 0 && !features))
+        return cli_usage_error(cmd, "--what must be 'preferences' or 'features'");
     struct cli_env env;
     if ((rc = cli_open(cli_opt(opts, "task"), CLI_NEED_TASK, &env)) != 0) return rc;
+    if (features) return cli_export_features(&env, cli_opt(opts, "out"));
     struct err e;
     err_clear(&e);
     json_t *rows = store_feedback_export(env.st, env.task->name, &e);

@@ -1,10 +1,32 @@
-/* boucle import --task T FILE [--split train|test] [--format csv|jsonl] [--json] */
+/* boucle import --task T FILE [--split train|test] [--format csv|jsonl] [--force] [--json]
+ * The file's profile is checked against the task's data contract first: the
+ * differences from the previous import are listed, and with
+ * contract.on_violation: refuse a violation stops the import (exit 3). */
 #include "cli/cli.h"
 
+#include "loop/contract.h"
 #include "loop/import.h"
 
 #include <stdio.h>
 #include <string.h>
+
+/* After a stored import: what changed since the previous one. */
+static void print_contract(json_t *check)
+{
+    if (!check || !json_array_size(json_object_get(check, "differences"))) return;
+    json_int_t n = json_integer_value(json_object_get(check, "violations"));
+    struct buf b;
+    buf_init(&b);
+    contract_text(check, &b);
+    printf("contract: %lld violation%s of dataset %lld's profile%s\n%s", (long long)n,
+           n == 1 ? "" : "s",
+           (long long)json_integer_value(json_object_get(check, "baseline_dataset_id")),
+           json_is_true(json_object_get(check, "forced")) ? " (imported with --force)"
+           : n ? " (contract.on_violation: warn: imported, recorded with the version)"
+               : "",
+           b.data);
+    buf_free(&b);
+}
 
 int cmd_import(const struct cli_command *cmd, int argc, char **argv)
 {
@@ -12,6 +34,7 @@ int cmd_import(const struct cli_command *cmd, int argc, char **argv)
         {"task", 1, "the task to import into (optional with one task)", NULL},
         {"split", 1, "train or test (default: 20% stratified test on the first import)", NULL},
         {"format", 1, "csv or jsonl (default: by extension)", NULL},
+        {"force", 0, "import even when the data contract refuses the file (recorded)", NULL},
         {"json", 0, "machine-readable output", NULL},
         {0},
     };
@@ -38,17 +61,34 @@ int cmd_import(const struct cli_command *cmd, int argc, char **argv)
     struct err e;
     err_clear(&e);
     struct import_result res;
-    rc = import_file(env.st, env.cfg, task, pos[0], fmt, split, &res, &e);
+    rc = import_file(env.st, env.cfg, task, pos[0], fmt, split,
+                     cli_opt(opts, "force") ? IMPORT_FORCE : 0, &res, &e);
     cli_close(&env);
-    if (rc != 0) return cli_fail(&e);
+    if (rc != 0 && !res.refused) {
+        import_result_free(&res);
+        return cli_fail(&e);
+    }
     if (cli_opt(opts, "json")) {
-        cli_print_json(json_pack("{s:s,s:I,s:s,s:b,s:I,s:I,s:I,s:f,s:o}", "task", task->name,
-                                 "dataset_id", (json_int_t)res.dataset_id, "hash", res.hash,
-                                 "already_imported", res.already_imported, "rows",
-                                 (json_int_t)res.rows, "train_rows", (json_int_t)res.train_rows,
-                                 "test_rows", (json_int_t)res.test_rows, "seconds", res.seconds,
-                                 "cleaning", prepare_report_json(&task->clean, &res.cleaning)));
-        return EXIT_OK;
+        json_t *doc = json_pack(
+            "{s:s,s:b,s:I,s:s,s:b,s:I,s:I,s:I,s:f,s:o}", "task", task->name, "imported",
+            rc == 0 && !res.already_imported, "dataset_id", (json_int_t)res.dataset_id, "hash",
+            res.hash, "already_imported", res.already_imported, "rows", (json_int_t)res.rows,
+            "train_rows", (json_int_t)res.train_rows, "test_rows", (json_int_t)res.test_rows,
+            "seconds", res.seconds, "cleaning", prepare_report_json(&task->clean, &res.cleaning));
+        json_object_set(doc, "contract", res.contract ? res.contract : json_null());
+        if (rc != 0) json_object_set_new(doc, "error", json_string(e.msg));
+        cli_print_json(doc);
+        import_result_free(&res);
+        return rc != 0 ? cli_fail(&e) : EXIT_OK;
+    }
+    if (rc != 0) { /* refused: the differences, then the error */
+        struct buf b;
+        buf_init(&b);
+        contract_text(res.contract, &b);
+        fprintf(stderr, "%s", b.len ? b.data : "");
+        buf_free(&b);
+        import_result_free(&res);
+        return cli_fail(&e);
     }
     if (res.already_imported) {
         printf("%s: already imported into task '%s' as dataset %lld (sha256 %.12s): nothing to "
@@ -67,5 +107,7 @@ int cmd_import(const struct cli_command *cmd, int argc, char **argv)
         printf("cleaning: %s (rows are stored as given; training applies the cleaning)\n", b.data);
         buf_free(&b);
     }
+    print_contract(res.contract);
+    import_result_free(&res);
     return EXIT_OK;
 }

@@ -8,6 +8,7 @@
 #include "base/mem.h"
 #include "data/input.h"
 #include "ml/model.h"
+#include "serve/answer.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -99,6 +100,8 @@ int cmd_predict(const struct cli_command *cmd, int argc, char **argv)
     double *probs = xmalloc(nl * sizeof *probs);
     json_t *all = json_array();
     int tabular = task->n_numeric || task->n_categorical;
+    struct buf set;
+    buf_init(&set);
     for (int i = 0; i < npos; i++) {
         /* TEXT is the input's one text, prepared as the model's training text was */
         size_t len = strlen(pos[i]);
@@ -107,17 +110,18 @@ int cmd_predict(const struct cli_command *cmd, int argc, char **argv)
         if (tabular && tabular_input_parse(&tin, task, pos[i], &in, &e) != 0) {
             json_decref(all);
             free(probs);
+            buf_free(&set);
             model_release(m);
             return cli_fail(&e);
         }
         size_t best = model_predict_input(m, &in, probs);
-        json_t *p = json_object();
-        for (size_t k = 0; k < nl; k++)
-            json_object_set_new(p, model_label(m, k), json_real(probs[k]));
-        if (!cli_opt(opts, "json"))
+        json_t *one = json_pack("{s:s,s:I}", "text", pos[i], "model_version", (json_int_t)version);
+        answer_add_labels(one, m, probs, best);
+        if (!cli_opt(opts, "json") && model_task_type(m) == TASK_MULTILABEL)
+            /* the set, or nothing when no label reached its threshold */
+            printf("%s\t%.4f\t%s\n", answer_logged_label(one, &set), probs[best], pos[i]);
+        else if (!cli_opt(opts, "json"))
             printf("%s\t%.4f\t%s\n", model_label(m, best), probs[best], pos[i]);
-        json_t *one = json_pack("{s:s,s:s,s:I,s:o}", "text", pos[i], "label", model_label(m, best),
-                                "model_version", (json_int_t)version, "probabilities", p);
         if (top_k) {
             struct model_contribution c[50];
             size_t k = model_explain_input(m, &in, best, (size_t)top_k, c);
@@ -137,6 +141,7 @@ int cmd_predict(const struct cli_command *cmd, int argc, char **argv)
     else
         json_decref(all);
     free(probs);
+    buf_free(&set);
     model_release(m);
     return EXIT_OK;
 }

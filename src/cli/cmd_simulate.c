@@ -12,7 +12,9 @@
 #include "base/mem.h"
 #include "base/timeutil.h"
 #include "data/examples.h"
+#include "data/labelset.h"
 #include "data/table.h"
+#include "serve/answer.h"
 
 #include <curl/curl.h>
 #include <math.h>
@@ -566,13 +568,26 @@ static void end_window(struct sim *s)
     s->win_rows = s->win_pred = s->win_correct = s->win_fb = s->win_nv = 0;
 }
 
+static json_t *true_label(const struct task_config *task, const char *label)
+{
+    if (task->type != TASK_MULTILABEL) return json_string(label);
+    json_t *set = json_array();
+    const char *cur = label, *l;
+    size_t len;
+    while (labelset_next(&cur, &l, &len))
+        json_array_append_new(set, json_stringn(l, len));
+    return set;
+}
+
 static void send_feedback(struct sim *s, const char *pred_id, const char *predicted,
                           const struct example *ex, size_t row)
 {
     int right = str_eq(predicted, ex->label);
     int with_label = !right && sim_uniform(s) < s->correct_rate;
     json_t *body = json_pack("{s:s,s:i}", "prediction_id", pred_id, "score", right ? 1 : -1);
-    if (with_label) json_object_set_new(body, "label", json_string(ex->label));
+    /* a multilabel row corrects with its whole set */
+    const char *key = s->task->type == TASK_MULTILABEL ? "labels" : "label";
+    if (with_label) json_object_set_new(body, key, true_label(s->task, ex->label));
     char *text = json_dumps(body, JSON_COMPACT);
     json_t *doc;
     long status = http_call(s, "/v1/feedback", text, &doc);
@@ -581,7 +596,7 @@ static void send_feedback(struct sim *s, const char *pred_id, const char *predic
          * only say "wrong" (the label cannot be stored), so do that */
         s->fb_label_unknown++;
         with_label = 0;
-        json_object_del(body, "label");
+        json_object_del(body, key);
         free(text);
         text = json_dumps(body, JSON_COMPACT);
         json_decref(doc);
@@ -616,7 +631,10 @@ static void one_row(struct sim *s, const struct example *ex, size_t row)
     free(path);
     free(body);
     const char *pred_id = json_string_value(json_object_get(doc, "prediction_id"));
-    const char *label = json_string_value(json_object_get(doc, "label"));
+    /* a multilabel answer is right when its set is the row's: subset accuracy */
+    struct buf set;
+    buf_init(&set);
+    const char *label = answer_logged_label(doc, &set);
     if (status < 200 || status >= 300 || !pred_id || !label) {
         struct buf msg;
         buf_init(&msg);
@@ -627,6 +645,7 @@ static void one_row(struct sim *s, const struct example *ex, size_t row)
             describe_failure(s, status, doc, &msg);
         sim_failure(s, "row %zu (line %zu): predict: %s", row, ex->line, msg.data);
         buf_free(&msg);
+        buf_free(&set);
         json_decref(doc);
         return;
     }
@@ -637,6 +656,7 @@ static void one_row(struct sim *s, const struct example *ex, size_t row)
     s->win_correct += (size_t)right;
     note_version(s, (int64_t)json_integer_value(json_object_get(doc, "model_version")), row);
     if (sim_uniform(s) < s->feedback_rate) send_feedback(s, pred_id, label, ex, row);
+    buf_free(&set);
     json_decref(doc);
 }
 
@@ -783,7 +803,8 @@ int cmd_simulate(const struct cli_command *cmd, int argc, char **argv)
     if (!s.task) return cli_fail(&e);
 
     /* the stream, validated as an import would be: errors name line and column */
-    struct table_limits lim = {.max_field_bytes = cfg->limits.max_field_bytes};
+    struct table_limits lim = {.max_field_bytes = cfg->limits.max_field_bytes,
+                               .list_separator = s.task->label_separator};
     struct table t;
     if (table_read_file(s.stream, fmt, &lim, &t, &e) != 0) return fail_on(s.stream, &e);
     struct examples ex;

@@ -2,6 +2,8 @@
  * so every figure is a length some row really has. */
 #include "data/data_profile.h"
 
+#include "data/labelset.h"
+
 #include "base/ids.h"
 #include "text/clean.h"
 
@@ -87,8 +89,18 @@ void data_profile_add(struct data_profile *p, const char *const *values, const s
     const char *text;
     size_t len;
     if (preparer_row(&p->prep, values, lens, &text, &len)) column_add(&p->text, text, len, 0);
-    intptr_t *count = hashmap_upsert(&p->labels, label, strlen(label), 0, NULL);
-    (*count)++;
+    if (p->task->type != TASK_MULTILABEL) {
+        (*hashmap_upsert(&p->labels, label, strlen(label), 0, NULL))++;
+        return;
+    }
+    /* a set counts for each of its labels: the share is of rows with it */
+    const char *cur = label, *l;
+    size_t n = 0;
+    while (labelset_next(&cur, &l, &len)) {
+        (*hashmap_upsert(&p->labels, l, len, 0, NULL))++;
+        n++;
+    }
+    p->unlabeled += n == 0;
 }
 
 static int cmp_size(const void *a, const void *b)
@@ -157,5 +169,7 @@ json_t *data_profile_json(struct data_profile *p)
                             "fields", fields, "text", column_json(&p->text), "cleaning",
                             prepare_report_json(&p->task->clean, &p->prep.report));
     data_profile_tabular_json(p, doc);
+    if (p->task->type == TASK_MULTILABEL)
+        json_object_set_new(doc, "rows_without_label", json_integer((json_int_t)p->unlabeled));
     return doc;
 }

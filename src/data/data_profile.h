@@ -40,7 +40,8 @@ struct data_profile {
     size_t rows;
     struct data_profile_column *fields; /* task->n_text_fields */
     struct data_profile_column text;    /* the model text of kept rows */
-    struct hashmap labels;              /* label -> count */
+    struct hashmap labels;              /* label -> count (multilabel: rows with it) */
+    size_t unlabeled;                   /* multilabel: rows with an empty set */
     struct preparer prep;
     struct data_profile_numeric *num;     /* task->n_numeric */
     struct data_profile_categorical *cat; /* task->n_categorical */
@@ -56,12 +57,24 @@ void data_profile_add(struct data_profile *p, const char *const *values, const s
  * are missing; a blank category too). */
 void data_profile_add_tabular(struct data_profile *p, const double *num, const char *const *cat,
                               const size_t *cat_lens);
-/* {"rows", "labels": [{"label","count","share"}...] (most frequent first),
+/* {"rows", "labels": [{"label","count","share"}...] (most frequent first;
+ *  multilabel: per label, and "rows_without_label"),
  *  "fields": {name: {"nulls","null_rate","empty","empty_rate","duplicates",
  *  "duplicate_rate","length": {"p5","p50","p95","max"}}}, "text": {... as a
  *  field, over the rows kept}, "cleaning": prepare_report_json}. Sorts the
  *  lengths it holds. */
 json_t *data_profile_json(struct data_profile *p);
+
+/* The profile stored with a dataset version (data_profile_version.c):
+ * data_profile_json over n rows as stored (inputs[i]: a JSON object of the
+ * task's fields; labels[i]) plus "columns": [{"name","kind"}], kind being
+ * "text", "numeric", "categorical", "label" or "unused". `columns` names
+ * the imported file's columns in order; NULL takes the label and the keys
+ * the inputs hold (a version made from feedback has no file). NULL with
+ * `e` set ("row 3: ...") when a row does not read as the task's input. */
+json_t *data_profile_version(const struct task_config *task, const char *const *columns,
+                             size_t n_columns, const char *const *inputs, const char *const *labels,
+                             size_t n, struct err *e);
 
 /* For data_profile.c (data_profile_tabular.c): the tabular part's memory,
  * and its JSON added to the profile's when the task has tabular fields:

@@ -7,6 +7,9 @@
 #include "base/mem.h"
 #include "base/utf8.h"
 #include "data/input.h"
+#include "data/labelset.h"
+
+#include <stdio.h>
 
 #include <math.h>
 #include <stdlib.h>
@@ -51,7 +54,7 @@ struct row_bufs {
     double *num; /* the tabular values */
     const char **cat;
     size_t *cat_lens;
-    struct buf text, json;
+    struct buf text, json, labels;
 };
 
 /* The task's columns in the table: text, numeric, categorical fields, label. */
@@ -59,6 +62,46 @@ struct columns {
     int *text, *num, *cat;
     int label;
 };
+
+/* A multilabel row's cell becomes its canonical set; an empty cell (or
+ * JSONL's []) is a row with no label, a negative for every label. */
+static const char *label_set(const char *cell, size_t line, const struct task_config *task,
+                             struct buf *out, struct arena *a, struct err *e)
+{
+    if (!cell) {
+        err_set_field(e, ERR_INVALID, task->label,
+                      "line %zu, column '%.64s': no label set (write [] or an empty cell for a "
+                      "row with no label)",
+                      line, task->label);
+        return NULL;
+    }
+    char where[128];
+    snprintf(where, sizeof where, "line %zu, column '%.64s'", line, task->label);
+    if (labelset_parse(cell, strlen(cell), task->label_separator, out, where, e) != 0) {
+        snprintf(e->field, sizeof e->field, "%s", task->label);
+        return NULL;
+    }
+    return arena_strndup(a, out->data, out->len);
+}
+
+static const char *one_label(const char *cell, size_t line, const struct task_config *task,
+                             struct arena *a, struct err *e)
+{
+    const char *label = cell ? cell : "";
+    size_t len = strlen(label);
+    while (len && is_space(label[len - 1]))
+        len--;
+    while (len && is_space(*label)) {
+        label++;
+        len--;
+    }
+    if (!len) {
+        err_set_field(e, ERR_INVALID, task->label, "line %zu, column '%.64s': empty label", line,
+                      task->label);
+        return NULL;
+    }
+    return arena_strndup(a, label, len);
+}
 
 static int tabular_cells(const struct table *t, const struct task_config *task,
                          const struct columns *cols, size_t r, size_t max, struct row_bufs *b,
@@ -105,20 +148,11 @@ static int one_row(const struct table *t, const struct task_config *task,
     if (tabular_cells(t, task, cols, r, max, b, e)) return -1;
     input_append_json_row(&b->json, task, b->values, b->lens, b->num, b->cat, b->cat_lens);
 
-    const char *label = table_cell(t, r, (size_t)label_col);
-    if (!label) label = "";
-    size_t len = strlen(label);
-    if (check_cell(label, len, line, task->label, max, e)) return -1;
-    while (len && is_space(label[len - 1]))
-        len--;
-    while (len && is_space(*label)) {
-        label++;
-        len--;
-    }
-    if (!len)
-        return err_set_field(e, ERR_INVALID, task->label, "line %zu, column '%.64s': empty label",
-                             line, task->label);
-    ex->label = arena_strndup(a, label, len);
+    const char *cell = table_cell(t, r, (size_t)label_col);
+    if (cell && check_cell(cell, strlen(cell), line, task->label, max, e)) return -1;
+    ex->label = task->type == TASK_MULTILABEL ? label_set(cell, line, task, &b->labels, a, e)
+                                              : one_label(cell, line, task, a, e);
+    if (!ex->label) return -1;
     ex->text = arena_strndup(a, b->text.data ? b->text.data : "", b->text.len);
     ex->input_json = arena_strndup(a, b->json.data, b->json.len);
     ex->line = line;
@@ -162,6 +196,7 @@ int examples_from_table(const struct table *t, const struct task_config *task,
                          .cat_lens = xcalloc(task->n_categorical + 1, sizeof *b.cat_lens)};
     buf_init(&b.text);
     buf_init(&b.json);
+    buf_init(&b.labels);
     if (!rc) {
         out->items = arena_alloc(&out->arena, (t->n_rows + 1) * sizeof *out->items);
         for (size_t r = 0; r < t->n_rows && !rc; r++)
@@ -170,6 +205,7 @@ int examples_from_table(const struct table *t, const struct task_config *task,
     }
     buf_free(&b.text);
     buf_free(&b.json);
+    buf_free(&b.labels);
     free(b.values);
     free(b.lens);
     free(b.num);
@@ -180,15 +216,6 @@ int examples_from_table(const struct table *t, const struct task_config *task,
     free(cols.cat);
     if (rc) examples_free(out);
     return rc;
-}
-
-/* splitmix64: tiny, fast and the same on every platform, unlike rand(). */
-static uint64_t next_random(uint64_t *state)
-{
-    uint64_t z = (*state += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
 }
 
 static size_t test_count(double frac, size_t count)
@@ -227,7 +254,7 @@ void examples_split_stratified(struct examples *ex, double test_fraction, uint64
         size_t *rows = order + start[g], count = start[g + 1] - start[g];
         /* Fisher-Yates; the modulo's bias is below 2^-40 for any real count */
         for (size_t i = count; i > 1; i--) {
-            size_t j = (size_t)(next_random(&state) % i), tmp = rows[i - 1];
+            size_t j = (size_t)(ids_splitmix64(&state) % i), tmp = rows[i - 1];
             rows[i - 1] = rows[j];
             rows[j] = tmp;
         }
@@ -240,6 +267,19 @@ void examples_split_stratified(struct examples *ex, double test_fraction, uint64
     free(start);
     free(group_of);
     hashmap_free(&groups);
+}
+
+void examples_split_multilabel(struct examples *ex, double test_fraction, uint64_t seed)
+{
+    const char **sets = xmalloc((ex->n ? ex->n : 1) * sizeof *sets);
+    unsigned char *is_test = xmalloc(ex->n ? ex->n : 1);
+    for (size_t i = 0; i < ex->n; i++)
+        sets[i] = ex->items[i].label;
+    labelset_split_stratified(sets, ex->n, test_fraction, seed, is_test);
+    for (size_t i = 0; i < ex->n; i++)
+        ex->items[i].split = is_test[i] ? SPLIT_TEST : SPLIT_TRAIN;
+    free(is_test);
+    free(sets);
 }
 
 void examples_set_split(struct examples *ex, enum split split)

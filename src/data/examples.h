@@ -18,8 +18,8 @@ struct example {
     const char *input_json; /* {"field": "value", ...}: the task's text fields, compact JSON;
                                null for a cell the file left out */
     const char *text;       /* the text fields joined by "\n", before cleaning */
-    const char *label;
-    size_t line; /* source line */
+    const char *label;      /* multilabel: the canonical label set (data/labelset.h) */
+    size_t line;            /* source line */
     enum split split;
 };
 
@@ -38,6 +38,9 @@ int examples_from_table(const struct table *t, const struct task_config *task,
 /* Stratified by label with a fixed seed: about `test_fraction` of each
  * label's rows (at least one when a label has 2+ rows) get SPLIT_TEST. */
 void examples_split_stratified(struct examples *ex, double test_fraction, uint64_t seed);
+/* The same for a multilabel task's label sets (data/labelset.h): each
+ * label keeps about its share of rows on both sides. */
+void examples_split_multilabel(struct examples *ex, double test_fraction, uint64_t seed);
 void examples_set_split(struct examples *ex, enum split split);
 /* SHA-256 over the rows' input and label, in order (not the split: importing the
  * same file again is recognised whatever split it would get): the dataset's identity. */

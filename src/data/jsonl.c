@@ -57,8 +57,10 @@ static int value_text(struct jsonl *p, size_t line, const char *key, json_t *v, 
         len = 5;
         break;
     case JSON_ARRAY: {
-        /* a list of labels (multilabel) travels as "a|b|c" */
-        size_t i;
+        /* a list of labels (multilabel) travels as "a|b|c", with the
+         * separator the task splits its label cells at */
+        const char *sep = p->lim->list_separator ? p->lim->list_separator : "|";
+        size_t i, sep_len = strlen(sep);
         json_t *item;
         json_array_foreach(v, i, item)
         {
@@ -66,12 +68,12 @@ static int value_text(struct jsonl *p, size_t line, const char *key, json_t *v, 
                 return err_set_field(p->e, ERR_INVALID, key,
                                      "line %zu, column '%.64s': a list may hold only strings", line,
                                      key);
-            if (memchr(json_string_value(item), '|', json_string_length(item)))
+            if (memmem(json_string_value(item), json_string_length(item), sep, sep_len))
                 return err_set_field(p->e, ERR_INVALID, key,
-                                     "line %zu, column '%.64s': list item contains '|', which "
+                                     "line %zu, column '%.64s': list item %zu contains '%s', which "
                                      "separates items",
-                                     line, key);
-            if (i) buf_append_char(&p->tmp, '|');
+                                     line, key, i + 1, sep);
+            if (i) buf_append(&p->tmp, sep, sep_len);
             buf_append(&p->tmp, json_string_value(item), json_string_length(item));
         }
         text = p->tmp.data ? p->tmp.data : "";

@@ -114,7 +114,7 @@ static enum table_format sniff(const char *data, size_t len)
 static int parse(char *data, size_t len, enum table_format fmt, const struct table_limits *lim,
                  struct table *out, struct err *e)
 {
-    static const struct table_limits none = {0, 0};
+    static const struct table_limits none = {0};
     if (!lim) lim = &none;
     if (fmt == TABLE_AUTO) fmt = sniff(data, len);
     int rc = fmt == TABLE_JSONL ? table_parse_jsonl(data, len, lim, out, e)

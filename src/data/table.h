@@ -15,6 +15,9 @@ enum table_format { TABLE_AUTO, TABLE_CSV, TABLE_JSONL };
 struct table_limits {
     size_t max_field_bytes; /* a longer field is ERR_LIMIT naming line and column */
     size_t max_rows;        /* 0 = no limit */
+    /* JSONL: a list of strings (a multilabel task's labels) becomes one cell,
+     * its items joined by this; NULL = "|" */
+    const char *list_separator;
 };
 
 struct table {

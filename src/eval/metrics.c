@@ -64,6 +64,17 @@ static void binary_auc(const struct scored *s, size_t n, double *roc, double *ap
     *ap = ap_sum;
 }
 
+void metrics_binary_auc(const double *scores, const unsigned char *positive, size_t n,
+                        double *roc_auc, double *pr_auc)
+{
+    struct scored *s = xmalloc((n ? n : 1) * sizeof *s);
+    for (size_t i = 0; i < n; i++)
+        s[i] = (struct scored){scores[i], positive[i] != 0};
+    qsort(s, n, sizeof *s, cmp_score_desc);
+    binary_auc(s, n, roc_auc, pr_auc);
+    free(s);
+}
+
 /* Binary: the curves of label 1. Multiclass: each label against the rest,
  * averaged over the labels with both positives and negatives. */
 static void one_vs_rest_auc(const int *y_true, const double *probs, size_t n, size_t L, double *roc,
@@ -269,6 +280,25 @@ json_t *metrics_to_json(const struct metrics *m, const char *const *label_names)
         free(names[c]);
     free(names);
     return o;
+}
+
+int metrics_value(const struct metrics *m, const char *name, double *out, struct err *e)
+{
+    const struct {
+        const char *name;
+        double value;
+    } known[] = {{"accuracy", m->accuracy},         {"f1_macro", m->f1_macro},
+                 {"f1_weighted", m->f1_weighted},   {"precision_macro", m->precision_macro},
+                 {"recall_macro", m->recall_macro}, {"roc_auc", m->roc_auc}};
+    for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
+        if (name && !strcmp(name, known[i].name)) {
+            *out = known[i].value;
+            return 0;
+        }
+    return err_set(e, ERR_INVALID,
+                   "unknown metric '%s' (accuracy, f1_macro, f1_weighted, precision_macro, "
+                   "recall_macro, roc_auc)",
+                   name ? name : "");
 }
 
 void metrics_free(struct metrics *m)

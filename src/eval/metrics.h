@@ -31,9 +31,18 @@ struct metrics {
 /* probs: n x n_labels row-major (may be NULL: no AUC, no log loss). */
 int metrics_compute(const int *y_true, const int *y_pred, const double *probs, size_t n,
                     size_t n_labels, struct metrics *out, struct err *e);
+/* The metric of that name, higher is better: accuracy, f1_macro,
+ * f1_weighted, precision_macro, recall_macro, roc_auc. ERR_INVALID naming
+ * them for another name. */
+int metrics_value(const struct metrics *m, const char *name, double *out, struct err *e);
 /* {"accuracy":..,"f1_macro":..,"f1_micro":..,...,"log_loss","brier","ece","per_class":{"neg":{"precision","recall","f1","support"}},
  *  "confusion_matrix":{"labels":[..],"matrix":[[..]]}, "roc_auc":.., "pr_auc":..} */
 json_t *metrics_to_json(const struct metrics *m, const char *const *label_names);
 void metrics_free(struct metrics *m);
+
+/* ROC-AUC and PR-AUC (average precision) of scores[i] for positive[i] != 0,
+ * as above; NAN when undefined (no positive; ROC-AUC also with no negative). */
+void metrics_binary_auc(const double *scores, const unsigned char *positive, size_t n,
+                        double *roc_auc, double *pr_auc);
 
 #endif

@@ -1,7 +1,9 @@
 #include "loop/corpus.h"
 
+#include "base/hashmap.h"
 #include "base/mem.h"
 #include "data/input.h"
+#include "data/labelset.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -142,4 +144,43 @@ int corpus_index(const char *const *sorted, size_t n, const char *s)
 {
     const char *const *hit = bsearch(&s, sorted, n, sizeof *sorted, cmp_str);
     return hit ? (int)(hit - sorted) : -1;
+}
+
+size_t corpus_label_names(struct corpus *c, enum task_type type, const char ***out)
+{
+    if (type != TASK_MULTILABEL) return corpus_distinct(c->labels, c->n, out);
+    /* each distinct label once: a label is on many rows */
+    struct hashmap seen;
+    hashmap_init(&seen);
+    char **all = NULL;
+    for (size_t i = 0; i < c->n; i++) {
+        const char *cur = c->labels[i], *l;
+        size_t len;
+        int inserted;
+        while (labelset_next(&cur, &l, &len)) {
+            hashmap_upsert(&seen, l, len, 0, &inserted);
+            if (!inserted) continue;
+            all = xrealloc(all, seen.count * sizeof *all);
+            all[seen.count - 1] = arena_strndup(&c->arena, l, len);
+        }
+    }
+    size_t n = corpus_distinct(all, seen.count, out);
+    hashmap_free(&seen);
+    free(all);
+    return n;
+}
+
+size_t corpus_label_ids(const char *set, const char *const *names, size_t n_names, uint32_t *ids)
+{
+    char label[LABELSET_MAX_LABEL + 1];
+    const char *cur = set, *l;
+    size_t len, k = 0;
+    while (labelset_next(&cur, &l, &len)) {
+        if (len > LABELSET_MAX_LABEL) continue; /* no name is that long */
+        memcpy(label, l, len);
+        label[len] = '\0';
+        int at = corpus_index(names, n_names, label);
+        if (at >= 0 && k < n_names) ids[k++] = (uint32_t)at;
+    }
+    return k; /* ascending: the set and the names sort the same way */
 }

@@ -60,6 +60,14 @@ static inline struct model_input corpus_input(const struct corpus *c, size_t i)
                              tabular_values_row(&all, i)};
     return in;
 }
+/* The sorted distinct labels of the examples: their labels, or for a
+ * multilabel task every label of their sets (then copied into the
+ * corpus's arena). *out is freed by the caller; returns how many. */
+size_t corpus_label_names(struct corpus *c, enum task_type type, const char ***out);
+/* Multilabel: the indices in the sorted names of the labels of `set`
+ * (canonical, data/labelset.h), ascending, into ids (room for n_names);
+ * labels not among the names are left out. Returns how many were written. */
+size_t corpus_label_ids(const char *set, const char *const *names, size_t n_names, uint32_t *ids);
 
 /* Sorted distinct strings of `items` (borrowed pointers); returns how many. */
 size_t corpus_distinct(char *const *items, size_t n, const char ***out);

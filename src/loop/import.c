@@ -2,7 +2,9 @@
 
 #include "base/mem.h"
 #include "base/timeutil.h"
+#include "data/data_profile.h"
 #include "data/examples.h"
+#include "loop/contract.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -31,36 +33,123 @@ static void preview_cleaning(const struct table *t, const struct task_config *ta
     preparer_free(&p);
 }
 
+void import_result_free(struct import_result *r)
+{
+    json_decref(r->profile);
+    json_decref(r->contract);
+    r->profile = r->contract = NULL;
+}
+
+/* The version's profile: its rows as they will be stored, and the file's
+ * columns in their order. */
+static json_t *profile_rows(const struct table *t, const struct task_config *task,
+                            const struct examples *ex, struct err *e)
+{
+    const char **inputs = xcalloc(ex->n + 1, sizeof *inputs);
+    const char **labels = xcalloc(ex->n + 1, sizeof *labels);
+    for (size_t i = 0; i < ex->n; i++) {
+        inputs[i] = ex->items[i].input_json;
+        labels[i] = ex->items[i].label;
+    }
+    json_t *p = data_profile_version(task, (const char *const *)t->col_names, t->n_cols, inputs,
+                                     labels, ex->n, e);
+    free(inputs);
+    free(labels);
+    return p;
+}
+
+/* Reads, validates, hashes and profiles the file: the part of an import
+ * that stores nothing. */
+static int read_examples(const struct config *cfg, const struct task_config *task, const char *path,
+                         enum table_format fmt, struct examples *ex, struct import_result *out,
+                         struct err *e)
+{
+    struct table_limits lim = {.max_field_bytes = cfg->limits.max_field_bytes,
+                               .list_separator = task->label_separator};
+    struct table t;
+    if (table_read_file(path, fmt, &lim, &t, e) != 0) return err_prefix(e, "%s", path);
+    int rc = examples_from_table(&t, task, cfg->limits.max_field_bytes, ex, e);
+    if (rc == 0 && ex->n == 0) {
+        examples_free(ex);
+        rc = err_set(e, ERR_INVALID, "no data rows");
+    }
+    if (rc == 0) {
+        preview_cleaning(&t, task, &out->cleaning);
+        out->profile = profile_rows(&t, task, ex, e);
+        if (!out->profile) {
+            examples_free(ex);
+            rc = -1;
+        }
+    }
+    table_free(&t);
+    if (rc != 0) return err_prefix(e, "%s", path);
+    examples_content_hash(ex, out->hash);
+    out->rows = ex->n;
+    return 0;
+}
+
+int import_check_file(struct store *st, const struct config *cfg, const struct task_config *task,
+                      const char *path, enum table_format fmt, struct import_result *out,
+                      struct err *e)
+{
+    memset(out, 0, sizeof *out);
+    int64_t t0 = time_mono_ns();
+    struct examples ex;
+    if (read_examples(cfg, task, path, fmt, &ex, out, e) != 0) return -1;
+    examples_free(&ex);
+    int rc = contract_check(st, task, out->profile, DATA_CONTRACT_ALL, &out->contract, e);
+    out->seconds = time_elapsed_s(t0);
+    return rc;
+}
+
+/* The contract before anything is stored: 0 to go on (the report, if any,
+ * in out->contract), -1 when refused or on error. */
+static int check_contract(struct store *st, const struct task_config *task, const char *path,
+                          unsigned flags, struct import_result *out, struct err *e)
+{
+    if (task->contract.on_violation == CONTRACT_OFF) return 0;
+    if (contract_check(st, task, out->profile, DATA_CONTRACT_ALL, &out->contract, e) != 0)
+        return -1;
+    size_t n =
+        out->contract ? data_contract_violations(json_object_get(out->contract, "differences")) : 0;
+    if (n == 0 || task->contract.on_violation != CONTRACT_REFUSE) return 0;
+    if (flags & IMPORT_FORCE) {
+        json_object_set_new(out->contract, "forced", json_true());
+        return 0;
+    }
+    out->refused = 1;
+    return err_set_field(
+        e, ERR_INVALID, "contract",
+        "%s: %zu violation%s of the data contract with dataset %lld "
+        "(contract.on_violation: refuse): nothing imported",
+        path, n, n == 1 ? "" : "s",
+        (long long)json_integer_value(json_object_get(out->contract, "baseline_dataset_id")));
+}
+
 int import_file(struct store *st, const struct config *cfg, const struct task_config *task,
-                const char *path, enum table_format fmt, enum import_split split,
+                const char *path, enum table_format fmt, enum import_split split, unsigned flags,
                 struct import_result *out, struct err *e)
 {
     memset(out, 0, sizeof *out);
     int64_t t0 = time_mono_ns();
-    struct table_limits lim = {.max_field_bytes = cfg->limits.max_field_bytes};
-    struct table t;
-    if (table_read_file(path, fmt, &lim, &t, e) != 0) return err_prefix(e, "%s", path);
     struct examples ex;
-    int rc = examples_from_table(&t, task, cfg->limits.max_field_bytes, &ex, e);
-    if (rc == 0) preview_cleaning(&t, task, &out->cleaning);
-    table_free(&t);
-    if (rc != 0) return err_prefix(e, "%s", path);
-    if (ex.n == 0) {
-        examples_free(&ex);
-        return err_set(e, ERR_INVALID, "%s: no data rows", path);
-    }
-    examples_content_hash(&ex, out->hash);
-    out->rows = ex.n;
+    if (read_examples(cfg, task, path, fmt, &ex, out, e) != 0) return -1;
+    int rc;
 
     int64_t existing_id = 0;
     int found = store_dataset_find(st, task->name, out->hash, &existing_id, e);
     if (found != 0) {
         examples_free(&ex);
+        import_result_free(out);
         if (found < 0) return -1;
         out->already_imported = 1;
         out->dataset_id = existing_id;
         out->seconds = time_elapsed_s(t0);
         return 0;
+    }
+    if (check_contract(st, task, path, flags, out, e) != 0) {
+        examples_free(&ex);
+        return -1;
     }
     if (split == IMPORT_SPLIT_AUTO) {
         int64_t count = 0;
@@ -68,7 +157,9 @@ int import_file(struct store *st, const struct config *cfg, const struct task_co
             examples_free(&ex);
             return -1;
         }
-        if (count == 0)
+        if (count == 0 && task->type == TASK_MULTILABEL)
+            examples_split_multilabel(&ex, task->test_fraction, 42);
+        else if (count == 0)
             examples_split_stratified(&ex, task->test_fraction, 42);
         else
             examples_set_split(&ex, SPLIT_TRAIN);
@@ -86,7 +177,13 @@ int import_file(struct store *st, const struct config *cfg, const struct task_co
         else
             out->train_rows++;
     }
-    rc = store_dataset_add(st, task->name, out->hash, path, rows, ex.n, &out->dataset_id, e);
+    char *profile = json_dumps(out->profile, JSON_COMPACT);
+    char *contract = out->contract ? json_dumps(out->contract, JSON_COMPACT) : NULL;
+    struct store_dataset_meta meta = {profile, contract};
+    rc = store_dataset_add_meta(st, task->name, out->hash, path, rows, ex.n, &meta,
+                                &out->dataset_id, e);
+    free(profile);
+    free(contract);
     free(rows);
     examples_free(&ex);
     out->seconds = time_elapsed_s(t0);

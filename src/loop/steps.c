@@ -6,8 +6,10 @@
 #include "base/timeutil.h"
 #include "eval/gate.h"
 #include "loop/check.h"
+#include "loop/contract.h"
 #include "loop/corpus.h"
 #include "loop/train.h"
+#include "loop/train_multilabel.h"
 #include "ml/model.h"
 #include "monitor/notify.h"
 
@@ -65,6 +67,36 @@ static int held_out(const char *feedback_id, double share)
     return (double)v / 4294967296.0 < share;
 }
 
+/* The gold feedback as a dataset version, with its profile and the check
+ * of its labels against the contract (logged; never a refusal). */
+static int add_feedback_version(struct step_ctx *c, const char *hash, const char *source,
+                                const struct store_example *rows, size_t n, int64_t *id,
+                                struct err *e)
+{
+    struct store_dataset_meta meta;
+    json_t *check;
+    struct err why;
+    err_clear(&why);
+    contract_feedback(c->st, c->task, rows, n, &meta, &check, &why);
+    if (why.code) step_log(c, "prepare: no profile for the feedback rows: %s", why.msg);
+    int rc = store_dataset_add_meta(c->st, c->task->name, hash, source, rows, n, &meta, id, e);
+    if (rc == 0 && check && json_integer_value(json_object_get(check, "violations"))) {
+        struct buf b;
+        buf_init(&b);
+        contract_text(check, &b);
+        step_log(c,
+                 "prepare: the feedback's labels break the data contract of dataset %lld "
+                 "(recorded; feedback is never refused):\n%s",
+                 (long long)json_integer_value(json_object_get(check, "baseline_dataset_id")),
+                 b.data);
+        buf_free(&b);
+    }
+    json_decref(check);
+    free((char *)meta.profile_json);
+    free((char *)meta.contract_json);
+    return rc;
+}
+
 int step_prepare(struct step_ctx *c, struct err *e)
 {
     json_t *gold = store_feedback_gold_unused(c->st, c->task->name, e);
@@ -109,8 +141,7 @@ int step_prepare(struct step_ctx *c, struct err *e)
     /* a retried prepare finds the dataset its first attempt added */
     int found = store_dataset_find(c->st, c->task->name, hash, &dataset_id, e);
     int rc = found < 0 ? -1 : 0;
-    if (rc == 0 && !found)
-        rc = store_dataset_add(c->st, c->task->name, hash, source, rows, n, &dataset_id, e);
+    if (rc == 0 && !found) rc = add_feedback_version(c, hash, source, rows, n, &dataset_id, e);
     if (rc == 0 && n_train)
         rc = store_feedback_mark_used(c->st, train_ids, n_train, c->run_id, "train", e);
     if (rc == 0 && n_holdout)
@@ -190,6 +221,12 @@ static int gate_models(struct step_ctx *c, struct trained_model *champion,
     /* the held-out rows the task's cleaning keeps (the challenger's own
      * preparation), the same rows for both models */
     corpus_prepare(&cor, &c->task->clean);
+    if (c->task->type == TASK_MULTILABEL) {
+        int rc = train_multilabel_compare(&c->task->gate, &cor, champion, challenger, decision, e);
+        corpus_free(&cor);
+        if (rc != 0) err_prefix(e, "task '%s'", c->task->name);
+        return rc;
+    }
     /* one label list for the truth and both models: a class may be new */
     size_t n_all = cor.n + model_n_labels(champion) + model_n_labels(challenger);
     char **all = xmalloc((n_all ? n_all : 1) * sizeof *all);

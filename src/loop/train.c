@@ -6,7 +6,11 @@
 #include "base/timeutil.h"
 #include "loop/corpus.h"
 #include "loop/runlog.h"
+#include "loop/search.h"
+#include "loop/search_record.h"
+#include "loop/train_multilabel.h"
 #include "eval/metrics.h"
+#include "ml/grid.h"
 #include "ml/linear.h"
 #include "ml/model.h"
 
@@ -65,7 +69,23 @@ static json_t *config_json(const struct task_config *task, const struct model_co
         json_array_append_new(fields, json_string(task->text_fields[i]));
     const struct fasttext_config *ft = &mc->ft;
     json_t *doc;
-    if (!strcmp(mc->kind, "fasttext"))
+    const struct xgb_params *xp = &mc->xgb;
+    if (!strcmp(mc->kind, "xgboost"))
+        doc = json_pack(
+            "{s:s,s:s,s:o,s:s,s:{s:s,s:i,s:i,s:i,s:f,s:b,s:I,s:i,s:i,s:f,s:f,s:f,s:f,s:f,s:f,"
+            "s:f,s:s,s:i,s:i,s:i,s:f}}",
+            "task", task->name, "type", task_type_name(task->type), "text", fields, "label",
+            task->label, "model", "kind", mc->kind, "ngram_min", mc->text.ngram_min, "ngram_max",
+            mc->text.ngram_max, "min_df", mc->text.min_df, "max_df", mc->text.max_df,
+            "sublinear_tf", mc->text.sublinear_tf, "max_features",
+            (json_int_t)mc->text.max_features, "n_estimators", xp->n_estimators, "max_depth",
+            xp->max_depth, "learning_rate", xp->learning_rate, "subsample", xp->subsample,
+            "colsample_bytree", xp->colsample_bytree, "min_child_weight", xp->min_child_weight,
+            "reg_lambda", xp->reg_lambda, "reg_alpha", xp->reg_alpha, "scale_pos_weight",
+            xp->scale_pos_weight, "tree_method", xgb_tree_method_name(xp->tree), "nthread",
+            xp->nthread, "seed", xp->seed, "early_stopping_rounds", xp->early_stopping_rounds,
+            "validation_fraction", xp->validation_fraction);
+    else if (!strcmp(mc->kind, "fasttext"))
         doc =
             json_pack("{s:s,s:s,s:o,s:s,s:{s:s,s:i,s:i,s:f,s:i,s:i,s:i,s:i,s:i,s:i,s:i,s:s}}",
                       "task", task->name, "type", task_type_name(task->type), "text", fields,
@@ -83,13 +103,19 @@ static json_t *config_json(const struct task_config *task, const struct model_co
                         "class_weight_balanced", mc->class_weight_balanced);
     /* only when set, as the cleaning below: existing tasks keep their config hash */
     json_t *model = json_object_get(doc, "model");
-    if (strcmp(mc->kind, "fasttext") != 0 && mc->penalty == LINEAR_L1)
+    if (!strcmp(mc->kind, "linear") && mc->penalty == LINEAR_L1)
         json_object_set_new(model, "penalty", json_string("l1"));
-    if (strcmp(mc->kind, "fasttext") != 0 && mc->loss == LINEAR_SVM)
+    if (!strcmp(mc->kind, "linear") && mc->loss == LINEAR_SVM)
         json_object_set_new(model, "loss", json_string("svm"));
     if (strcmp(mc->kind, "fasttext") != 0) add_text_options(model, &mc->text);
     if (!strcmp(mc->kind, "fasttext") && ft->keep_punct)
         json_object_set_new(model, "keep_punct", json_true());
+    if (task->type == TASK_MULTILABEL) /* a new type: no older hash to keep */
+        json_object_set_new(model, "threshold",
+                            mc->ml.threshold > 0 ? json_real(mc->ml.threshold)
+                                                 : json_string("tune"));
+    if (task->type == TASK_MULTILABEL)
+        json_object_set_new(model, "validation_fraction", json_real(mc->ml.validation_fraction));
     /* only when set: a task without cleaning keeps the config hash it had */
     if (!clean_config_is_default(&mc->prep))
         json_object_set_new(doc, "clean", clean_json(&mc->prep));
@@ -138,24 +164,25 @@ static uint64_t mix64(uint64_t x)
     return x ^ (x >> 31);
 }
 
-static void apply_knobs(const struct task_config *task, size_t *rows, int *labels, size_t *n)
+/* On the corpus rows trained on: rows[k] gives the text, label_rows[k] the
+ * label (or label set), the same row unless the labels are shuffled. */
+static void apply_knobs(const struct task_config *task, size_t *rows, size_t *label_rows, size_t *n)
 {
     if (task->train_fraction > 0 && task->train_fraction < 1) {
         size_t k = 0;
         for (size_t i = 0; i < *n; i++) {
             if ((double)(mix64(i) >> 11) / 9007199254740992.0 >= task->train_fraction) continue;
-            rows[k] = rows[i];
-            labels[k] = labels[i];
-            k++;
+            rows[k++] = rows[i];
         }
         *n = k;
     }
+    memcpy(label_rows, rows, *n * sizeof *rows);
     if (task->shuffle_labels) {
         for (size_t i = *n; i > 1; i--) {
             size_t j = (size_t)(mix64(i * 7919) % i);
-            int t = labels[i - 1];
-            labels[i - 1] = labels[j];
-            labels[j] = t;
+            size_t t = label_rows[i - 1];
+            label_rows[i - 1] = label_rows[j];
+            label_rows[j] = t;
         }
     }
 }
@@ -195,10 +222,87 @@ static void train_set_free(struct train_set *s)
     free(s->cat_lens);
 }
 
+/* One label per row: the model of binary and multiclass tasks. */
+static struct trained_model *fit_single(const struct task_config *task,
+                                        const struct model_config *mc, const struct corpus *c,
+                                        const size_t *rows, const size_t *label_rows, size_t n,
+                                        const char *const *names, size_t n_labels, struct err *e)
+{
+    struct train_set set;
+    gather(c, rows, n, &set);
+    int *labels = xmalloc((n ? n : 1) * sizeof *labels);
+    for (size_t i = 0; i < n; i++)
+        labels[i] = corpus_index(names, n_labels, c->labels[label_rows[i]]);
+    /* a task without text fields gives the model none (not empty texts) */
+    struct trained_model *m =
+        model_train_rows(mc, task->type, task->n_text_fields ? set.texts : NULL,
+                         c->n_num + c->n_cat ? &set.tab : NULL, labels, n, names, n_labels, e);
+    free(labels);
+    train_set_free(&set);
+    return m;
+}
+
+/* What a search trial's fold trains on: positions in the training rows. */
+struct fold_fit {
+    const struct task_config *task;
+    const struct corpus *c;
+    const size_t *rows, *label_rows;
+    const char *const *names;
+    size_t n_labels;
+};
+
+static struct trained_model *fit_fold(void *ctx, const struct model_config *mc,
+                                      const size_t *subset, size_t n, struct err *e)
+{
+    const struct fold_fit *f = ctx;
+    size_t *rows = xmalloc((n ? n : 1) * sizeof *rows);
+    size_t *label_rows = xmalloc((n ? n : 1) * sizeof *label_rows);
+    for (size_t i = 0; i < n; i++) {
+        rows[i] = f->rows[subset[i]];
+        label_rows[i] = f->label_rows[subset[i]];
+    }
+    struct trained_model *m =
+        fit_single(f->task, mc, f->c, rows, label_rows, n, f->names, f->n_labels, e);
+    free(rows);
+    free(label_rows);
+    return m;
+}
+
+/* The task's search over trials[] (one label per row: search_settings
+ * refuses multilabel tasks): the best trial's settings into *best, the
+ * search's summary into the result. */
+static int search(struct store *st, const struct task_config *task,
+                  const struct model_config *trials, const struct corpus *c, const size_t *rows,
+                  const size_t *label_rows, const char *const *names, struct train_result *out,
+                  const struct model_config **best, struct err *e)
+{
+    const struct search_config *s = &task->search;
+    const char *metric = s->metric ? s->metric : task->gate.primary;
+    if (!metric) metric = "f1_macro";
+    size_t n = out->n_train;
+    int *labels = xmalloc((n ? n : 1) * sizeof *labels);
+    for (size_t i = 0; i < n; i++)
+        labels[i] = corpus_index(names, out->n_labels, c->labels[label_rows[i]]);
+    struct fold_fit f = {task, c, rows, label_rows, names, out->n_labels};
+    struct search_data d = {c, rows, labels, n, names, out->n_labels, fit_fold, &f};
+    runlog(st, out->run_id, task->name,
+           "search: %zu trials x %d-fold stratified cross-validation on %zu rows, ranked by %s",
+           s->n_trials, s->folds, n, metric);
+    struct search_result r;
+    int rc = search_run(s, metric, trials, &d, &r, e);
+    free(labels);
+    if (rc != 0) return -1;
+    out->search = search_record(st, task->name, out->run_id, s, &r);
+    *best = &trials[r.best];
+    search_result_free(&r);
+    return 0;
+}
+
 static int fit_and_register(struct store *st, const struct task_config *task,
-                            const struct model_config *mc, struct corpus *c,
-                            const char *config_hash, const struct train_options *opt,
-                            struct train_result *out, struct err *e)
+                            const struct model_config *mc, const struct model_config *trials,
+                            struct corpus *c, const char *config_hash,
+                            const struct train_options *opt, struct train_result *out,
+                            struct err *e)
 {
     corpus_prepare(c, &mc->prep);
     out->prep = c->prep;
@@ -209,15 +313,18 @@ static int fit_and_register(struct store *st, const struct task_config *task,
     runlog(st, out->run_id, task->name, "cleaning: %s", summary.data);
     buf_free(&summary);
     const char **names = NULL;
-    size_t n_labels = corpus_distinct(c->labels, c->n, &names);
-    int rc = -1;
-    int *labels = NULL;
-    size_t *rows = NULL;
-    struct train_set set = {0};
+    size_t n_labels = corpus_label_names(c, task->type, &names);
+    int rc = -1, multilabel = task->type == TASK_MULTILABEL;
+    size_t *rows = NULL, *label_rows = NULL;
     struct trained_model *m = NULL;
     struct buf artifact;
     buf_init(&artifact);
-    if (n_labels < 2) {
+    if (multilabel && n_labels < 1) {
+        err_set(e, ERR_INVALID, "task '%s' has no label in any example's set: nothing to learn",
+                task->name);
+        goto done;
+    }
+    if (!multilabel && n_labels < 2) {
         err_set(e, ERR_INVALID, "task '%s' needs at least 2 distinct labels to train, has %zu",
                 task->name, n_labels);
         goto done;
@@ -227,21 +334,17 @@ static int fit_and_register(struct store *st, const struct task_config *task,
                 n_labels);
         goto done;
     }
-    labels = xmalloc(c->n * sizeof *labels);
-    rows = xmalloc(c->n * sizeof *rows);
+    rows = xmalloc((c->n ? c->n : 1) * sizeof *rows);
+    label_rows = xmalloc((c->n ? c->n : 1) * sizeof *label_rows);
     for (size_t i = 0; i < c->n; i++) {
         if (!c->texts[i]) continue; /* dropped by drop_empty or dedupe */
-        if (c->split[i] != 0) {
+        if (c->split[i] != 0)
             out->n_test++;
-            continue;
-        }
-        rows[out->n_train] = i;
-        labels[out->n_train] = corpus_index(names, n_labels, c->labels[i]);
-        out->n_train++;
+        else
+            rows[out->n_train++] = i;
     }
     out->n_labels = n_labels;
-    apply_knobs(task, rows, labels, &out->n_train);
-    gather(c, rows, out->n_train, &set);
+    apply_knobs(task, rows, label_rows, &out->n_train);
     if (out->n_train == 0) {
         err_set(e, ERR_INVALID,
                 "task '%s' has no training examples (all are in the test split, or cleaning "
@@ -249,19 +352,33 @@ static int fit_and_register(struct store *st, const struct task_config *task,
                 task->name);
         goto done;
     }
+    if (trials && search(st, task, trials, c, rows, label_rows, names, out, &mc, e) != 0) goto done;
     runlog(st, out->run_id, task->name, "training %s on %zu examples (%zu labels), testing on %zu",
            mc->kind, out->n_train, n_labels, out->n_test);
     int64_t t0 = time_mono_ns();
-    /* a task without text fields gives the model none (not empty texts) */
-    m = model_train_rows(mc, task->type, task->n_text_fields ? set.texts : NULL,
-                         c->n_num + c->n_cat ? &set.tab : NULL, labels, out->n_train, names,
-                         n_labels, e);
+    if (multilabel)
+        m = train_multilabel_fit(mc, c, rows, label_rows, out->n_train, names, n_labels,
+                                 &out->tuning, e);
+    else
+        m = fit_single(task, mc, c, rows, label_rows, out->n_train, names, n_labels, e);
     out->train_seconds = time_elapsed_s(t0);
     if (!m) goto done;
     out->n_features = model_n_features(m);
-    runlog(st, out->run_id, task->name, "trained in %.3f s, %zu features", out->train_seconds,
-           out->n_features);
-    out->metrics = evaluate(m, c, names, n_labels, e);
+    out->fit_seconds = model_fit_seconds(m);
+    runlog(st, out->run_id, task->name, "trained in %.3f s (fit %.3f s), %zu features",
+           out->train_seconds, out->fit_seconds, out->n_features);
+    char summary_line[160];
+    model_summary(m, summary_line, sizeof summary_line);
+    if (*summary_line) runlog(st, out->run_id, task->name, "%s", summary_line);
+    if (multilabel) {
+        out->thresholds = train_multilabel_thresholds(m);
+        runlog(st, out->run_id, task->name, "thresholds: %lld of %zu labels tuned on %lld rows",
+               (long long)json_integer_value(json_object_get(out->tuning, "tuned_labels")),
+               n_labels,
+               (long long)json_integer_value(json_object_get(out->tuning, "validation_rows")));
+    }
+    out->metrics = multilabel ? train_multilabel_evaluate(m, c, names, n_labels, e)
+                              : evaluate(m, c, names, n_labels, e);
     if (!out->metrics && e->code != ERR_OK) goto done;
     if (model_save(m, &artifact, e) != 0) goto done;
     sha256_hex(artifact.data, artifact.len, out->artifact_sha256);
@@ -300,29 +417,111 @@ static int fit_and_register(struct store *st, const struct task_config *task,
 done:
     model_release(m);
     buf_free(&artifact);
-    free(labels);
     free(rows);
-    train_set_free(&set);
+    free(label_rows);
     free(names);
     return rc;
 }
 
-/* The task's model settings, checked, and as canonical JSON text (the run's
- * params and, hashed, the version's config hash). Caller frees *text. */
-static int model_settings(const struct config *cfg, const struct task_config *task,
-                          struct model_config *mc, char **text, struct err *e)
+/* The inputs a model reads come from the task, not from `model:`. */
+static void task_inputs(const struct task_config *task, struct model_config *mc)
 {
-    if (model_config_parse(mc, task->model_kind, task->model_params, task->n_model_params, e) != 0)
-        return err_prefix(e, "%s: tasks.%s.model", cfg->path, task->name);
     mc->prep = task->clean;
     mc->numeric = task->numeric;
     mc->n_numeric = task->n_numeric;
     mc->categorical = task->categorical;
     mc->n_categorical = task->n_categorical;
-    json_t *params = config_json(task, mc);
-    *text = json_dumps(params, JSON_COMPACT | JSON_SORT_KEYS);
-    json_decref(params);
+}
+
+/* threshold and validation_fraction are for multilabel tasks only. */
+static int multilabel_keys(const struct config *cfg, const struct task_config *task,
+                           const struct model_config *mc, struct err *e)
+{
+    if (!mc->multilabel_line || task->type == TASK_MULTILABEL) return 0;
+    return err_set_field(e, ERR_INVALID, "model.threshold",
+                         "%s: tasks.%s.model (line %d): threshold and validation_fraction "
+                         "apply to multilabel tasks only (this task is %s)",
+                         cfg->path, task->name, mc->multilabel_line, task_type_name(task->type));
+}
+
+/* The key of config_json's "model" a `model:` key sets. */
+static void drop_model_key(json_t *model, const char *key)
+{
+    if (!strcmp(key, "ngram_range")) {
+        json_object_del(model, "ngram_min");
+        json_object_del(model, "ngram_max");
+    } else {
+        json_object_del(model, !strcmp(key, "class_weight") ? "class_weight_balanced" : key);
+    }
+}
+
+/* A task with `model: {search: ...}`: every trial's settings, checked
+ * before anything runs, and the search in the run's params instead of
+ * the searched keys (the best values are logged once known). */
+static int search_settings(const struct config *cfg, const struct task_config *task, json_t *params,
+                           struct model_config **trials, struct err *e)
+{
+    const struct search_config *s = &task->search;
+    *trials = NULL;
+    if (!s->enabled) return 0;
+    /* a fold of a multilabel task would need iterative stratification
+     * (data/labelset) and set-valued scores: not done yet */
+    if (task->type == TASK_MULTILABEL)
+        return err_set_field(e, ERR_INVALID, "model.search",
+                             "%s: tasks.%s.model.search (line %d): search is not available for "
+                             "multilabel tasks yet",
+                             cfg->path, task->name, s->line);
+    struct model_config *all = xmalloc(s->n_trials * sizeof *all);
+    if (grid_configs(task->model_kind, task->model_params, task->n_model_params, s, all, e) != 0) {
+        free(all);
+        return err_prefix(e, "%s: tasks.%s.model", cfg->path, task->name);
+    }
+    for (size_t t = 0; t < s->n_trials; t++) {
+        if (multilabel_keys(cfg, task, &all[t], e) != 0) {
+            free(all);
+            return -1;
+        }
+        task_inputs(task, &all[t]);
+    }
+    json_t *model = json_object_get(params, "model"), *grid = json_object();
+    for (size_t k = 0; k < s->n_grid; k++) {
+        drop_model_key(model, s->grid[k].key);
+        json_t *values = json_array();
+        for (size_t v = 0; v < s->grid[k].n_values; v++)
+            json_array_append_new(values, json_string(s->grid[k].values[v]));
+        json_object_set_new(grid, s->grid[k].key, values);
+    }
+    /* the grid as one text: a run's params are scalars. `jobs` is left
+     * out: it changes the time a search takes, never its result. */
+    char *grid_text = json_dumps(grid, JSON_COMPACT);
+    json_decref(grid);
+    const char *metric = s->metric ? s->metric : task->gate.primary;
+    json_object_set_new(params, "search",
+                        json_pack("{s:s,s:i,s:s,s:I,s:I}", "grid", grid_text, "folds", s->folds,
+                                  "metric", metric ? metric : "f1_macro", "seed",
+                                  (json_int_t)s->seed, "max_trials", (json_int_t)s->max_trials));
+    free(grid_text);
+    *trials = all;
     return 0;
+}
+
+/* The task's model settings, checked, and as canonical JSON text (the run's
+ * params and, hashed, the version's config hash); with a search, every
+ * trial's settings in *trials (else NULL). Caller frees *text and *trials. */
+static int model_settings(const struct config *cfg, const struct task_config *task,
+                          struct model_config *mc, char **text, struct model_config **trials,
+                          struct err *e)
+{
+    *trials = NULL;
+    if (model_config_parse(mc, task->model_kind, task->model_params, task->n_model_params, e) != 0)
+        return err_prefix(e, "%s: tasks.%s.model", cfg->path, task->name);
+    if (multilabel_keys(cfg, task, mc, e) != 0) return -1;
+    task_inputs(task, mc);
+    json_t *params = config_json(task, mc);
+    int rc = search_settings(cfg, task, params, trials, e);
+    *text = rc == 0 ? json_dumps(params, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+    json_decref(params);
+    return rc;
 }
 
 int train_in_run(struct store *st, const struct config *cfg, const struct task_config *task,
@@ -332,12 +531,9 @@ int train_in_run(struct store *st, const struct config *cfg, const struct task_c
     memset(out, 0, sizeof *out);
     snprintf(out->run_id, sizeof out->run_id, "%s", run_id);
     int64_t t0 = time_mono_ns();
-    if (task->type == TASK_MULTILABEL)
-        return err_set_field(e, ERR_INVALID, "type",
-                             "task '%s': multilabel training is not available yet", task->name);
-    struct model_config mc;
+    struct model_config mc, *trials;
     char *params_text = NULL;
-    if (model_settings(cfg, task, &mc, &params_text, e) != 0) return -1;
+    if (model_settings(cfg, task, &mc, &params_text, &trials, e) != 0) return -1;
     char config_hash[SHA256_HEX_LEN];
     sha256_hex(params_text, strlen(params_text), config_hash);
     free(params_text);
@@ -349,8 +545,9 @@ int train_in_run(struct store *st, const struct config *cfg, const struct task_c
         rc =
             err_set(e, ERR_INVALID, "task '%s' has no examples: run `boucle import --task %s FILE`",
                     task->name, task->name);
-    if (rc == 0) rc = fit_and_register(st, task, &mc, &c, config_hash, opt, out, e);
+    if (rc == 0) rc = fit_and_register(st, task, &mc, trials, &c, config_hash, opt, out, e);
     corpus_free(&c);
+    free(trials);
     out->total_seconds = time_elapsed_s(t0);
     if (rc != 0) return -1;
     runlog(st, out->run_id, task->name, "registered model version %lld%s", (long long)out->version,
@@ -362,11 +559,15 @@ int train_in_run(struct store *st, const struct config *cfg, const struct task_c
 
 json_t *train_result_json(const struct train_result *r)
 {
-    return json_pack("{s:I,s:I,s:I,s:I,s:f,s:s,s:O?,s:o}", "model_version", (json_int_t)r->version,
-                     "n_train", (json_int_t)r->n_train, "n_test", (json_int_t)r->n_test,
-                     "n_features", (json_int_t)r->n_features, "train_seconds", r->train_seconds,
-                     "dataset_hash", r->dataset_hash, "test", r->metrics, "cleaning",
-                     prepare_report_json(&r->clean, &r->prep));
+    json_t *o =
+        json_pack("{s:I,s:I,s:I,s:I,s:f,s:f,s:s,s:O?,s:o}", "model_version", (json_int_t)r->version,
+                  "n_train", (json_int_t)r->n_train, "n_test", (json_int_t)r->n_test, "n_features",
+                  (json_int_t)r->n_features, "train_seconds", r->train_seconds, "fit_seconds",
+                  r->fit_seconds, "dataset_hash", r->dataset_hash, "test", r->metrics, "cleaning",
+                  prepare_report_json(&r->clean, &r->prep));
+    train_result_multilabel_json(r, o);
+    if (r->search) json_object_set(o, "search", r->search);
+    return o;
 }
 
 int train_task(struct store *st, const struct config *cfg, const struct task_config *task,
@@ -375,9 +576,10 @@ int train_task(struct store *st, const struct config *cfg, const struct task_con
     char run_id[UUID_STR_LEN];
     uuid_v4(run_id);
     memset(out, 0, sizeof *out);
-    struct model_config mc;
+    struct model_config mc, *trials;
     char *params_text = NULL;
-    if (model_settings(cfg, task, &mc, &params_text, e) != 0) return -1;
+    if (model_settings(cfg, task, &mc, &params_text, &trials, e) != 0) return -1;
+    free(trials);
     int created = store_run_create(st, run_id, task->name, "train", params_text, e);
     free(params_text);
     if (created != 0) return -1;
@@ -398,8 +600,17 @@ int train_task(struct store *st, const struct config *cfg, const struct task_con
     return rc;
 }
 
+void train_result_multilabel_json(const struct train_result *r, json_t *into)
+{
+    if (r->thresholds) json_object_set(into, "thresholds", r->thresholds);
+    if (r->tuning) json_object_set(into, "threshold_tuning", r->tuning);
+}
+
 void train_result_free(struct train_result *r)
 {
     json_decref(r->metrics);
-    r->metrics = NULL;
+    json_decref(r->thresholds);
+    json_decref(r->tuning);
+    json_decref(r->search);
+    r->metrics = r->thresholds = r->tuning = r->search = NULL;
 }

@@ -19,10 +19,14 @@ struct train_result {
     int became_champion;
     size_t n_train, n_test, n_labels, n_features; /* rows after cleaning */
     double train_seconds, total_seconds;
+    double fit_seconds; /* the learner alone (featurising excluded) */
     char dataset_hash[65];
     char artifact_sha256[65];
     size_t artifact_bytes;
     json_t *metrics;            /* owned; metrics on the test split, or NULL without one */
+    json_t *search;             /* owned; with `model: {search:}`, search_record's summary */
+    json_t *thresholds;         /* multilabel: {"label": threshold}; owned, else NULL */
+    json_t *tuning;             /* multilabel: {"validation_rows", "tuned_labels"}; owned */
     struct clean_config clean;  /* the preparation the model was trained with */
     struct prepare_report prep; /* what each of its steps did, over train and test */
 };
@@ -37,9 +41,12 @@ struct train_options {
 int train_in_run(struct store *st, const struct config *cfg, const struct task_config *task,
                  const char *run_id, const struct train_options *opt, struct train_result *out,
                  struct err *e);
-/* {"model_version","n_train","n_test","n_features","train_seconds","dataset_hash","test",
- *  "cleaning": prepare_report_json} */
+/* {"model_version","n_train","n_test","n_features","train_seconds","fit_seconds","dataset_hash",
+ *  "test","cleaning": prepare_report_json} (+ "thresholds", "threshold_tuning" for multilabel,
+ *  "search" after a hyper-parameter search) */
 json_t *train_result_json(const struct train_result *r);
+/* Adds a multilabel result's "thresholds" and "threshold_tuning" to `into`. */
+void train_result_multilabel_json(const struct train_result *r, json_t *into);
 /* `boucle train`: its own run, first version champion; actor as in train_options. */
 int train_task(struct store *st, const struct config *cfg, const struct task_config *task,
                const char *actor, struct train_result *out, struct err *e);

@@ -3,6 +3,7 @@
  * are fastText's own for supervised training, except `thread` (one per
  * core here, so a worker uses the machine it is given). */
 #include "ml/fasttext_internal.h"
+#include "ml/model_params.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -63,14 +64,6 @@ static const struct key_def keys[] = {
 };
 #define N_KEYS (sizeof keys / sizeof *keys)
 
-static int bad(struct err *e, const struct config_param *p, const char *what)
-{
-    char field[64];
-    snprintf(field, sizeof field, "model.%s", p->key);
-    return err_set_field(e, ERR_INVALID, field, "model.%s (line %d): %s, got '%s'", p->key, p->line,
-                         what, p->value ? p->value : "");
-}
-
 /* Stores p's value at its key's place in c; -1 when it does not fit. */
 static int set_value(struct fasttext_config *c, const struct key_def *k, const char *v)
 {
@@ -93,13 +86,8 @@ static int set_value(struct fasttext_config *c, const struct key_def *k, const c
         }
         return -1;
     }
-    if (!v || !*v) return -1;
-    char *end;
-    errno = 0;
-    double d = k->type == K_INT ? (double)strtoll(v, &end, 10) : strtod(v, &end);
-    while (*end == ' ')
-        end++;
-    if (errno || *end || !isfinite(d)) return -1;
+    double d;
+    if (model_param_number(v, k->type == K_INT, &d)) return -1;
     if (k->type == K_INT) {
         if (d < k->lo || d > k->hi) return -1;
         *(int *)(void *)at = (int)d;
@@ -130,13 +118,15 @@ int fasttext_config_parse(struct fasttext_config *c, const struct config_param *
                                  "seed, loss, keep_punct)",
                                  key, p->line);
         }
-        if (set_value(c, k, p->value)) return bad(e, p, k->expect);
+        if (set_value(c, k, p->value)) return model_param_error(e, p, k->expect);
         if (k->offset == AT(minn)) minn = p;
         if (k->offset == AT(maxn)) maxn = p;
     }
     /* A lone minn is a forgotten maxn more often than a wish for no n-grams. */
     if (c->minn > 0 && c->maxn == 0)
-        return bad(e, minn, "char n-grams need maxn as well (maxn is 0: no char n-grams)");
-    if (c->maxn > 0 && c->minn > c->maxn) return bad(e, maxn, "maxn must not be below minn");
+        return model_param_error(e, minn,
+                                 "char n-grams need maxn as well (maxn is 0: no char n-grams)");
+    if (c->maxn > 0 && c->minn > c->maxn)
+        return model_param_error(e, maxn, "maxn must not be below minn");
     return 0;
 }

@@ -54,6 +54,64 @@ static void copy_weights(const struct model *lm, size_t n_features, size_t n_lab
     free(present);
 }
 
+struct linear_problem {
+    struct problem prob;
+    struct feature_node *nodes;
+    struct feature_node **rows;
+    double *y;
+    size_t n_features;
+};
+
+struct linear_problem *linear_problem_new(const struct tfidf_matrix *x, size_t n_features,
+                                          const size_t *rows, size_t n_rows, struct err *e)
+{
+    if (n_features + 1 >= (size_t)INT32_MAX || n_rows >= (size_t)INT32_MAX) {
+        err_set(e, ERR_LIMIT, "training problem too large for liblinear");
+        return NULL;
+    }
+    size_t nnz = 0;
+    for (size_t r = 0; r < n_rows; r++) {
+        size_t i = rows ? rows[r] : r;
+        nnz += x->row_ptr[i + 1] - x->row_ptr[i];
+    }
+    struct linear_problem *pb = xcalloc(1, sizeof *pb);
+    pb->n_features = n_features;
+    /* liblinear rows: our features as 1-based indices, then the bias
+     * feature (index n_features + 1, value 1), then the -1 terminator. */
+    pb->nodes = xmalloc((nnz + 2 * n_rows + 1) * sizeof *pb->nodes);
+    mem_hint_huge(pb->nodes, (nnz + 2 * n_rows + 1) * sizeof *pb->nodes);
+    pb->rows = xmalloc((n_rows ? n_rows : 1) * sizeof *pb->rows);
+    pb->y = xcalloc(n_rows ? n_rows : 1, sizeof *pb->y);
+    struct feature_node *q = pb->nodes;
+    for (size_t r = 0; r < n_rows; r++) {
+        size_t i = rows ? rows[r] : r;
+        pb->rows[r] = q;
+        for (size_t k = x->row_ptr[i]; k < x->row_ptr[i + 1]; k++) {
+            q->index = (int)x->idx[k] + 1;
+            q->value = x->val[k];
+            q++;
+        }
+        q->index = (int)n_features + 1;
+        q->value = 1.0;
+        q++;
+        q->index = -1;
+        q->value = 0;
+        q++;
+    }
+    pb->prob = (struct problem){
+        .l = (int)n_rows, .n = (int)n_features + 1, .y = pb->y, .x = pb->rows, .bias = 1.0};
+    return pb;
+}
+
+void linear_problem_free(struct linear_problem *pb)
+{
+    if (!pb) return;
+    free(pb->nodes);
+    free(pb->rows);
+    free(pb->y);
+    free(pb);
+}
+
 /* One-vs-rest on several cores. liblinear trains a multiclass problem's
  * classes one after the other; each is an independent binary problem over
  * the same rows, so threads can each take some classes. The binary problem
@@ -147,6 +205,53 @@ static int ovr_parallel(const struct problem *prob, const struct parameter *para
     return failed ? -1 : 0;
 }
 
+static int solver_of(const struct linear_params *p)
+{
+    return p->loss == LINEAR_SVM ? (p->penalty == LINEAR_L1 ? L1R_L2LOSS_SVC : L2R_L2LOSS_SVC_DUAL)
+                                 : (p->penalty == LINEAR_L1 ? L1R_LR : L2R_LR);
+}
+
+int linear_fit_column(struct linear_problem *pb, const unsigned char *y,
+                      const struct linear_params *p, struct linear_weights *out, size_t col,
+                      struct err *e)
+{
+    size_t n = (size_t)pb->prob.l, pos = 0, rows = pb->n_features + 1;
+    for (size_t i = 0; i < n; i++) {
+        pb->y[i] = y[i] ? 1 : 0;
+        pos += y[i] != 0;
+    }
+    for (size_t j = 0; j < rows; j++)
+        out->w[j * out->n_cols + col] = 0;
+    if (pos == 0 || pos == n) { /* nothing to tell apart: the intercept says it all */
+        out->w[pb->n_features * out->n_cols + col] = pos ? -LINEAR_ABSENT_BIAS : LINEAR_ABSENT_BIAS;
+        return 0;
+    }
+    int wl[2] = {0, 1};
+    double wv[2] = {(double)n / (2.0 * (double)(n - pos)), (double)n / (2.0 * (double)pos)};
+    struct parameter param = {.solver_type = solver_of(p),
+                              .eps = p->eps,
+                              .C = p->C,
+                              .nr_weight = p->class_weight_balanced ? 2 : 0,
+                              .weight_label = p->class_weight_balanced ? wl : NULL,
+                              .weight = p->class_weight_balanced ? wv : NULL,
+                              .p = 0.1,
+                              .init_sol = NULL};
+    const char *bad = check_parameter(&pb->prob, &param);
+    if (bad) return err_set(e, ERR_INVALID, "liblinear refused the parameters: %s", bad);
+    set_print_string_function(quiet);
+    struct model *lm = train(&pb->prob, &param);
+    if (!lm || lm->nr_feature != (int)pb->n_features || lm->nr_class != 2) {
+        if (lm) free_and_destroy_model(&lm);
+        return err_set(e, ERR_INTERNAL, "liblinear training failed");
+    }
+    /* one vector: a positive decision value means lm->label[0] */
+    double sign = lm->label[0] == 1 ? 1.0 : -1.0;
+    for (size_t j = 0; j < rows; j++)
+        out->w[j * out->n_cols + col] = sign * lm->w[j];
+    free_and_destroy_model(&lm);
+    return 0;
+}
+
 int linear_fit(const struct tfidf_matrix *x, size_t n_features, const int *y, size_t n_labels,
                int binary, const struct linear_params *p, struct linear_weights *out, struct err *e)
 {
@@ -154,8 +259,6 @@ int linear_fit(const struct tfidf_matrix *x, size_t n_features, const int *y, si
     size_t n = x->n_rows;
     if (binary && n_labels != 2)
         return err_set(e, ERR_INVALID, "a binary model needs exactly 2 labels, not %zu", n_labels);
-    if (n_features + 1 >= (size_t)INT32_MAX || n >= (size_t)INT32_MAX)
-        return err_set(e, ERR_LIMIT, "training problem too large for liblinear");
     size_t *count = xcalloc(n_labels, sizeof *count);
     size_t present = 0;
     for (size_t i = 0; i < n; i++) {
@@ -171,30 +274,13 @@ int linear_fit(const struct tfidf_matrix *x, size_t n_features, const int *y, si
                        "training data has %zu distinct label(s); at least 2 are needed", present);
     }
 
-    /* liblinear rows: our features as 1-based indices, then the bias
-     * feature (index n_features + 1, value 1), then the -1 terminator. */
-    size_t nnz = x->row_ptr[n];
-    struct feature_node *nodes = xmalloc((nnz + 2 * n) * sizeof *nodes);
-    mem_hint_huge(nodes, (nnz + 2 * n) * sizeof *nodes);
-    struct feature_node **rows = xmalloc(n * sizeof *rows);
-    double *yd = xmalloc(n * sizeof *yd);
-    struct feature_node *q = nodes;
-    for (size_t i = 0; i < n; i++) {
-        rows[i] = q;
-        for (size_t k = x->row_ptr[i]; k < x->row_ptr[i + 1]; k++) {
-            q->index = (int)x->idx[k] + 1;
-            q->value = x->val[k];
-            q++;
-        }
-        q->index = (int)n_features + 1;
-        q->value = 1.0;
-        q++;
-        q->index = -1;
-        q->value = 0;
-        q++;
-        yd[i] = y[i];
+    struct linear_problem *pb = linear_problem_new(x, n_features, NULL, n, e);
+    if (!pb) {
+        free(count);
+        return -1;
     }
-    struct problem prob = {.l = (int)n, .n = (int)n_features + 1, .y = yd, .x = rows, .bias = 1.0};
+    for (size_t i = 0; i < n; i++)
+        pb->y[i] = y[i];
 
     int *wl = NULL;
     double *wv = NULL, *by_class = NULL;
@@ -210,10 +296,7 @@ int linear_fit(const struct tfidf_matrix *x, size_t n_features, const int *y, si
             nw++;
         }
     }
-    int solver = p->loss == LINEAR_SVM
-                     ? (p->penalty == LINEAR_L1 ? L1R_L2LOSS_SVC : L2R_L2LOSS_SVC_DUAL)
-                     : (p->penalty == LINEAR_L1 ? L1R_LR : L2R_LR);
-    struct parameter param = {.solver_type = solver,
+    struct parameter param = {.solver_type = solver_of(p),
                               .eps = p->eps,
                               .C = p->C,
                               .nr_weight = nw,
@@ -222,17 +305,17 @@ int linear_fit(const struct tfidf_matrix *x, size_t n_features, const int *y, si
                               .p = 0.1,
                               .init_sol = NULL};
     int rc = 0;
-    const char *bad = check_parameter(&prob, &param);
+    const char *bad = check_parameter(&pb->prob, &param);
     if (bad) {
         rc = err_set(e, ERR_INVALID, "liblinear refused the parameters: %s", bad);
-    } else if (solver == L2R_LR && !binary && present >= 3 && ovr_threads(present) > 1) {
+    } else if (param.solver_type == L2R_LR && !binary && present >= 3 && ovr_threads(present) > 1) {
         set_print_string_function(quiet);
-        if (ovr_parallel(&prob, &param, y, by_class, count, n_labels, n_features,
+        if (ovr_parallel(&pb->prob, &param, y, by_class, count, n_labels, n_features,
                          ovr_threads(present), out))
             rc = err_set(e, ERR_INTERNAL, "liblinear training failed");
     } else {
         set_print_string_function(quiet);
-        struct model *lm = train(&prob, &param);
+        struct model *lm = train(&pb->prob, &param);
         if (!lm || lm->nr_feature != (int)n_features) {
             rc = err_set(e, ERR_INTERNAL, "liblinear training failed");
         } else {
@@ -244,9 +327,7 @@ int linear_fit(const struct tfidf_matrix *x, size_t n_features, const int *y, si
     free(wv);
     free(by_class);
     free(count);
-    free(nodes);
-    free(rows);
-    free(yd);
+    linear_problem_free(pb);
     return rc;
 }
 
@@ -309,6 +390,12 @@ void linear_probabilities(const struct linear_weights *lw, size_t n_labels, cons
     }
     for (size_t c = 0; c < n_labels; c++)
         probs[c] /= sum;
+}
+
+void linear_sigmoids(size_t n, const double *scores, double *probs)
+{
+    for (size_t c = 0; c < n; c++)
+        probs[c] = sigmoid(scores[c]);
 }
 
 void linear_free(struct linear_weights *lw)

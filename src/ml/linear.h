@@ -45,6 +45,23 @@ int linear_fit(const struct tfidf_matrix *x, size_t n_features, const int *y, si
                int binary, const struct linear_params *p, struct linear_weights *out,
                struct err *e);
 
+/* One training problem, built once (x's rows, or rows[0..n_rows) of it when
+ * rows is not NULL) and trained on once per label: a multilabel task's
+ * one-vs-rest models share the features and differ only in their targets. */
+struct linear_problem;
+struct linear_problem *linear_problem_new(const struct tfidf_matrix *x, size_t n_features,
+                                          const size_t *rows, size_t n_rows, struct err *e);
+void linear_problem_free(struct linear_problem *pb);
+
+/* Trains one binary model on the problem's rows, y[i] != 0 where the label
+ * is present, into column `col` of out (allocated by the caller:
+ * n_features + 1 rows). class_weight_balanced weighs presence and absence
+ * by n / (2 x count). A label present nowhere (or everywhere) gets zero
+ * weights and an intercept of LINEAR_ABSENT_BIAS (or minus it). */
+int linear_fit_column(struct linear_problem *pb, const unsigned char *y,
+                      const struct linear_params *p, struct linear_weights *out, size_t col,
+                      struct err *e);
+
 /* scores[c] = intercept[c] + sum_k val[k] * w[idx[k]][c], for c < n_cols. */
 void linear_scores(const struct linear_weights *lw, const uint32_t *idx, const double *val,
                    size_t nnz, double *scores);
@@ -57,6 +74,10 @@ void linear_scores_add(const struct linear_weights *lw, const uint32_t *idx, con
  * p = sigmoid(score); else sigmoids normalised to sum 1, as liblinear). */
 void linear_probabilities(const struct linear_weights *lw, size_t n_labels, const double *scores,
                           double *probs);
+
+/* probs[c] = sigmoid(scores[c]) for c < n, each on its own (multilabel:
+ * one independent probability per label, not normalised). */
+void linear_sigmoids(size_t n, const double *scores, double *probs);
 
 void linear_free(struct linear_weights *lw);
 

@@ -10,13 +10,15 @@
 #include "base/mem.h"
 #include "text/clean.h"
 #include "ml/fasttext.h"
+#include "ml/multilabel.h"
 #include "ml/tabular.h"
+#include "ml/xgboost_model.h"
 #include "text/tfidf.h"
 
 #include <stddef.h>
 
 struct model_config {
-    char kind[16]; /* "linear" or "fasttext" */
+    char kind[16]; /* "linear", "fasttext" or "xgboost" */
     /* featuriser: TF-IDF over word n-grams (defaults 1-2-grams, min_df 2,
      * max_df 1.0, sublinear tf, no feature cap) */
     struct tfidf_config text;
@@ -30,13 +32,20 @@ struct model_config {
      * `text_separator:`), kept in the artifact; default: none, "\n" */
     struct clean_config prep;
     /* tabular inputs (the task's `numeric:` and `categorical:`), borrowed
-     * from the task's config while training; `linear` only */
+     * from the task's config while training; `linear` and `xgboost` */
     const struct numeric_field *numeric;
     size_t n_numeric;
     const struct categorical_field *categorical;
     size_t n_categorical;
     /* fasttext: its own tokens and n-grams; the settings above do not apply */
     struct fasttext_config ft;
+    /* xgboost: boosted trees over the featuriser above (text and tabular) */
+    struct xgb_params xgb;
+    /* linear, multilabel tasks: `threshold:` and `validation_fraction:`;
+     * multilabel_line is the line of the first of them (0: none given), so
+     * a task of another type can be told they do not apply */
+    struct multilabel_config ml;
+    int multilabel_line;
 };
 
 void model_config_defaults(struct model_config *c);
@@ -62,15 +71,36 @@ struct trained_model *model_train_rows(const struct model_config *cfg, enum task
                                        const int *labels, size_t n, const char *const *label_names,
                                        size_t n_labels, struct err *e);
 
+/* A multilabel task's model: one binary model per label on the same
+ * features (`linear` only), y giving each text's labels; the per-label
+ * thresholds are tuned as cfg->ml says (ml/multilabel.h). `report` may be
+ * NULL. */
+struct trained_model *model_train_multilabel(const struct model_config *cfg,
+                                             const char *const *texts,
+                                             const struct multilabel_sets *y, size_t n,
+                                             const char *const *label_names, size_t n_labels,
+                                             struct multilabel_report *report, struct err *e);
+
 size_t model_n_labels(const struct trained_model *m);
+enum task_type model_task_type(const struct trained_model *m);
+/* Multilabel: label i is predicted when its probability is at least this;
+ * other task types: NAN (the most probable label is the answer). */
+double model_threshold(const struct trained_model *m, size_t i);
 const char *model_label(const struct trained_model *m, size_t i);
 const char *model_kind(const struct trained_model *m);
 size_t model_n_features(const struct trained_model *m);
+/* Seconds the learner itself took (liblinear, SGD, boosting), the
+ * featuriser excluded; 0 for a loaded model. */
+double model_fit_seconds(const struct trained_model *m);
+/* One line on what training settled on, for the run log ("xgboost: 57 of
+ * 100 rounds kept (early stopping)"); "" when there is nothing to say. */
+void model_summary(const struct trained_model *m, char *out, size_t cap);
 /* How the model prepares its inputs: what it was trained with. */
 const struct clean_config *model_prep(const struct trained_model *m);
 
 /* Thread-safe, allocation-free after a thread's first call (per-thread scratch).
- * Fills probs[n_labels] (summing to 1) and returns the argmax index. */
+ * Fills probs[n_labels] (summing to 1; multilabel: each label's own
+ * probability, not normalised) and returns the argmax index. */
 size_t model_predict(const struct trained_model *m, const char *text, size_t len, double *probs);
 /* The same from an input's raw text fields (n of them, in the task's order):
  * joined and cleaned with model_prep(m) first, in per-thread buffers, so
@@ -90,6 +120,12 @@ struct model_input {
  * first calls as well. */
 size_t model_predict_input(const struct trained_model *m, const struct model_input *in,
                            double *probs);
+/* The features a linear or xgboost model reads for one input, as it reads
+ * them when predicting: *idx / *val (valid until the thread's next call
+ * into the model) hold the text's features, then the tabular block's,
+ * indices ascending; returns their count (0 for fasttext). For exports. */
+size_t model_row_features(const struct trained_model *m, const struct model_input *in,
+                          const uint32_t **idx, const double **val);
 /* The tabular fields the model reads (numeric, then categorical) must be
  * the task's, in its order: else ERR_INVALID saying both lists, since a
  * value would be read as another field's. */
@@ -98,10 +134,13 @@ int model_check_fields(const struct trained_model *m, const struct task_config *
 
 /* Why the model gave `label`: the features that moved that label's score
  * the most, largest magnitude first, with their signed contribution. Exact
- * for both kinds: linear = tf-idf value x weight (a binary model's label 0
+ * for every kind: linear = tf-idf value x weight (a binary model's label 0
  * gets the opposite of label 1's), fasttext = each token's share of the
  * label's score (its word and char n-grams and its part of the word n-grams
- * it is in). The inputs are prepared as model_predict_fields prepares them.
+ * it is in), xgboost = TreeSHAP contributions to the label's margin (a term
+ * the text lacks is named "term (absent)"; a categorical field's one-hot
+ * columns are summed into its "field=value"; label 0 of a binary model gets
+ * the opposite). The inputs are prepared as model_predict_fields prepares them.
  * Fills out[0..k) with k <= top_k and returns k. Not for the hot path: it
  * allocates (called only when a request asks). */
 #define MODEL_EXPLAIN_FEATURE_MAX 96
@@ -122,7 +161,11 @@ size_t model_explain_input(const struct trained_model *m, const struct model_inp
  * format 1, which older builds read), featuriser state, weights, then a
  * SHA-256 of everything before it. A model with tabular fields is format
  * 3 (the tabular block's state; text models keep their format, so older
- * builds still read them). Every format loads. */
+ * builds still read them). Multilabel models are format 4: the
+ * preparation always, the tabular block (n = 0 for a text-only task), then
+ * one threshold per label (older builds refuse them by version). An
+ * xgboost model is format 5: after the tabular section, the booster
+ * (xgb_save) instead of weights. Every format loads. */
 int model_save(const struct trained_model *m, struct buf *out, struct err *e);
 /* Verifies magic, version, bounds and checksum; a truncated or altered
  * artifact is refused with ERR_CORRUPT and a message saying what is wrong. */

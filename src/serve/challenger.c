@@ -6,6 +6,7 @@
 #include "base/mem.h"
 #include "base/timeutil.h"
 #include "data/input.h"
+#include "serve/answer.h"
 #include "serve/predlog.h"
 #include "serve/server.h"
 
@@ -181,17 +182,17 @@ static int shadow_one(struct shadow_job *j, struct shadow_item *it, double *prob
     }
     size_t best = model_predict_input(m, &in, probs);
     json_decref(input);
-    const char *label = model_label(m, best);
     char id[UUID_STR_LEN];
     uuid_v7(id);
-    json_t *p = json_object();
-    for (size_t i = 0; i < model_n_labels(m); i++)
-        json_object_set_new(p, model_label(m, i), json_real(probs[i]));
-    json_t *answer = json_pack("{s:s,s:s,s:I,s:s,s:o,s:s}", "prediction_id", id, "task", j->task,
-                               "model_version", (json_int_t)j->model->version, "label", label,
-                               "probabilities", p, "shadow_of", it->answered_id);
+    json_t *answer = json_pack("{s:s,s:s,s:I}", "prediction_id", id, "task", j->task,
+                               "model_version", (json_int_t)j->model->version);
+    answer_add_labels(answer, m, probs, best);
+    json_object_set_new(answer, "shadow_of", json_string(it->answered_id));
     char *output = json_dumps(answer, JSON_COMPACT | JSON_REAL_PRECISION(8));
-    json_decref(answer);
+    /* a multilabel answer is logged, and compared, as its whole set */
+    struct buf set;
+    buf_init(&set);
+    const char *label = answer_logged_label(answer, &set);
     struct store_prediction rec = {
         .id = id,
         .task = j->task,
@@ -206,7 +207,10 @@ static int shadow_one(struct shadow_job *j, struct shadow_item *it, double *prob
     };
     predlog_enqueue(j->log, &rec);
     free(output);
-    return strcmp(label, it->answered_label) == 0;
+    int agreed = strcmp(label, it->answered_label) == 0;
+    buf_free(&set);
+    json_decref(answer);
+    return agreed;
 }
 
 void challenger_shadow_run(void *job)

@@ -15,6 +15,7 @@
 #include <sys/resource.h>
 
 #define DEFAULT_MAX_CONNECTIONS 1024
+#define CONNECTION_POOL_BYTES (16 * 1024)
 #define SPARE_FDS 64       /* the store, logs, the listener, pipes, epoll */
 #define ACCESS_QUEUE 4096  /* access log records waiting for the writer */
 #define OVER_RETRY_AFTER 1 /* seconds a client turned away for connections waits */
@@ -41,7 +42,7 @@ struct limits {
     _Atomic int64_t *token_buckets; /* one per configured token, same order */
     struct rate_table *by_address;  /* requests without a token, when limits.rate is set */
     _Atomic uint64_t rejected[REJECT_COUNT];
-    struct MHD_OptionItem options[5];
+    struct MHD_OptionItem options[6];
 };
 
 /* ---- start and stop ---- */
@@ -129,6 +130,10 @@ struct limits *limits_start(struct server *srv, unsigned threads, struct err *e)
     struct MHD_OptionItem opts[] = {
         {MHD_OPTION_CONNECTION_LIMIT, (intptr_t)cap, NULL},
         {MHD_OPTION_CONNECTION_TIMEOUT, (intptr_t)idle_s, NULL},
+        /* libmicrohttpd zeroes a connection's pool between keep-alive
+         * requests: 16 KB (headers up to ~8 KB; bodies stream through it)
+         * instead of the default 32 KB halves that per request */
+        {MHD_OPTION_CONNECTION_MEMORY_LIMIT, (intptr_t)CONNECTION_POOL_BYTES, NULL},
         {MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)conns_notify, l->conns},
         {MHD_OPTION_URI_LOG_CALLBACK, (intptr_t)conns_uri_log, l->conns},
         {MHD_OPTION_END, 0, NULL},

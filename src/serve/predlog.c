@@ -21,12 +21,16 @@ struct node {
     _Atomic(struct node *) next;
 };
 
+/* One allocation per record, its strings after it: the request thread
+ * mallocs once and the writer frees once (each free of a block from the
+ * request thread's arena takes that arena's lock, which the request
+ * threads' own mallocs wait on). */
 struct record {
     struct node link; /* first member: a node pointer is a record pointer */
     struct store_prediction row;
     char id[40];
     char shadow_of[40]; /* a shadow answer's answered twin, "" otherwise */
-    char *task, *input_json, *label, *output_json;
+    char strings[];     /* task, input, label, output, each NUL-terminated */
 };
 
 struct predlog {
@@ -94,10 +98,6 @@ static struct node *pop(struct predlog *p)
 
 static void free_record(struct record *r)
 {
-    free(r->task);
-    free(r->input_json);
-    free(r->label);
-    free(r->output_json);
     free(r);
 }
 
@@ -200,9 +200,19 @@ struct predlog *predlog_start(const char *store_url, size_t max_pending, struct 
     return p;
 }
 
-static char *dup_or_null(const char *s)
+static size_t size_or_0(const char *s)
 {
-    return s ? xstrdup(s) : NULL;
+    return s ? strlen(s) + 1 : 0;
+}
+
+/* Copies s (with its NUL) to *at and advances it; NULL stays NULL. */
+static const char *place(char **at, const char *s, size_t size)
+{
+    if (!s) return NULL;
+    char *out = *at;
+    memcpy(out, s, size);
+    *at += size;
+    return out;
 }
 
 void predlog_enqueue(struct predlog *p, const struct store_prediction *rec)
@@ -214,20 +224,19 @@ void predlog_enqueue(struct predlog *p, const struct store_prediction *rec)
         atomic_fetch_add(&p->dropped, 1);
         return;
     }
-    struct record *r = xmalloc(sizeof *r);
+    size_t task = size_or_0(rec->task), input = size_or_0(rec->input_json),
+           label = size_or_0(rec->label), output = size_or_0(rec->output_json);
+    struct record *r = xmalloc(sizeof *r + task + input + label + output);
     snprintf(r->id, sizeof r->id, "%s", rec->id);
     snprintf(r->shadow_of, sizeof r->shadow_of, "%s", rec->shadow_of ? rec->shadow_of : "");
-    r->task = dup_or_null(rec->task);
-    r->input_json = dup_or_null(rec->input_json);
-    r->label = dup_or_null(rec->label);
-    r->output_json = dup_or_null(rec->output_json);
     r->row = *rec;
     r->row.id = r->id;
     r->row.shadow_of = r->shadow_of[0] ? r->shadow_of : NULL;
-    r->row.task = r->task;
-    r->row.input_json = r->input_json;
-    r->row.label = r->label;
-    r->row.output_json = r->output_json;
+    char *at = r->strings;
+    r->row.task = place(&at, rec->task, task);
+    r->row.input_json = place(&at, rec->input_json, input);
+    r->row.label = place(&at, rec->label, label);
+    r->row.output_json = place(&at, rec->output_json, output);
     push(p, &r->link);
 }
 

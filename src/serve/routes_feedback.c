@@ -5,6 +5,7 @@
 #include "base/ids.h"
 #include "base/timeutil.h"
 #include "base/utf8.h"
+#include "data/labelset.h"
 
 #include <string.h>
 
@@ -56,6 +57,47 @@ static int check_label(struct server *srv, struct http_request *r, const char *t
     return ok ? 0 : -1;
 }
 
+/* A multilabel task's corrected set, "labels": [...]: each label one the
+ * served model knows, stored as the canonical set ("" for none: the
+ * document has no tag). 0 and *out set (in `set`), or -1 when answered. */
+static int corrected_set(struct server *srv, struct http_request *r, const char *task,
+                         json_t *labels, size_t limit, struct buf *set, const char **out)
+{
+    struct served_task *t = server_find_task(srv, task, strlen(task));
+    if (t && t->cfg->type != TASK_MULTILABEL) {
+        http_reply_error(r, 422, "invalid", "labels",
+                         "labels: task '%s' is %s: send its one corrected \"label\"", task,
+                         task_type_name(t->cfg->type));
+        return -1;
+    }
+    size_t n = json_array_size(labels), i;
+    const char **items = xcalloc(n ? n : 1, sizeof *items);
+    json_t *v;
+    int rc = 0;
+    json_array_foreach(labels, i, v)
+    {
+        if (!json_is_string(v) || json_string_length(v) > limit) {
+            http_reply_error(r, 422, "invalid", "labels",
+                             "labels[%zu]: must be a string of at most %zu bytes", i, limit);
+            rc = -1;
+            break;
+        }
+        items[i] = json_string_value(v);
+        if (check_label(srv, r, task, items[i]) != 0) {
+            rc = -1;
+            break;
+        }
+    }
+    struct err e;
+    if (rc == 0 && labelset_join(items, NULL, n, set, "labels", &e) != 0) {
+        http_reply_error(r, 422, "invalid", "labels", "%s", e.msg);
+        rc = -1;
+    }
+    free(items);
+    *out = set->data;
+    return rc;
+}
+
 static json_t *find_prediction(struct server *srv, const char *id, struct err *e)
 {
     json_t *p = store_prediction_get(srv->store, id, e);
@@ -71,15 +113,17 @@ void routes_feedback_post(struct server *srv, struct http_request *r)
     json_t *doc = http_body_object(r);
     if (!doc) return;
     size_t limit = srv->cfg->limits.max_field_bytes;
+    struct buf set; /* a corrected label set, canonical */
+    buf_init(&set);
     const char *key;
     json_t *v;
     json_object_foreach(doc, key, v)
     {
         if (strcmp(key, "prediction_id") && strcmp(key, "score") && strcmp(key, "label") &&
-            strcmp(key, "comment")) {
-            http_reply_error(r, 422, "invalid", key,
-                             "unknown key '%.64s' (expected prediction_id, score, label, comment)",
-                             key);
+            strcmp(key, "labels") && strcmp(key, "comment")) {
+            http_reply_error(
+                r, 422, "invalid", key,
+                "unknown key '%.64s' (expected prediction_id, score, label, labels, comment)", key);
             goto out;
         }
     }
@@ -105,6 +149,16 @@ void routes_feedback_post(struct server *srv, struct http_request *r)
     if (optional_string(r, doc, "label", limit, &label) != 0 ||
         optional_string(r, doc, "comment", limit, &comment) != 0)
         goto out;
+    json_t *labels = json_object_get(doc, "labels");
+    if (labels && !json_is_array(labels)) {
+        http_reply_error(r, 422, "invalid", "labels", "labels: must be a list of labels");
+        goto out;
+    }
+    if (labels && label) {
+        http_reply_error(r, 422, "invalid", "labels",
+                         "send \"label\" (one label) or \"labels\" (a label set), not both");
+        goto out;
+    }
 
     struct err e;
     err_clear(&e);
@@ -132,6 +186,10 @@ void routes_feedback_post(struct server *srv, struct http_request *r)
         json_decref(pred);
         goto out;
     }
+    if (labels && corrected_set(srv, r, task ? task : "", labels, limit, &set, &label) != 0) {
+        json_decref(pred);
+        goto out;
+    }
     char id[UUID_STR_LEN];
     uuid_v7(id);
     struct store_feedback f = {
@@ -153,6 +211,7 @@ void routes_feedback_post(struct server *srv, struct http_request *r)
     }
     json_decref(pred);
 out:
+    buf_free(&set);
     json_decref(doc);
 }
 

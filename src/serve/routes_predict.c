@@ -8,6 +8,7 @@
 #include "base/ids.h"
 #include "base/timeutil.h"
 #include "data/input.h"
+#include "serve/answer.h"
 #include "serve/challenger.h"
 
 #include <string.h>
@@ -37,7 +38,6 @@ static json_t *instance_input(const struct task_config *task, json_t *item, cons
 struct scored {
     json_t *answer;
     json_t *input;
-    const char *label;
     /* the raw text fields, kept for a shadow only (they live in `input`,
      * which is freed before the shadow runs) */
     const char *values[TASK_MAX_TEXT_FIELDS];
@@ -84,6 +84,22 @@ static json_t *explanation(const struct trained_model *m, const struct model_inp
     return out;
 }
 
+/* The predictions counter: the answer's label, or each label of a
+ * multilabel answer's set. */
+static void count_labels(struct served_model *sm, const double *probs, size_t best)
+{
+    struct version_counts *vc = sm->counters;
+    if (!vc) return;
+    if (model_task_type(sm->model) != TASK_MULTILABEL) {
+        if (best < vc->n_labels)
+            atomic_fetch_add_explicit(&vc->by_label[best], 1, memory_order_relaxed);
+        return;
+    }
+    for (size_t i = 0; i < vc->n_labels && i < model_n_labels(sm->model); i++)
+        if (probs[i] >= model_threshold(sm->model, i))
+            atomic_fetch_add_explicit(&vc->by_label[i], 1, memory_order_relaxed);
+}
+
 static int score_one(struct server *srv, struct http_request *r, struct served_task *t,
                      struct served_model *sm, json_t *input, double *probs, size_t explain_k,
                      struct scored *out, struct err *e)
@@ -109,19 +125,12 @@ static int score_one(struct server *srv, struct http_request *r, struct served_t
                              {t->cfg->n_numeric, t->cfg->n_categorical, num, cat, cat_lens}};
     /* the model cleans and joins the fields as its training text was */
     size_t best = model_predict_input(sm->model, &in, probs);
-    struct version_counts *vc = sm->counters;
-    if (vc && best < vc->n_labels)
-        atomic_fetch_add_explicit(&vc->by_label[best], 1, memory_order_relaxed);
+    count_labels(sm, probs, best);
     char id[UUID_STR_LEN];
     uuid_v7(id);
-    json_t *p = json_object();
-    size_t n_labels = model_n_labels(sm->model);
-    for (size_t i = 0; i < n_labels; i++)
-        json_object_set_new(p, model_label(sm->model, i), json_real(probs[i]));
-    out->label = model_label(sm->model, best);
-    out->answer = json_pack("{s:s,s:s,s:I,s:s,s:o}", "prediction_id", id, "task", t->cfg->name,
-                            "model_version", (json_int_t)sm->version, "label", out->label,
-                            "probabilities", p);
+    out->answer = json_pack("{s:s,s:s,s:I}", "prediction_id", id, "task", t->cfg->name,
+                            "model_version", (json_int_t)sm->version);
+    answer_add_labels(out->answer, sm->model, probs, best);
     if (explain_k) /* only when asked: it allocates */
         json_object_set_new(out->answer, "explanation",
                             explanation(sm->model, &in, best, explain_k));
@@ -137,12 +146,15 @@ static void log_prediction(struct server *srv, struct served_task *t, struct ser
                            int64_t rollout_id, struct shadow_job *shadow)
 {
     char *input_json = json_dumps(s->input, JSON_COMPACT);
+    struct buf set; /* a multilabel answer's set, joined for the log */
+    buf_init(&set);
+    const char *label = answer_logged_label(s->answer, &set);
     struct store_prediction rec = {
         .id = json_string_value(json_object_get(s->answer, "prediction_id")),
         .task = t->cfg->name,
         .model_version = sm->version,
         .input_json = input_json,
-        .label = s->label,
+        .label = label,
         .output_json = output_json,
         .latency_us = latency_us,
         .created_ms = time_now_ms(),
@@ -150,9 +162,9 @@ static void log_prediction(struct server *srv, struct served_task *t, struct ser
     };
     predlog_enqueue(srv->predlog, &rec);
     if (shadow)
-        challenger_shadow_add(shadow, s->values, s->lens, s->n_fields, rec.id, s->label,
-                              input_json);
+        challenger_shadow_add(shadow, s->values, s->lens, s->n_fields, rec.id, label, input_json);
     free(input_json);
+    buf_free(&set);
 }
 
 static int check_keys(struct http_request *r, json_t *doc)

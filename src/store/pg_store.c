@@ -395,6 +395,7 @@ const struct store_backend pg_store_backend = {
     .example_count = pg_store_example_count,
     .dataset_add = pg_store_dataset_add,
     .datasets_list = pg_store_datasets_list,
+    .dataset_get = pg_store_dataset_get,
     .examples_foreach = pg_store_examples_foreach,
     .run_create = pg_store_run_create,
     .run_attach = pg_store_run_attach,

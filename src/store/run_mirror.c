@@ -11,9 +11,9 @@
 /* MLflow's own limits on one log-batch (params are capped lower). */
 enum { MIRROR_MAX_METRICS = 1000, MIRROR_MAX_PARAMS = 100, MIRROR_MAX_VALUE = 6000 };
 
-/* The task's experiment id, created when missing (another process may
- * create it at the same moment: then it is read again). */
-static int experiment_of(struct store *s, const char *task, int64_t *id, struct err *e)
+/* Another process may create the experiment at the same moment: then it
+ * is read again. */
+int run_mirror_experiment(struct store *s, const char *task, int64_t *id, struct err *e)
 {
     char name[300];
     snprintf(name, sizeof name, RUN_MIRROR_EXPERIMENT_PREFIX "%s", task);
@@ -109,7 +109,7 @@ void run_mirror_started(struct store *s, const char *run_id, const char *task, c
     struct err e;
     err_clear(&e);
     int64_t exp;
-    if (experiment_of(s, task, &exp, &e) || store_run_attach(s, run_id, exp, kind, &e))
+    if (run_mirror_experiment(s, task, &exp, &e) || store_run_attach(s, run_id, exp, kind, &e))
         return warn(run_id, &e);
     struct leaves l = {.now = time_now_ms()};
     json_t *params = params_json ? json_loads(params_json, 0, NULL) : NULL;

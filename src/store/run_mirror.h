@@ -13,6 +13,10 @@ void run_mirror_started(struct store *s, const char *run_id, const char *task, c
                         const char *params_json);
 void run_mirror_finished(struct store *s, const char *run_id, const char *metrics_json);
 
+/* The id of the experiment a task's runs join, created when missing
+ * (child runs, such as a search's trials, join it too). */
+int run_mirror_experiment(struct store *s, const char *task, int64_t *id, struct err *e);
+
 /* The experiment a task's runs join. */
 #define RUN_MIRROR_EXPERIMENT_PREFIX "boucle/"
 

@@ -43,7 +43,8 @@ static int insert_examples(struct sqlite_store *s, int64_t dataset_id, const cha
 }
 
 int sqlite_store_dataset_add(void *conn, const char *task, const char *hash, const char *source,
-                             const struct store_example *rows, size_t n, int64_t *id, struct err *e)
+                             const struct store_example *rows, size_t n,
+                             const struct store_dataset_meta *meta, int64_t *id, struct err *e)
 {
     struct sqlite_store *s = conn;
     const char *what = "inserting dataset";
@@ -54,8 +55,8 @@ int sqlite_store_dataset_add(void *conn, const char *task, const char *hash, con
     if (sqlite_store_begin(s, e)) return -1;
     sqlite3_stmt *st = sqlite_store_prepare(
         s,
-        "INSERT INTO datasets(task, hash, source, n_rows, n_train, n_test, created_ms)"
-        " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        "INSERT INTO datasets(task, hash, source, n_rows, n_train, n_test, created_ms,"
+        " profile_json, contract_json) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
         what, e);
     if (!st) goto fail;
     sqlite_store_bind_text(st, 1, task);
@@ -65,6 +66,8 @@ int sqlite_store_dataset_add(void *conn, const char *task, const char *hash, con
     sqlite3_bind_int64(st, 5, (int64_t)n - n_test);
     sqlite3_bind_int64(st, 6, n_test);
     sqlite3_bind_int64(st, 7, time_now_ms());
+    sqlite_store_bind_text(st, 8, meta->profile_json);
+    sqlite_store_bind_text(st, 9, meta->contract_json);
     if (sqlite_store_write(s, st, what, SQLITE_CONSTRAINT_UNIQUE, ERR_CONFLICT, "hash", e,
                            "task '%s' already has a dataset with hash %s", task, hash)) {
         sqlite3_finalize(st);
@@ -92,6 +95,27 @@ json_t *sqlite_store_datasets_list(void *conn, const char *task, struct err *e)
         "SELECT id, task, hash, source, n_rows, n_train, n_test, created_ms FROM datasets"
         " WHERE ?1 IS NULL OR task = ?1 ORDER BY created_ms DESC, id DESC",
         "listing datasets", task, SQLITE_COLS(cols), e);
+}
+
+json_t *sqlite_store_dataset_get(void *conn, const char *task, int64_t id, int baseline,
+                                 struct err *e)
+{
+    static const struct sqlite_col cols[] = {
+        {"id", COL_INT},        {"task", COL_TEXT},       {"hash", COL_TEXT},
+        {"source", COL_TEXT},   {"rows", COL_INT},        {"train_rows", COL_INT},
+        {"test_rows", COL_INT}, {"created_at", COL_TIME}, {"profile", COL_JSON},
+        {"contract", COL_JSON},
+    };
+    /* a feedback version's source is "feedback:<run>" (loop/steps.c) */
+    return sqlite_store_query_rows(
+        conn,
+        "SELECT id, task, hash, source, n_rows, n_train, n_test, created_ms, profile_json,"
+        " contract_json FROM datasets WHERE task = ?1 AND (?2 = 0 OR id = ?2)"
+        " AND (?3 = 0 OR (profile_json IS NOT NULL"
+        " AND (source IS NULL OR source NOT LIKE 'feedback:%')))"
+        " ORDER BY id DESC LIMIT 1",
+        "reading dataset", SQLITE_ARGS(SQL_TEXT(task), SQL_INT(id), SQL_INT(baseline)),
+        SQLITE_COLS(cols), e);
 }
 
 int sqlite_store_examples_foreach(void *conn, const char *task, store_example_cb cb, void *ctx,

@@ -325,6 +325,15 @@ static const char migration_7[] =
     "ALTER TABLE predictions ADD COLUMN shadow_of TEXT;"
     "CREATE INDEX predictions_rollout ON predictions(rollout_id) WHERE rollout_id IS NOT NULL;";
 
+/* The data contract (issue 5): each dataset version keeps its profile
+ * (rows, columns and their kinds, labels, null and empty rates, lengths,
+ * numeric and categorical figures: data_profile_version's JSON) and the
+ * check against the previous version (the differences, with those the
+ * task's contract refused or warned about). Versions imported before have
+ * neither: the contract starts at the next import. */
+static const char migration_8[] = "ALTER TABLE datasets ADD COLUMN profile_json TEXT;"
+                                  "ALTER TABLE datasets ADD COLUMN contract_json TEXT;";
+
 static const struct migration migrations[] = {
     {1, "datasets, examples, runs, metrics, registry, predictions, feedback, jobs", migration_1},
     {2, "loop: run state, steps and trigger; job runs; feedback used_role", migration_2},
@@ -333,6 +342,7 @@ static const struct migration migrations[] = {
     {5, "each run's latest metric values, for run search", migration_5},
     {6, "registry lineage (boucle version) and alias history (actor, removals)", migration_6},
     {7, "rollouts (shadow, canary); predictions' rollout and shadow twin", migration_7},
+    {8, "data contract: each dataset version's profile and contract check", migration_8},
 };
 
 #define MIGRATION_COUNT ((int)(sizeof migrations / sizeof migrations[0]))

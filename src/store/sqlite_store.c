@@ -411,6 +411,7 @@ const struct store_backend sqlite_store_backend = {
     .example_count = sqlite_store_example_count,
     .dataset_add = sqlite_store_dataset_add,
     .datasets_list = sqlite_store_datasets_list,
+    .dataset_get = sqlite_store_dataset_get,
     .examples_foreach = sqlite_store_examples_foreach,
     .run_create = sqlite_store_run_create,
     .run_attach = sqlite_store_run_attach,

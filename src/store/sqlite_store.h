@@ -158,9 +158,11 @@ int sqlite_store_dataset_find(void *conn, const char *task, const char *hash, in
                               struct err *e);
 int sqlite_store_example_count(void *conn, const char *task, int64_t *count, struct err *e);
 int sqlite_store_dataset_add(void *conn, const char *task, const char *hash, const char *source,
-                             const struct store_example *rows, size_t n, int64_t *id,
-                             struct err *e);
+                             const struct store_example *rows, size_t n,
+                             const struct store_dataset_meta *meta, int64_t *id, struct err *e);
 json_t *sqlite_store_datasets_list(void *conn, const char *task, struct err *e);
+json_t *sqlite_store_dataset_get(void *conn, const char *task, int64_t id, int baseline,
+                                 struct err *e);
 int sqlite_store_examples_foreach(void *conn, const char *task, store_example_cb cb, void *ctx,
                                   struct err *e);
 

@@ -170,6 +170,15 @@ int store_example_count(struct store *s, const char *task, int64_t *count, struc
 int store_dataset_add(struct store *s, const char *task, const char *hash, const char *source,
                       const struct store_example *rows, size_t n, int64_t *id, struct err *e)
 {
+    static const struct store_dataset_meta none = {0};
+    return store_dataset_add_meta(s, task, hash, source, rows, n, &none, id, e);
+}
+
+int store_dataset_add_meta(struct store *s, const char *task, const char *hash, const char *source,
+                           const struct store_example *rows, size_t n,
+                           const struct store_dataset_meta *meta, int64_t *id, struct err *e)
+{
+    static const struct store_dataset_meta none = {0};
     if (need_handle(s, e) || need(task, "task", e) || need(hash, "hash", e)) return -1;
     if (n && !rows) return err_set(e, ERR_USAGE, "dataset_add: %zu rows but no array", n);
     for (size_t i = 0; i < n; i++) {
@@ -181,7 +190,31 @@ int store_dataset_add(struct store *s, const char *task, const char *hash, const
                                  "example %zu (line %lld): split must be 0 (train) or 1 (test)", i,
                                  (long long)rows[i].line);
     }
-    RETURN_LOCKED(int, s, dataset_add, task, hash, source, rows, n, id, e);
+    RETURN_LOCKED(int, s, dataset_add, task, hash, source, rows, n, meta ? meta : &none, id, e);
+}
+
+json_t *store_dataset_get(struct store *s, const char *task, int64_t id, int baseline,
+                          struct err *e)
+{
+    if (need_handle(s, e) || need(task, "task", e)) return NULL;
+    if (id < 0) {
+        err_set_field(e, ERR_INVALID, "id", "dataset id must be positive, got %lld", (long long)id);
+        return NULL;
+    }
+    lock(s);
+    json_t *list = s->ops->dataset_get(s->conn, task, id, baseline != 0, e);
+    unlock(s);
+    if (!list) return NULL;
+    json_t *one = json_incref(json_array_get(list, 0));
+    json_decref(list);
+    if (one) return one;
+    if (baseline)
+        err_set(e, ERR_NOT_FOUND, "task '%s' has no dataset version with a profile", task);
+    else if (id)
+        err_set_field(e, ERR_NOT_FOUND, "id", "task '%s' has no dataset %lld", task, (long long)id);
+    else
+        err_set(e, ERR_NOT_FOUND, "task '%s' has no dataset", task);
+    return NULL;
 }
 
 json_t *store_datasets_list(struct store *s, const char *task, struct err *e)

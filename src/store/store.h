@@ -37,6 +37,25 @@ int store_example_count(struct store *s, const char *task, int64_t *count, struc
 /* Inserts the dataset row and all its examples in one transaction. */
 int store_dataset_add(struct store *s, const char *task, const char *hash, const char *source,
                       const struct store_example *rows, size_t n, int64_t *id, struct err *e);
+/* What a dataset version keeps beside its rows (schema 8): its profile
+ * (data_profile_version's JSON) and the contract check it passed or was
+ * warned about (the differences from the previous version); either may be
+ * NULL. Versions stored before schema 8 have neither. */
+struct store_dataset_meta {
+    const char *profile_json;
+    const char *contract_json;
+};
+/* store_dataset_add with the meta, in the same transaction. */
+int store_dataset_add_meta(struct store *s, const char *task, const char *hash, const char *source,
+                           const struct store_example *rows, size_t n,
+                           const struct store_dataset_meta *meta, int64_t *id, struct err *e);
+/* One version of the task: {"id","task","hash","source","rows","train_rows","test_rows",
+ * "created_at","profile","contract"} (the last two null when not stored). id > 0: that
+ * version; 0: the latest. `baseline`: the latest imported from a file (not made from
+ * feedback, whose source is "feedback:<run>") that has a profile — what the next
+ * import's contract is checked against. NULL with ERR_NOT_FOUND when there is none. */
+json_t *store_dataset_get(struct store *s, const char *task, int64_t id, int baseline,
+                          struct err *e);
 /* [{"id","task","hash","source","rows","train_rows","test_rows","created_at"}] newest first;
  * task may be NULL for all tasks. */
 json_t *store_datasets_list(struct store *s, const char *task, struct err *e);

@@ -18,9 +18,13 @@ struct store_backend {
 
     int (*dataset_find)(void *conn, const char *task, const char *hash, int64_t *id, struct err *e);
     int (*example_count)(void *conn, const char *task, int64_t *count, struct err *e);
+    /* meta is never NULL (store.c passes an empty one) */
     int (*dataset_add)(void *conn, const char *task, const char *hash, const char *source,
-                       const struct store_example *rows, size_t n, int64_t *id, struct err *e);
+                       const struct store_example *rows, size_t n,
+                       const struct store_dataset_meta *meta, int64_t *id, struct err *e);
     json_t *(*datasets_list)(void *conn, const char *task, struct err *e);
+    /* store_dataset_get's version as a list of it, empty when there is none */
+    json_t *(*dataset_get)(void *conn, const char *task, int64_t id, int baseline, struct err *e);
     int (*examples_foreach)(void *conn, const char *task, store_example_cb cb, void *ctx,
                             struct err *e);
 

@@ -1,5 +1,5 @@
 /* Checks shared by the tests of a task's config keys (test_config_clean.c,
- * test_config_rollout.c, test_config_tabular.c): load a YAML text as
+ * test_config_contract.c, test_config_rollout.c, test_config_tabular.c): load a YAML text as
  * boucle.yaml in /srv/app, or expect it refused with exactly a message. */
 #ifndef BOUCLE_TEST_CONFIG_EXPECT_H
 #define BOUCLE_TEST_CONFIG_EXPECT_H
@@ -7,6 +7,15 @@
 #include "base/config.h"
 
 #include <string.h>
+
+/* A binary task "s" in 5 lines: a test appends the task's own keys from line 6 (TASK_S,
+ * not TASK: a test may define its own TASK on top of it). */
+#define TASK_S                                                                                     \
+    "tasks:\n"                                                                                     \
+    "  s:\n"                                                                                       \
+    "    type: binary\n"                                                                           \
+    "    text: [text]\n"                                                                           \
+    "    label: y\n"
 
 static inline int load(const char *yaml, struct config *c, struct err *e)
 {

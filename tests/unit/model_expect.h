@@ -1,7 +1,7 @@
 /* Checks shared by the model tests (test_model.c, test_fasttext.c,
- * test_model_tabular.c): a `model:` value refused with a message naming key
- * and line, an artifact refused as corrupt with a message saying why, the
- * artifact fixtures of older formats read and written again. */
+ * test_model_tabular.c, test_multilabel.c): a `model:` value refused with a
+ * message naming key and line, an artifact refused as corrupt with a message
+ * saying why, the artifact fixtures of older formats read and written again. */
 #ifndef BOUCLE_TEST_MODEL_EXPECT_H
 #define BOUCLE_TEST_MODEL_EXPECT_H
 
@@ -41,7 +41,7 @@ static inline void expect_corrupt(const void *d, size_t len, const char *msg_par
 static inline size_t read_fixture(const char *path, char *data, size_t cap)
 {
     FILE *f = fopen(path, "rb");
-    assert_non_null(f);
+    if (!f) fail_msg("cannot open %s", path);
     size_t len = fread(data, 1, cap, f);
     fclose(f);
     assert_true(len < cap);

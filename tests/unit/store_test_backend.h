@@ -21,7 +21,7 @@
 /* The schema version this binary migrates to (the same on both backends):
  * the one number a new migration changes in the tests. It is written out,
  * not read from the store, so a migration added or lost by mistake fails. */
-#define TEST_SCHEMA_VERSION 7
+#define TEST_SCHEMA_VERSION 8
 
 struct test_db {
     char dir[64];

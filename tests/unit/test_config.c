@@ -300,6 +300,42 @@ static void test_files(void **state)
     config_free(&c);
 }
 
+/* label_separator: "|" unless set, 1 to 8 bytes, and only where there are
+ * label sets to separate. */
+static void test_label_separator(void **state)
+{
+    (void)state;
+    struct config c;
+    struct err e;
+    const char *yaml = "tasks:\n"
+                       "  tags:\n"
+                       "    type: multilabel\n"
+                       "    text: [body]\n"
+                       "    label: tags\n"
+                       "  tags2:\n"
+                       "    label_separator: \", \"\n"
+                       "    type: multilabel\n"
+                       "    text: [body]\n"
+                       "    label: tags\n";
+    assert_int_equal(load(yaml, &c, &e), 0);
+    assert_string_equal(c.tasks[0].label_separator, "|");
+    assert_string_equal(c.tasks[1].label_separator, ", ");
+    config_free(&c);
+    expect_error(MINIMAL_TASK "    label_separator: \";\"\n",
+                 "boucle.yaml:6: tasks.sentiment.label_separator: only a multilabel task has label "
+                 "sets to separate (this task is multiclass)",
+                 1);
+    expect_error("tasks:\n  t:\n    type: multilabel\n    text: [a]\n    label: y\n"
+                 "    label_separator: \"\"\n",
+                 "boucle.yaml:6: tasks.t.label_separator: expected 1 to 8 bytes", 0);
+    expect_error("tasks:\n  t:\n    type: multilabel\n    text: [a]\n    label: y\n"
+                 "    label_separator: \"123456789\"\n",
+                 "tasks.t.label_separator: expected 1 to 8 bytes", 0);
+    expect_error("tasks:\n  t:\n    type: multilabel\n    text: [a]\n    label: y\n"
+                 "    label_separator: [a]\n",
+                 "tasks.t.label_separator: expected a scalar, got a list", 0);
+}
+
 static void test_type_names(void **state)
 {
     (void)state;
@@ -311,11 +347,17 @@ static void test_type_names(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_full),           cmocka_unit_test(test_defaults),
-        cmocka_unit_test(test_store_urls),     cmocka_unit_test(test_unknown_key),
-        cmocka_unit_test(test_wrong_types),    cmocka_unit_test(test_missing_required),
-        cmocka_unit_test(test_tasks_required), cmocka_unit_test(test_bad_yaml),
-        cmocka_unit_test(test_files),          cmocka_unit_test(test_type_names),
+        cmocka_unit_test(test_full),
+        cmocka_unit_test(test_defaults),
+        cmocka_unit_test(test_store_urls),
+        cmocka_unit_test(test_unknown_key),
+        cmocka_unit_test(test_wrong_types),
+        cmocka_unit_test(test_missing_required),
+        cmocka_unit_test(test_tasks_required),
+        cmocka_unit_test(test_bad_yaml),
+        cmocka_unit_test(test_files),
+        cmocka_unit_test(test_type_names),
+        cmocka_unit_test(test_label_separator),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

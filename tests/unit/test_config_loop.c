@@ -475,8 +475,19 @@ static void test_gate_notify_knobs(void **state)
 
     expect_error(TASK "    gate: {primary: auc}\n",
                  "boucle.yaml:6: tasks.s.gate.primary: expected one of accuracy, f1_macro, "
-                 "f1_weighted, precision_macro, recall_macro, got 'auc'",
+                 "f1_weighted, precision_macro, recall_macro, f1_micro, precision_micro, "
+                 "recall_micro, f1_samples, got 'auc'",
                  1);
+    /* a multilabel task's default is f1_micro, whatever the order of its keys */
+    yaml = "tasks:\n  m:\n    text: [text]\n    label: tags\n    type: multilabel\n";
+    assert_int_equal(load(yaml, &c, &e), 0);
+    assert_string_equal(c.tasks[0].gate.primary, "f1_micro");
+    config_free(&c);
+    yaml = "tasks:\n  m:\n    gate: {primary: f1_samples}\n    type: multilabel\n"
+           "    text: [text]\n    label: tags\n";
+    assert_int_equal(load(yaml, &c, &e), 0);
+    assert_string_equal(c.tasks[0].gate.primary, "f1_samples");
+    config_free(&c);
     expect_error(TASK "    gate: {test: ttest}\n",
                  "tasks.s.gate.test: expected one of bootstrap, mcnemar, got 'ttest'", 0);
     expect_error(TASK "    gate: {confidence: 0.5}\n",

@@ -12,20 +12,12 @@
 
 #include <string.h>
 
-/* 5 lines: the task's own keys start at line 6 */
-#define TASK                                                                                       \
-    "tasks:\n"                                                                                     \
-    "  s:\n"                                                                                       \
-    "    type: binary\n"                                                                           \
-    "    text: [text]\n"                                                                           \
-    "    label: y\n"
-
 static void test_defaults_and_values(void **state)
 {
     (void)state;
     struct config c;
     struct err e;
-    assert_int_equal(load(TASK, &c, &e), 0);
+    assert_int_equal(load(TASK_S, &c, &e), 0);
     const struct rollout_config *r = &c.tasks[0].rollout;
     assert_int_equal(r->strategy, ROLLOUT_DIRECT);
     assert_int_equal(r->percent, 10);
@@ -33,8 +25,8 @@ static void test_defaults_and_values(void **state)
     assert_true(r->confidence == 0.95 && r->max_drop == 0.0);
     config_free(&c);
 
-    assert_int_equal(load(TASK "    rollout: {strategy: canary, percent: 25, min_feedback: 50,"
-                               " confidence: 0.99, max_drop: 0.02}\n",
+    assert_int_equal(load(TASK_S "    rollout: {strategy: canary, percent: 25, min_feedback: 50,"
+                                 " confidence: 0.99, max_drop: 0.02}\n",
                           &c, &e),
                      0);
     r = &c.tasks[0].rollout;
@@ -44,7 +36,7 @@ static void test_defaults_and_values(void **state)
     assert_true(r->confidence == 0.99 && r->max_drop == 0.02);
     config_free(&c);
 
-    assert_int_equal(load(TASK "    rollout: {strategy: shadow}\n", &c, &e), 0);
+    assert_int_equal(load(TASK_S "    rollout: {strategy: shadow}\n", &c, &e), 0);
     assert_int_equal(c.tasks[0].rollout.strategy, ROLLOUT_SHADOW);
     config_free(&c);
 }
@@ -52,21 +44,21 @@ static void test_defaults_and_values(void **state)
 static void test_errors(void **state)
 {
     (void)state;
-    expect_error(TASK "    rollout: {strategy: blue}\n",
+    expect_error(TASK_S "    rollout: {strategy: blue}\n",
                  "boucle.yaml:6: tasks.s.rollout.strategy: expected one of direct, shadow, "
                  "canary, got 'blue'");
-    expect_error(TASK "    rollout:\n      percent: 100\n",
+    expect_error(TASK_S "    rollout:\n      percent: 100\n",
                  "boucle.yaml:7: tasks.s.rollout.percent: expected an integer from 1 to 99, got "
                  "'100'");
-    expect_error(TASK "    rollout: {min_feedback: 0}\n",
+    expect_error(TASK_S "    rollout: {min_feedback: 0}\n",
                  "boucle.yaml:6: tasks.s.rollout.min_feedback: expected an integer from 1 to "
                  "100000000, got '0'");
-    expect_error(TASK "    rollout: {confidence: 1}\n",
+    expect_error(TASK_S "    rollout: {confidence: 1}\n",
                  "boucle.yaml:6: tasks.s.rollout.confidence: expected a number in (0.5, 1), got "
                  "'1'");
-    expect_error(TASK "    rollout: {after: 3}\n",
+    expect_error(TASK_S "    rollout: {after: 3}\n",
                  "boucle.yaml:6: tasks.s.rollout.after: unknown key");
-    expect_error(TASK "    rollout: canary\n",
+    expect_error(TASK_S "    rollout: canary\n",
                  "boucle.yaml:6: tasks.s.rollout: expected a mapping, got a scalar");
 }
 

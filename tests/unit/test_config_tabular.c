@@ -113,6 +113,10 @@ static void test_errors(void **state)
     expect_error(TASK_HEAD "    numeric: a\n    clean: [dedupe]\n",
                  "boucle.yaml:2: tasks.churn: clean: dedupe looks at the text fields, and the "
                  "task has none");
+    expect_error("tasks:\n  tags:\n    type: multilabel\n    label: tags\n    text: body\n"
+                 "    numeric: [words]\n",
+                 "boucle.yaml:2: tasks.tags: a multilabel task reads text fields only: numeric "
+                 "and categorical fields are for binary and multiclass tasks");
 }
 
 static void test_field_limit(void **state)

@@ -111,12 +111,42 @@ static void test_empty(void **state)
     data_profile_free(&p);
 }
 
+/* A multilabel task counts each label of a set: shares are of rows with
+ * the label (they add up to more than 1), and rows with no label apart. */
+static void test_multilabel(void **state)
+{
+    (void)state;
+    struct task_config task = {.name = "t",
+                               .type = TASK_MULTILABEL,
+                               .text_fields = fields,
+                               .n_text_fields = 2,
+                               .label = "tags"};
+    clean_config_defaults(&task.clean);
+    struct data_profile p;
+    data_profile_init(&p, &task);
+    add(&p, "a", "b", "bug|urgent");
+    add(&p, "c", "d", "bug");
+    add(&p, "e", "f", "");
+    add(&p, "g", "h", "billing|bug");
+    json_t *doc = data_profile_json(&p);
+    json_t *labels = path(doc, "labels", NULL, NULL);
+    assert_int_equal(json_array_size(labels), 3);
+    json_t *first = json_array_get(labels, 0);
+    assert_string_equal(json_string_value(json_object_get(first, "label")), "bug");
+    assert_int_equal(json_integer_value(json_object_get(first, "count")), 3);
+    assert_float_equal(json_real_value(json_object_get(first, "share")), 0.75, 1e-12);
+    assert_int_equal(json_integer_value(path(doc, "rows_without_label", NULL, NULL)), 1);
+    json_decref(doc);
+    data_profile_free(&p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_quantiles),
         cmocka_unit_test(test_profile),
         cmocka_unit_test(test_empty),
+        cmocka_unit_test(test_multilabel),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

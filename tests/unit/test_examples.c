@@ -163,6 +163,54 @@ static void test_jsonl_null_text(void **state)
     table_free(&t);
 }
 
+/* A multilabel task: a cell's labels become the canonical set, a JSONL
+ * list the same, an empty cell or [] the empty set; an absent set, an
+ * empty label between separators are refused with line and column. */
+static void test_multilabel_rows(void **state)
+{
+    (void)state;
+    struct task_config ml = task;
+    ml.type = TASK_MULTILABEL;
+    ml.label = "tags";
+    snprintf(ml.label_separator, sizeof ml.label_separator, ";");
+    struct table t;
+    struct examples ex;
+    struct err e;
+    read_table("title,body,tags\na,b,Billing; Account ;Billing\nc,d,\ne,f,  \ng,h,solo\n",
+               TABLE_CSV, &t);
+    assert_int_equal(examples_from_table(&t, &ml, 0, &ex, &e), 0);
+    assert_int_equal(ex.n, 4);
+    assert_string_equal(ex.items[0].label, "Account|Billing");
+    assert_string_equal(ex.items[1].label, "");
+    assert_string_equal(ex.items[2].label, "");
+    assert_string_equal(ex.items[3].label, "solo");
+    examples_free(&ex);
+    table_free(&t);
+
+    /* JSONL lists are joined with the task's separator, then read as a cell */
+    struct table_limits lim = {.list_separator = ";"};
+    const char *jsonl = "{\"title\": \"a\", \"body\": \"b\", \"tags\": [\"y\", \"x\"]}\n"
+                        "{\"title\": \"c\", \"body\": \"d\", \"tags\": []}\n";
+    assert_int_equal(table_read_buffer(jsonl, strlen(jsonl), TABLE_JSONL, &lim, &t, &e), 0);
+    assert_int_equal(examples_from_table(&t, &ml, 0, &ex, &e), 0);
+    assert_string_equal(ex.items[0].label, "x|y");
+    assert_string_equal(ex.items[1].label, "");
+    examples_free(&ex);
+    table_free(&t);
+
+    read_table("title,body,tags\na,b,x\nc,d,x;;y\n", TABLE_CSV, &t);
+    assert_int_equal(examples_from_table(&t, &ml, 0, &ex, &e), -1);
+    assert_string_equal(e.msg, "line 3, column 'tags': label 2 of the list is empty");
+    assert_string_equal(e.field, "tags");
+    table_free(&t);
+    read_table("{\"title\": \"a\", \"body\": \"b\", \"tags\": []}\n{\"title\": \"a\"}\n",
+               TABLE_JSONL, &t);
+    assert_int_equal(examples_from_table(&t, &ml, 0, &ex, &e), -1);
+    assert_string_equal(e.msg, "line 2, column 'tags': no label set (write [] or an empty cell for "
+                               "a row with no label)");
+    table_free(&t);
+}
+
 /* n rows per label, labels given as "name:count" pairs. */
 static void make_examples(struct examples *ex, const char *const *labels, const size_t *counts,
                           size_t n_labels)
@@ -289,6 +337,7 @@ int main(void)
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_invalid_utf8_cell),
         cmocka_unit_test(test_jsonl_null_text),
+        cmocka_unit_test(test_multilabel_rows),
         cmocka_unit_test(test_split),
         cmocka_unit_test(test_content_hash),
     };

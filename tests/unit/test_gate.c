@@ -7,6 +7,7 @@
 #include <cmocka.h>
 
 #include "eval/gate.h"
+#include "eval/metrics_multilabel.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -441,6 +442,85 @@ static void test_bootstrap_timing(void **state)
     free(b);
 }
 
+/* ---- multilabel ------------------------------------------------------ */
+
+/* truth: each label present with probability 0.3; a model finds a present
+ * label with probability hit[label] and adds an absent one with false_pos */
+static void simulate_sets(unsigned char *truth, unsigned char *pred, size_t n, size_t L,
+                          const double *hit, double false_pos, int fill_truth)
+{
+    for (size_t i = 0; i < n * L; i++) {
+        if (fill_truth) truth[i] = uniform() < 0.3;
+        pred[i] = truth[i] ? uniform() < hit[i % L] : uniform() < false_pos;
+    }
+}
+
+static void test_multilabel_gate(void **state)
+{
+    (void)state;
+    enum { N = 1500, L = 6 };
+    static unsigned char t[N * L], a[N * L], b[N * L], c[N * L];
+    const double weak[L] = {0.7, 0.7, 0.7, 0.7, 0.7, 0.7};
+    const double strong[L] = {0.85, 0.85, 0.85, 0.85, 0.85, 0.85};
+    const double collapsed[L] = {0.9, 0.9, 0.9, 0.9, 0.9, 0.2}; /* label 5 lost */
+    lcg_seed(77);
+    simulate_sets(t, a, N, L, weak, 0.1, 1);
+    simulate_sets(t, b, N, L, strong, 0.05, 0);
+    simulate_sets(t, c, N, L, collapsed, 0.05, 0);
+    const char *const names[L] = {"a", "b", "c", "d", "e", "f"};
+    struct gate_decision d;
+    struct err e;
+
+    struct gate_config g = policy("f1_micro", "bootstrap");
+    assert_int_equal(gate_decide_multilabel(&g, t, a, b, N, L, names, 3, &d, &e), 0);
+    assert_true(d.deploy);
+    /* the point estimates are the multilabel metrics' */
+    struct metrics_multilabel ma, mb;
+    assert_int_equal(metrics_multilabel_compute(t, a, NULL, N, L, &ma, &e), 0);
+    assert_int_equal(metrics_multilabel_compute(t, b, NULL, N, L, &mb, &e), 0);
+    assert_near(d.champion_score, ma.f1_micro, 1e-12);
+    assert_near(d.challenger_score, mb.f1_micro, 1e-12);
+    assert_true(d.ci_low > 0);
+    gate_decision_free(&d);
+    const char *other[] = {"f1_macro", "f1_samples", "accuracy", "recall_micro"};
+    const double *want_a[] = {&ma.f1_macro, &ma.f1_samples, &ma.subset_accuracy, &ma.recall_micro};
+    for (size_t k = 0; k < 4; k++) {
+        g = policy(other[k], "bootstrap");
+        assert_int_equal(gate_decide_multilabel(&g, t, a, b, N, L, names, 3, &d, &e), 0);
+        assert_near(d.champion_score, *want_a[k], 1e-12);
+        assert_true(d.deploy);
+        gate_decision_free(&d);
+    }
+    metrics_multilabel_free(&ma);
+    metrics_multilabel_free(&mb);
+
+    /* the same model twice: no gain */
+    g = policy("f1_micro", "bootstrap");
+    assert_int_equal(gate_decide_multilabel(&g, t, a, a, N, L, names, 3, &d, &e), 0);
+    assert_false(d.deploy);
+    assert_true(has_reason(&d, "no gain"));
+    gate_decision_free(&d);
+
+    /* better on average, but label 'f' collapses: the guard refuses */
+    assert_int_equal(gate_decide_multilabel(&g, t, a, c, N, L, names, 3, &d, &e), 0);
+    assert_true(d.delta > 0);
+    assert_false(d.deploy);
+    assert_true(has_reason(&d, "recall of 'f' dropped"));
+    assert_true(json_is_false(json_object_get(json_object_get(d.guards, "recall[f]"), "ok")));
+    gate_decision_free(&d);
+
+    /* McNemar: a document is right when its set is exact */
+    g = policy("f1_micro", "mcnemar");
+    assert_int_equal(gate_decide_multilabel(&g, t, a, b, N, L, names, 3, &d, &e), 0);
+    assert_true(d.p_value < 0.05 && d.deploy);
+    gate_decision_free(&d);
+
+    assert_int_equal(gate_decide_multilabel(&g, t, a, b, 0, L, names, 3, &d, &e), -1);
+    assert_non_null(strstr(e.msg, "no examples"));
+    assert_int_equal(gate_decide_multilabel(&g, t, a, b, N, 0, names, 3, &d, &e), -1);
+    assert_non_null(strstr(e.msg, "at least 1 label is needed"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -455,6 +535,7 @@ int main(void)
         cmocka_unit_test(test_recall_guard_ignores_noise_of_a_small_class),
         cmocka_unit_test(test_invalid_inputs),
         cmocka_unit_test(test_bootstrap_timing),
+        cmocka_unit_test(test_multilabel_gate),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

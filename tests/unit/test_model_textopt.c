@@ -169,6 +169,61 @@ static void test_fasttext_keep_punct(void **state)
     expect_kind_param_error("fasttext", "keep_punct", "perhaps", "expected true or false");
 }
 
+/* Format 6 carries the sections of formats 4 and 5 as well: a multilabel
+ * model (thresholds) and an xgboost model (booster) with text options
+ * round-trip and predict the same. */
+static void expect_format6_round_trip(struct trained_model *m, const char *text)
+{
+    struct buf b;
+    buf_init(&b);
+    struct err e;
+    if (model_save(m, &b, &e)) fail_msg("%s", e.msg);
+    assert_int_equal(b.data[8], 6);
+    struct trained_model *l = model_load(b.data, b.len, &e);
+    if (!l) fail_msg("%s", e.msg);
+    double p[3], q[3];
+    model_predict(m, text, strlen(text), p);
+    model_predict(l, text, strlen(text), q);
+    assert_memory_equal(p, q, model_n_labels(m) * sizeof *p);
+    expect_saved_as(l, b.data, b.len);
+    buf_free(&b);
+    model_release(l);
+}
+
+static void test_format6_with_multilabel_and_xgboost(void **state)
+{
+    (void)state;
+    struct model_config c;
+    struct err e;
+    struct config_param p[] = {{"stemming", "english", 1}, {"keep_punct", "true", 2}};
+    /* multilabel: label i of text t when t % (i + 2) == 0, so every label has examples */
+    static size_t start[N + 1];
+    static uint32_t set[N * 3];
+    size_t k = 0;
+    for (size_t t = 0; t < N; t++) {
+        start[t] = k;
+        for (uint32_t i = 0; i < 3; i++)
+            if (t % (i + 2) == 0 || (size_t)labels[t] == i) set[k++] = i;
+    }
+    start[N] = k;
+    assert_int_equal(model_config_parse(&c, "linear", p, 2, &e), 0);
+    c.text.min_df = 1;
+    c.ml.validation_fraction = 0;
+    struct multilabel_sets y = {start, set};
+    struct trained_model *m = model_train_multilabel(&c, texts, &y, N, names, 3, NULL, &e);
+    if (!m) fail_msg("%s", e.msg);
+    expect_format6_round_trip(m, "Running late again?");
+    model_release(m);
+    /* xgboost over the same featuriser */
+    struct config_param x[] = {{"analyzer", "char_wb", 1}, {"n_estimators", "5", 2}};
+    assert_int_equal(model_config_parse(&c, "xgboost", x, 2, &e), 0);
+    c.text.min_df = 1;
+    m = model_train(&c, TASK_MULTICLASS, texts, labels, N, names, 3, &e);
+    if (!m) fail_msg("%s", e.msg);
+    expect_format6_round_trip(m, "lovely crew");
+    model_release(m);
+}
+
 static void test_config_keys_and_errors(void **state)
 {
     (void)state;
@@ -245,6 +300,7 @@ int main(void)
         cmocka_unit_test(test_hashing_explanations),
         cmocka_unit_test(test_plain_model_keeps_format1),
         cmocka_unit_test(test_fasttext_keep_punct),
+        cmocka_unit_test(test_format6_with_multilabel_and_xgboost),
         cmocka_unit_test(test_config_keys_and_errors),
         cmocka_unit_test(test_format6_fixture_loads),
     };

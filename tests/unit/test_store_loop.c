@@ -634,6 +634,10 @@ static void test_alias_notify(void **state)
  * refuses, so its declaration is cut from the schema text (the table is
  * empty). */
 static const char downgrade_to_1[] =
+    /* migration 8 (data contract) */
+    "ALTER TABLE datasets DROP COLUMN profile_json;"
+    "ALTER TABLE datasets DROP COLUMN contract_json;"
+    "DELETE FROM schema_migrations WHERE version = 8;"
     /* migration 7 (rollouts) */
     "DROP TABLE rollouts; DROP INDEX predictions_rollout;"
     "ALTER TABLE predictions DROP COLUMN rollout_id;"
@@ -716,6 +720,8 @@ static void test_migration_1_to_2(void **state)
     d->s = store_open(d->db.url, &e);
     assert_non_null(d->s);
     assert_int_equal(store_schema_version(d->s), TEST_SCHEMA_VERSION);
+    /* migration 8: a version imported before it has no profile */
+    assert_int_equal(raw(d, "SELECT count(*) FROM datasets WHERE profile_json IS NULL"), 1);
     /* migration 4 registered the task that already had versions */
     assert_int_equal(raw(d, "SELECT count(*) FROM registered_models WHERE name = 'tickets'"), 1);
     /* migration 6 rebuilt the alias history with its rows and ids */

@@ -650,6 +650,7 @@ static void test_concurrent_versions(void **state)
  * is kept, and every registry operation works on the old rows. (SQLite's
  * upgrade is test_store_loop's test_migration_1_to_2.) */
 static const char pg_downgrade_to_3[] =
+    "ALTER TABLE datasets DROP COLUMN profile_json, DROP COLUMN contract_json;"
     "DROP TABLE rollouts; DROP INDEX predictions_rollout;"
     "ALTER TABLE predictions DROP COLUMN rollout_id, DROP COLUMN shadow_of;"
     "DROP TRIGGER metrics_keep_latest ON metrics;"

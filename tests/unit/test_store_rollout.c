@@ -369,7 +369,10 @@ static void test_migration_6_to_7(void **state)
     predict(d->s, "p1", 1, "bug", 0, NULL);
     store_close(d->s);
     d->s = NULL;
-    test_db_int(&d->db, "DROP TABLE rollouts; DROP INDEX predictions_rollout;"
+    test_db_int(&d->db, "ALTER TABLE datasets DROP COLUMN profile_json;" /* migration 8 */
+                        "ALTER TABLE datasets DROP COLUMN contract_json;"
+                        "DELETE FROM schema_migrations WHERE version = 8;"
+                        "DROP TABLE rollouts; DROP INDEX predictions_rollout;"
                         "ALTER TABLE predictions DROP COLUMN rollout_id;"
                         "ALTER TABLE predictions DROP COLUMN shadow_of;"
                         "DELETE FROM schema_migrations WHERE version = 7;");
