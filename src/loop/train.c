@@ -92,7 +92,8 @@ static json_t *config_json(const struct task_config *task, const struct model_co
         json_object_set_new(model, "threshold",
                             mc->ml.threshold > 0 ? json_real(mc->ml.threshold)
                                                  : json_string("tune"));
-    if (task->type == TASK_MULTILABEL)
+    /* xgboost's validation_fraction is its early stopping share, kept above */
+    if (task->type == TASK_MULTILABEL && strcmp(mc->kind, "xgboost") != 0)
         json_object_set_new(model, "validation_fraction", json_real(mc->ml.validation_fraction));
     /* only when set: a task without cleaning keeps the config hash it had */
     if (!clean_config_is_default(&mc->prep))
