@@ -120,7 +120,7 @@ int cfg_choice(struct cfg_ctx *c, const yaml_node_t *n, const char *path,
             return 0;
         }
     }
-    char list[160] = "";
+    char list[320] = ""; /* room for the longest list, the search metrics (about 190) */
     for (size_t i = 0; i < n_choices; i++) {
         size_t used = strlen(list);
         snprintf(list + used, sizeof list - used, "%s%s", i ? ", " : "", choices[i]);

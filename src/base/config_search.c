@@ -19,9 +19,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The metrics a search may rank by: those where higher is better. */
-static const char *const search_metrics[] = {"accuracy",        "f1_macro",     "f1_weighted",
-                                             "precision_macro", "recall_macro", "roc_auc"};
+/* The metrics a search may rank by: those where higher is better, of
+ * either task type (which of them fits the task is checked at training,
+ * by eval/metrics.h or eval/metrics_multilabel.h). */
+static const char *const search_metrics[] = {
+    "accuracy",     "f1_macro",          "f1_weighted",    "precision_macro", "recall_macro",
+    "roc_auc",      "f1_micro",          "f1_samples",     "subset_accuracy", "precision_micro",
+    "recall_micro", "precision_samples", "recall_samples", "pr_auc"};
 
 void cfg_search_task_defaults(struct task_config *t)
 {

@@ -47,4 +47,15 @@ size_t labelset_count(const char *set);
 void labelset_split_stratified(const char *const *sets, size_t n, double test_fraction,
                                uint64_t seed, unsigned char *is_test);
 
+/* The same algorithm dealing the rows into k folds (a search's
+ * cross-validation), each fold asking for 1/k of every label's rows:
+ * fold_of[n] receives a fold in [0, k). A label with fewer than k rows is
+ * tolerated, as in the paper: its rows land in different folds and the
+ * other folds hold none of it out (a label's only row is then missing from
+ * the training side of its own fold). Rows with no label fill the folds
+ * still short of rows. Seeded like the split. ERR_INVALID when k < 2 or
+ * k > n. */
+int labelset_folds_stratified(const char *const *sets, size_t n, size_t k, uint64_t seed,
+                              int *fold_of, struct err *e);
+
 #endif

@@ -204,6 +204,39 @@ json_t *metrics_multilabel_to_json(const struct metrics_multilabel *m,
     return o;
 }
 
+int metrics_multilabel_value(const struct metrics_multilabel *m, const char *name, double *out,
+                             struct err *e)
+{
+    const struct {
+        const char *name;
+        double value;
+    } known[] = {
+        {"accuracy", m->subset_accuracy},
+        {"subset_accuracy", m->subset_accuracy},
+        {"f1_micro", m->f1_micro},
+        {"f1_macro", m->f1_macro},
+        {"f1_samples", m->f1_samples},
+        {"precision_micro", m->precision_micro},
+        {"precision_macro", m->precision_macro},
+        {"precision_samples", m->precision_samples},
+        {"recall_micro", m->recall_micro},
+        {"recall_macro", m->recall_macro},
+        {"recall_samples", m->recall_samples},
+        {"roc_auc", m->roc_auc},
+        {"pr_auc", m->pr_auc},
+    };
+    for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
+        if (name && !strcmp(name, known[i].name)) {
+            *out = known[i].value;
+            return 0;
+        }
+    return err_set(e, ERR_INVALID,
+                   "unknown multilabel metric '%s' (accuracy, subset_accuracy, f1_micro, f1_macro, "
+                   "f1_samples, precision_micro, precision_macro, precision_samples, recall_micro, "
+                   "recall_macro, recall_samples, roc_auc, pr_auc)",
+                   name ? name : "");
+}
+
 void metrics_multilabel_free(struct metrics_multilabel *m)
 {
     free(m->precision);

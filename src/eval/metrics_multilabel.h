@@ -49,6 +49,13 @@ int metrics_multilabel_compute(const unsigned char *truth, const unsigned char *
  *  "per_class": {"label": {"precision", "recall", "f1", "support", "predicted"}}} */
 json_t *metrics_multilabel_to_json(const struct metrics_multilabel *m,
                                    const char *const *label_names);
+/* The figure named `name` among those where higher is better (what a
+ * search may rank by): accuracy (= subset_accuracy), subset_accuracy,
+ * f1_micro, f1_macro, f1_samples, precision_ and recall_ with the same
+ * three averages, roc_auc, pr_auc. Hamming loss, lower-is-better, is not
+ * one. ERR_INVALID for any other name, listing these. */
+int metrics_multilabel_value(const struct metrics_multilabel *m, const char *name, double *out,
+                             struct err *e);
 void metrics_multilabel_free(struct metrics_multilabel *m);
 
 #endif

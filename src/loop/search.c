@@ -2,8 +2,7 @@
 
 #include "base/mem.h"
 #include "base/timeutil.h"
-#include "data/folds.h"
-#include "eval/metrics.h"
+#include "loop/search_score.h"
 
 #include <errno.h>
 #include <math.h>
@@ -40,43 +39,20 @@ static void run_task(const struct cv *cv, uint32_t task, struct outcome *o)
     int fold = (int)(task % folds);
     memset(o, 0, sizeof *o);
     o->task = task;
-    size_t *train = xmalloc(d->n * sizeof *train), n_train = 0, n_test = 0;
+    size_t *train = xmalloc(d->n * sizeof *train), n_train = 0;
     for (size_t i = 0; i < d->n; i++)
         if (cv->fold_of[i] != fold) train[n_train++] = i;
-    n_test = d->n - n_train;
     struct err e;
     err_clear(&e);
     int64_t t0 = time_mono_ns();
     struct trained_model *m = d->fit(d->fit_ctx, &cv->trials[trial], train, n_train, &e);
     o->seconds = time_elapsed_s(t0);
     free(train);
-    if (!m) {
+    if (!m || search_score_fold(d, m, cv->fold_of, fold, cv->metric, &o->score, &e) != 0) {
         o->failed = 1;
         snprintf(o->error, sizeof o->error, "%s", e.msg);
-        return;
-    }
-    int *y_true = xmalloc(n_test * sizeof *y_true), *y_pred = xmalloc(n_test * sizeof *y_pred);
-    double *probs = xmalloc(n_test * d->n_labels * sizeof *probs);
-    size_t k = 0;
-    for (size_t i = 0; i < d->n; i++) {
-        if (cv->fold_of[i] != fold) continue;
-        y_true[k] = d->labels[i];
-        /* from the raw fields, prepared by the model as when serving */
-        struct model_input in = corpus_input(d->c, d->rows[i]);
-        y_pred[k] = (int)model_predict_input(m, &in, probs + k * d->n_labels);
-        k++;
     }
     model_release(m);
-    struct metrics mt;
-    int computed = metrics_compute(y_true, y_pred, probs, n_test, d->n_labels, &mt, &e) == 0;
-    if (!computed || metrics_value(&mt, cv->metric, &o->score, &e) != 0) {
-        o->failed = 1;
-        snprintf(o->error, sizeof o->error, "%s", e.msg);
-    }
-    if (computed) metrics_free(&mt);
-    free(y_true);
-    free(y_pred);
-    free(probs);
 }
 
 static int write_all(int fd, const void *p, size_t len)
@@ -237,13 +213,10 @@ int search_run(const struct search_config *s, const char *metric, const struct m
                const struct search_data *d, struct search_result *out, struct err *e)
 {
     memset(out, 0, sizeof *out);
-    struct metrics probe = {0};
-    double unused;
-    if (metrics_value(&probe, metric, &unused, e) != 0) return err_prefix(e, "search");
+    if (search_metric_check(d, metric, e) != 0) return err_prefix(e, "search");
     int64_t t0 = time_mono_ns();
     int *fold_of = xmalloc((d->n ? d->n : 1) * sizeof *fold_of);
-    if (folds_stratified(d->labels, d->n, d->n_labels, (size_t)s->folds, s->seed, d->names, fold_of,
-                         e) != 0) {
+    if (search_folds(d, (size_t)s->folds, s->seed, fold_of, e) != 0) {
         free(fold_of);
         return err_prefix(e, "search");
     }

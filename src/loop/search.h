@@ -1,5 +1,6 @@
 /* Hyper-parameter search: every trial of a task's grid scored by stratified
- * k-fold cross-validation on the training rows, the trials spread over
+ * k-fold cross-validation on the training rows (one label or a label set
+ * per row), the trials spread over
  * worker processes; the best is the highest mean score (the earlier trial
  * in grid order on a tie). Knows nothing of the store: search_record.h
  * writes the result into a run. */
@@ -23,7 +24,11 @@ typedef struct trained_model *(*search_fit_fn)(void *ctx, const struct model_con
 struct search_data {
     const struct corpus *c; /* prepared: each row is predicted from its raw fields */
     const size_t *rows;     /* corpus index of each training row */
-    const int *labels;      /* its label in [0, n_labels) */
+    const int *labels;      /* its label in [0, n_labels); NULL for a multilabel search */
+    /* a multilabel search: each row's canonical label set (NULL otherwise).
+     * Its folds come from iterative stratification (data/labelset.h), its
+     * scores from eval/metrics_multilabel.h with each model's thresholds. */
+    const char *const *sets;
     size_t n;
     const char *const *names;
     size_t n_labels;
@@ -43,11 +48,10 @@ struct search_result {
 };
 
 /* Scores trials[s->n_trials] (grid_configs) by s->folds-fold CV on `metric`
- * (metrics_value's names). s->jobs workers (0: one per online core) each
- * take every jobs-th (trial, fold) pair, so the scores do not depend on
- * the number of jobs; a fasttext trial's threads are capped to the cores
- * left per job. A fold that cannot be trained fails the search, naming the
- * trial and the fold. */
+ * (metrics_value's names, or metrics_multilabel_value's). s->jobs workers (0: one per online core)
+ * each take every jobs-th (trial, fold) pair, so the scores do not depend on the number of jobs; a
+ * fasttext trial's threads are capped to the cores left per job. A fold that cannot be trained
+ * fails the search, naming the trial and the fold. */
 int search_run(const struct search_config *s, const char *metric, const struct model_config *trials,
                const struct search_data *d, struct search_result *out, struct err *e);
 void search_result_free(struct search_result *r);

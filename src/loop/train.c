@@ -10,6 +10,7 @@
 #include "loop/search_record.h"
 #include "loop/train_multilabel.h"
 #include "eval/metrics.h"
+#include "eval/metrics_multilabel.h"
 #include "ml/grid.h"
 #include "ml/linear.h"
 #include "ml/model.h"
@@ -114,7 +115,8 @@ static json_t *config_json(const struct task_config *task, const struct model_co
         json_object_set_new(model, "threshold",
                             mc->ml.threshold > 0 ? json_real(mc->ml.threshold)
                                                  : json_string("tune"));
-    if (task->type == TASK_MULTILABEL)
+    /* xgboost's validation_fraction is its early stopping share, kept above */
+    if (task->type == TASK_MULTILABEL && strcmp(mc->kind, "xgboost") != 0)
         json_object_set_new(model, "validation_fraction", json_real(mc->ml.validation_fraction));
     /* only when set: a task without cleaning keeps the config hash it had */
     if (!clean_config_is_default(&mc->prep))
@@ -242,6 +244,15 @@ static struct trained_model *fit_single(const struct task_config *task,
     return m;
 }
 
+/* What a search ranks by: its `metric:`, else the task's gate metric,
+ * else the gate's default for the task's type. */
+static const char *search_metric(const struct task_config *task)
+{
+    if (task->search.metric) return task->search.metric;
+    if (task->gate.primary) return task->gate.primary;
+    return task->type == TASK_MULTILABEL ? "f1_micro" : "f1_macro";
+}
+
 /* What a search trial's fold trains on: positions in the training rows. */
 struct fold_fit {
     const struct task_config *task;
@@ -261,36 +272,52 @@ static struct trained_model *fit_fold(void *ctx, const struct model_config *mc,
         rows[i] = f->rows[subset[i]];
         label_rows[i] = f->label_rows[subset[i]];
     }
-    struct trained_model *m =
-        fit_single(f->task, mc, f->c, rows, label_rows, n, f->names, f->n_labels, e);
+    struct trained_model *m;
+    if (f->task->type == TASK_MULTILABEL) {
+        /* as the refit trains: thresholds tuned on a share of these rows,
+         * never on the held-out fold */
+        json_t *tuning = NULL;
+        m = train_multilabel_fit(mc, f->c, rows, label_rows, n, f->names, f->n_labels, &tuning, e);
+        json_decref(tuning);
+    } else {
+        m = fit_single(f->task, mc, f->c, rows, label_rows, n, f->names, f->n_labels, e);
+    }
     free(rows);
     free(label_rows);
     return m;
 }
 
-/* The task's search over trials[] (one label per row: search_settings
- * refuses multilabel tasks): the best trial's settings into *best, the
- * search's summary into the result. */
+/* The task's search over trials[]: the best trial's settings into *best,
+ * the search's summary into the result. */
 static int search(struct store *st, const struct task_config *task,
                   const struct model_config *trials, const struct corpus *c, const size_t *rows,
                   const size_t *label_rows, const char *const *names, struct train_result *out,
                   const struct model_config **best, struct err *e)
 {
     const struct search_config *s = &task->search;
-    const char *metric = s->metric ? s->metric : task->gate.primary;
-    if (!metric) metric = "f1_macro";
+    const char *metric = search_metric(task);
     size_t n = out->n_train;
-    int *labels = xmalloc((n ? n : 1) * sizeof *labels);
-    for (size_t i = 0; i < n; i++)
-        labels[i] = corpus_index(names, out->n_labels, c->labels[label_rows[i]]);
+    int multilabel = task->type == TASK_MULTILABEL;
+    int *labels = NULL;
+    const char **sets = NULL;
+    if (multilabel) {
+        sets = xmalloc((n ? n : 1) * sizeof *sets);
+        for (size_t i = 0; i < n; i++)
+            sets[i] = c->labels[label_rows[i]];
+    } else {
+        labels = xmalloc((n ? n : 1) * sizeof *labels);
+        for (size_t i = 0; i < n; i++)
+            labels[i] = corpus_index(names, out->n_labels, c->labels[label_rows[i]]);
+    }
     struct fold_fit f = {task, c, rows, label_rows, names, out->n_labels};
-    struct search_data d = {c, rows, labels, n, names, out->n_labels, fit_fold, &f};
+    struct search_data d = {c, rows, labels, sets, n, names, out->n_labels, fit_fold, &f};
     runlog(st, out->run_id, task->name,
-           "search: %zu trials x %d-fold stratified cross-validation on %zu rows, ranked by %s",
-           s->n_trials, s->folds, n, metric);
+           "search: %zu trials x %d-fold %s cross-validation on %zu rows, ranked by %s",
+           s->n_trials, s->folds, multilabel ? "iteratively stratified" : "stratified", n, metric);
     struct search_result r;
     int rc = search_run(s, metric, trials, &d, &r, e);
     free(labels);
+    free(sets);
     if (rc != 0) return -1;
     out->search = search_record(st, task->name, out->run_id, s, &r);
     *best = &trials[r.best];
@@ -464,13 +491,14 @@ static int search_settings(const struct config *cfg, const struct task_config *t
     const struct search_config *s = &task->search;
     *trials = NULL;
     if (!s->enabled) return 0;
-    /* a fold of a multilabel task would need iterative stratification
-     * (data/labelset) and set-valued scores: not done yet */
-    if (task->type == TASK_MULTILABEL)
-        return err_set_field(e, ERR_INVALID, "model.search",
-                             "%s: tasks.%s.model.search (line %d): search is not available for "
-                             "multilabel tasks yet",
-                             cfg->path, task->name, s->line);
+    /* the config accepts either task type's metrics: is it this type's? */
+    struct metrics probe_single = {0};
+    struct metrics_multilabel probe_sets = {0};
+    double unused;
+    const char *metric = search_metric(task);
+    if ((task->type == TASK_MULTILABEL ? metrics_multilabel_value(&probe_sets, metric, &unused, e)
+                                       : metrics_value(&probe_single, metric, &unused, e)) != 0)
+        return err_prefix(e, "%s: tasks.%s.model.search (line %d)", cfg->path, task->name, s->line);
     struct model_config *all = xmalloc(s->n_trials * sizeof *all);
     if (grid_configs(task->model_kind, task->model_params, task->n_model_params, s, all, e) != 0) {
         free(all);
@@ -495,11 +523,10 @@ static int search_settings(const struct config *cfg, const struct task_config *t
      * out: it changes the time a search takes, never its result. */
     char *grid_text = json_dumps(grid, JSON_COMPACT);
     json_decref(grid);
-    const char *metric = s->metric ? s->metric : task->gate.primary;
     json_object_set_new(params, "search",
                         json_pack("{s:s,s:i,s:s,s:I,s:I}", "grid", grid_text, "folds", s->folds,
-                                  "metric", metric ? metric : "f1_macro", "seed",
-                                  (json_int_t)s->seed, "max_trials", (json_int_t)s->max_trials));
+                                  "metric", metric, "seed", (json_int_t)s->seed, "max_trials",
+                                  (json_int_t)s->max_trials));
     free(grid_text);
     *trials = all;
     return 0;

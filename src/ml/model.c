@@ -18,6 +18,9 @@
  *   read as before, and an older build names the kind it does not know)
  *   -- or, for kind "xgboost" (format 5), the section of xgb_save in place
  *   of the weights, after the tabular section
+ *   -- or, for kind "xgboost" on a multilabel task (format 7: format 4's
+ *   sections, thresholds included), the section of xgb_ovr_save (a booster
+ *   count, then one xgb_save section per label) in place of the weights
  *   64 hex chars: SHA-256 of every byte before them
  * The length field lets a truncated file be told from an altered one. */
 #include "ml/model.h"
@@ -27,6 +30,7 @@
 #include "base/timeutil.h"
 #include "ml/linear.h"
 #include "ml/model_params.h"
+#include "ml/xgboost_multilabel.h"
 #include "text/tfidf.h"
 
 #include <errno.h>
@@ -44,13 +48,16 @@
  * (and everything format 3 has); 5: xgboost (format 3's sections, then the
  * booster instead of weights); 6: any model whose featuriser uses the text
  * options of tfidf_config_is_extended (or a fasttext keeping '!'/'?'): the
- * sections of 3, 4 and 5 as the model has them, the options in its
- * featuriser's settings */
-#define MODEL_FORMAT_VERSION 6u
+ * sections of the others as the model has them (thresholds when multilabel,
+ * the booster or one booster per label for xgboost), the options in its
+ * featuriser's settings; 7: multilabel xgboost (format 4's sections, then
+ * one booster per label) */
+#define MODEL_FORMAT_VERSION 7u
 #define MODEL_FORMAT_TABULAR 3u
 #define MODEL_FORMAT_MULTILABEL 4u
 #define MODEL_FORMAT_XGBOOST 5u
 #define MODEL_FORMAT_TEXT_OPTIONS 6u
+#define MODEL_FORMAT_XGBOOST_MULTILABEL 7u
 #define MODEL_HEADER_LEN 20 /* magic + version + length */
 #define MODEL_SUM_LEN 64
 #define MODEL_MAX_LABELS 100000
@@ -69,6 +76,7 @@ struct trained_model {
     struct linear_weights lin;
     struct fasttext *ft;   /* kind fasttext (then feat and lin are unused) */
     struct xgb_model *xgb; /* kind xgboost (then lin is unused) */
+    struct xgb_ovr ovr;    /* kind xgboost on a multilabel task (then xgb is NULL) */
     double fit_seconds;    /* the learner's time; not saved */
     double *thresholds;    /* multilabel: one per label; NULL otherwise */
 };
@@ -281,7 +289,8 @@ int model_config_parse(struct model_config *c, const char *kind, const struct co
     for (size_t i = 0; i < n_params && !rc; i++) {
         const struct config_param *p = &params[i];
         rc = parse_text_key(c, p, lines, e);
-        if (rc == 1 && xgboost) {
+        /* `threshold:` is a multilabel key of every kind that trains one */
+        if (rc == 1 && xgboost && strcmp(p->key ? p->key : "", "threshold") != 0) {
             rest[n_rest++] = *p;
             rc = 0;
         } else if (rc == 1) {
@@ -342,6 +351,7 @@ static void model_destroy(struct trained_model *m)
     linear_free(&m->lin);
     fasttext_free(m->ft);
     xgb_free(m->xgb);
+    xgb_ovr_free(&m->ovr);
     free(m->thresholds);
     free(m);
 }
@@ -392,6 +402,13 @@ void model_summary(const struct trained_model *m, char *out, size_t cap)
 {
     if (!cap) return;
     out[0] = '\0';
+    if (m->ovr.n) {
+        int lo, hi, trained;
+        xgb_ovr_rounds(&m->ovr, &lo, &hi, &trained);
+        snprintf(out, cap, "xgboost: %zu boosters (one per label), %d to %d of %d rounds kept%s",
+                 m->ovr.n, lo, hi, trained, lo < trained ? " (early stopping, per label)" : "");
+        return;
+    }
     if (!m->xgb) return;
     int kept = xgb_rounds_kept(m->xgb), trained = xgb_rounds_trained(m->xgb);
     snprintf(out, cap, "xgboost: %d of %d rounds kept%s", kept, trained,
@@ -546,10 +563,11 @@ struct trained_model *model_train_multilabel(const struct model_config *cfg,
                                              const char *const *label_names, size_t n_labels,
                                              struct multilabel_report *report, struct err *e)
 {
-    if (strcmp(cfg->kind, "linear") != 0) {
+    int xgboost = !strcmp(cfg->kind, "xgboost");
+    if (strcmp(cfg->kind, "linear") != 0 && !xgboost) {
         err_set_field(e, ERR_INVALID, "model.kind",
-                      "model kind '%s' cannot train a multilabel task yet: use kind linear "
-                      "(one-vs-rest)",
+                      "model kind '%s' cannot train a multilabel task yet: use kind linear or "
+                      "xgboost (one-vs-rest)",
                       cfg->kind);
         return NULL;
     }
@@ -576,8 +594,10 @@ struct trained_model *model_train_multilabel(const struct model_config *cfg,
     struct linear_params lp = linear_params_of(cfg);
     struct multilabel_report ignored;
     int64_t t0 = time_mono_ns();
-    int rc = multilabel_fit(&x, m->feat.n_features, y, n_labels, &lp, &cfg->ml, &m->lin,
-                            m->thresholds, report ? report : &ignored, e);
+    int rc = xgboost ? xgb_ovr_train(&cfg->xgb, &x, m->feat.n_features, y, n_labels, &cfg->ml,
+                                     &m->ovr, m->thresholds, report ? report : &ignored, e)
+                     : multilabel_fit(&x, m->feat.n_features, y, n_labels, &lp, &cfg->ml, &m->lin,
+                                      m->thresholds, report ? report : &ignored, e);
     m->fit_seconds = time_elapsed_s(t0);
     return linear_done(m, &x, rc, e);
 }
@@ -691,9 +711,10 @@ static size_t predict_prepared(const struct trained_model *m, struct predict_scr
                                double *probs)
 {
     if (m->ft) return fasttext_predict(m->ft, text, len, &s->ft, probs);
-    if (m->xgb) {
+    if (m->xgb || m->ovr.n) {
         struct xgb_row row = xgb_row_of(s, row_features(m, s, text, len, tab));
-        return xgb_predict(m->xgb, &row, &s->xgb, probs);
+        return m->xgb ? xgb_predict(m->xgb, &row, &s->xgb, probs)
+                      : xgb_ovr_predict(&m->ovr, &row, &s->xgb, probs);
     }
     linear_score(m, s, text, len, tab);
     if (m->type == TASK_MULTILABEL)
@@ -801,6 +822,7 @@ int model_save(const struct trained_model *m, struct buf *out, struct err *e)
     int options =
         m->ft ? fasttext_is_extended(m->ft) : m->has_text && tfidf_config_is_extended(&m->feat.cfg);
     unsigned version = options                              ? MODEL_FORMAT_TEXT_OPTIONS
+                       : m->ovr.n                           ? MODEL_FORMAT_XGBOOST_MULTILABEL
                        : m->xgb                             ? MODEL_FORMAT_XGBOOST
                        : m->type == TASK_MULTILABEL         ? MODEL_FORMAT_MULTILABEL
                        : m->tab.n_num + m->tab.n_cat        ? MODEL_FORMAT_TABULAR
@@ -817,7 +839,7 @@ int model_save(const struct trained_model *m, struct buf *out, struct err *e)
         buf_put_str(out, m->labels[i]);
     if (version >= 2) clean_config_save(&m->prep, out);
     for (size_t i = 0; m->type == TASK_MULTILABEL && i < m->n_labels; i++)
-        buf_put_f64(out, m->thresholds[i]); /* format 4, or 6 */
+        buf_put_f64(out, m->thresholds[i]); /* formats 4, 7, or 6 */
     if (m->ft) {
         fasttext_save(m->ft, text_options, out);
     } else {
@@ -825,8 +847,8 @@ int model_save(const struct trained_model *m, struct buf *out, struct err *e)
         if (m->has_text) tfidf_save(&m->feat, text_options, out);
         if (version >= MODEL_FORMAT_TABULAR) tabular_save(&m->tab, out);
     }
-    if (m->xgb) {
-        if (xgb_save(m->xgb, out, e) != 0) {
+    if (m->xgb || m->ovr.n) {
+        if ((m->xgb ? xgb_save(m->xgb, out, e) : xgb_ovr_save(&m->ovr, out, e)) != 0) {
             out->len = start; /* nothing half-written is left behind */
             return err_prefix(e, "saving the model");
         }
@@ -886,7 +908,10 @@ static struct trained_model *parse_body(const unsigned char *d, size_t total, un
         return NULL;
     }
     int options = version == MODEL_FORMAT_TEXT_OPTIONS; /* any kind, any task type */
-    if (!options && !strcmp(kind, "xgboost") != (version == MODEL_FORMAT_XGBOOST)) {
+    int xgb_format = version == MODEL_FORMAT_XGBOOST ||
+                     version == MODEL_FORMAT_XGBOOST_MULTILABEL ||
+                     (options && !strcmp(kind, "xgboost"));
+    if ((strcmp(kind, "xgboost") == 0) != xgb_format) {
         err_set(e, ERR_CORRUPT, "artifact format %u cannot hold a model of kind '%s'", version,
                 kind);
         free(kind);
@@ -894,8 +919,9 @@ static struct trained_model *parse_body(const unsigned char *d, size_t total, un
     }
     /* a multilabel model has a format of its own, and may have one label */
     int multilabel = type == TASK_MULTILABEL;
-    if (type > TASK_MULTILABEL ||
-        (!options && multilabel != (version == MODEL_FORMAT_MULTILABEL)) ||
+    int multilabel_format = version == MODEL_FORMAT_MULTILABEL ||
+                            version == MODEL_FORMAT_XGBOOST_MULTILABEL || (options && multilabel);
+    if (type > TASK_MULTILABEL || multilabel != multilabel_format ||
         n_labels < (multilabel ? 1u : 2u) || n_labels > MODEL_MAX_LABELS || n_labels > r.left / 4 ||
         (type == TASK_BINARY && n_labels != 2)) {
         err_set(e, ERR_CORRUPT, "artifact header invalid (task type %u, %u labels)", type,
@@ -951,10 +977,16 @@ static struct trained_model *parse_body(const unsigned char *d, size_t total, un
         err_set(e, ERR_CORRUPT, "artifact has no features");
         goto fail;
     }
-    if (!strcmp(m->kind, "xgboost")) { /* its section ends the body (format 5 or 6) */
-        m->xgb = xgb_load(&r, n_labels, n_features, e);
-        if (!m->xgb) {
+    if (xgb_format) { /* its section ends the body */
+        int rc = !multilabel ? ((m->xgb = xgb_load(&r, n_labels, n_features, e)) ? 0 : -1)
+                             : xgb_ovr_load(&m->ovr, &r, n_labels, n_features, e);
+        if (rc) {
             err_prefix(e, "artifact");
+            goto fail;
+        }
+        if (r.left) {
+            err_set(e, ERR_CORRUPT, "artifact has %zu unexpected bytes after the xgboost section",
+                    r.left);
             goto fail;
         }
         return m;
@@ -1088,11 +1120,13 @@ static size_t explain_xgboost(const struct trained_model *m, struct predict_scra
 {
     size_t n_tab = row_features(m, s, text, len, tab), k = 0;
     struct xgb_row row = xgb_row_of(s, n_tab);
-    size_t n_text = m->feat.n_features, binary = xgb_n_groups(m->xgb) == 1;
+    /* a multilabel model: the label's own booster, whose one output is its */
+    const struct xgb_model *booster = m->xgb ? m->xgb : m->ovr.label[label];
+    size_t n_text = m->feat.n_features, binary = xgb_n_groups(booster) == 1;
     double *c = xmalloc((n_text + m->tab.n_features + 1) * sizeof *c);
-    double sign = binary && label == 0 ? -1 : 1; /* the one output is label 1's */
+    double sign = m->xgb && binary && label == 0 ? -1 : 1; /* the one output is label 1's */
     struct err e;
-    if (xgb_contributions(m->xgb, &row, binary ? 0 : label, c, &e) != 0) {
+    if (xgb_contributions(booster, &row, binary ? 0 : label, c, &e) != 0) {
         log_warn("explanation left empty: %s", e.msg);
         free(c);
         return 0;
@@ -1143,7 +1177,7 @@ size_t model_explain_input(const struct trained_model *m, const struct model_inp
             keep_top(out, top_k, &k, t->text.data + t->off[i], t->len[i],
                      contrib[i * m->n_labels + label]);
         free(contrib);
-    } else if (m->xgb) {
+    } else if (m->xgb || m->ovr.n) {
         k = explain_xgboost(m, s, text, s->text.len, &in->tab, label, top_k, out);
     } else {
         size_t n_tab = linear_score(m, s, text, s->text.len, &in->tab);

@@ -41,7 +41,9 @@ struct model_config {
     struct fasttext_config ft;
     /* xgboost: boosted trees over the featuriser above (text and tabular) */
     struct xgb_params xgb;
-    /* linear, multilabel tasks: `threshold:` and `validation_fraction:`;
+    /* multilabel tasks: `threshold:` (linear, xgboost) and
+     * `validation_fraction:` (linear; xgboost's key of that name is its
+     * early stopping share, and its thresholds are tuned on the default);
      * multilabel_line is the line of the first of them (0: none given), so
      * a task of another type can be told they do not apply */
     struct multilabel_config ml;
@@ -72,7 +74,8 @@ struct trained_model *model_train_rows(const struct model_config *cfg, enum task
                                        size_t n_labels, struct err *e);
 
 /* A multilabel task's model: one binary model per label on the same
- * features (`linear` only), y giving each text's labels; the per-label
+ * features (`linear`: logistic regressions, `xgboost`: boosters), y
+ * giving each text's labels; the per-label
  * thresholds are tuned as cfg->ml says (ml/multilabel.h). `report` may be
  * NULL. */
 struct trained_model *model_train_multilabel(const struct model_config *cfg,
@@ -137,7 +140,8 @@ int model_check_fields(const struct trained_model *m, const struct task_config *
  * for every kind: linear = tf-idf value x weight (a binary model's label 0
  * gets the opposite of label 1's), fasttext = each token's share of the
  * label's score (its word and char n-grams and its part of the word n-grams
- * it is in), xgboost = TreeSHAP contributions to the label's margin (a term
+ * it is in), xgboost = TreeSHAP contributions to the label's margin (of
+ * its own booster in a multilabel model; a term
  * the text lacks is named "term (absent)"; a categorical field's one-hot
  * columns are summed into its "field=value"; label 0 of a binary model gets
  * the opposite). The inputs are prepared as model_predict_fields prepares them.
@@ -165,7 +169,9 @@ size_t model_explain_input(const struct trained_model *m, const struct model_inp
  * preparation always, the tabular block (n = 0 for a text-only task), then
  * one threshold per label (older builds refuse them by version). An
  * xgboost model is format 5: after the tabular section, the booster
- * (xgb_save) instead of weights. Every format loads. */
+ * (xgb_save) instead of weights; a multilabel xgboost model is format 7:
+ * format 4's sections, then a booster count and one booster per label
+ * (xgb_ovr_save). Every format loads. */
 int model_save(const struct trained_model *m, struct buf *out, struct err *e);
 /* Verifies magic, version, bounds and checksum; a truncated or altered
  * artifact is refused with ERR_CORRUPT and a message saying what is wrong. */

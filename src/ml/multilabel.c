@@ -82,38 +82,21 @@ static void index_rows(const struct multilabel_sets *y, size_t n, size_t n_label
     free(fill);
 }
 
-/* Label c's targets over a subset of rows: pos_of[i] is row i's place in
- * the subset, or SIZE_MAX when it is not in it. */
-static void targets(const struct by_label *bl, size_t c, const size_t *pos_of, size_t n_subset,
-                    unsigned char *present)
+/* The rows being fitted: pos_of[i] is row i's place among them, or
+ * SIZE_MAX when it is not one of them (pos_of NULL: every row, in order). */
+struct multilabel_targets {
+    const struct by_label *bl;
+    const size_t *pos_of;
+    size_t n_rows;
+};
+
+void multilabel_targets_of(const struct multilabel_targets *t, size_t c, unsigned char *present)
 {
-    memset(present, 0, n_subset ? n_subset : 1);
-    for (size_t k = bl->start[c]; k < bl->start[c + 1]; k++) {
-        size_t i = bl->row[k], at = pos_of ? pos_of[i] : i;
+    memset(present, 0, t->n_rows ? t->n_rows : 1);
+    for (size_t k = t->bl->start[c]; k < t->bl->start[c + 1]; k++) {
+        size_t i = t->bl->row[k], at = t->pos_of ? t->pos_of[i] : i;
         if (at != SIZE_MAX) present[at] = 1;
     }
-}
-
-static int fit_all_labels(const struct tfidf_matrix *x, size_t n_features, const size_t *rows,
-                          size_t n_rows, const size_t *pos_of, const struct by_label *bl,
-                          size_t n_labels, const struct linear_params *p,
-                          struct linear_weights *out, struct err *e)
-{
-    struct linear_problem *pb = linear_problem_new(x, n_features, rows, n_rows, e);
-    if (!pb) return -1;
-    out->n_rows = n_features + 1;
-    out->n_cols = n_labels;
-    out->w = xcalloc(out->n_rows * n_labels, sizeof *out->w);
-    unsigned char *present = xmalloc(n_rows ? n_rows : 1);
-    int rc = 0;
-    for (size_t c = 0; c < n_labels && !rc; c++) {
-        targets(bl, c, pos_of, n_rows, present);
-        rc = linear_fit_column(pb, present, p, out, c, e);
-    }
-    free(present);
-    linear_problem_free(pb);
-    if (rc) linear_free(out);
-    return rc;
 }
 
 /* A seeded shuffle picks the validation rows: the same data tunes the
@@ -133,9 +116,42 @@ static size_t pick_validation(size_t n, double fraction, size_t *order)
     return n_val >= n ? 0 : n_val;
 }
 
-/* Trains without the validation rows, scores them, and tunes each label. */
-static int tune(const struct tfidf_matrix *x, size_t n_features, const struct by_label *bl,
-                size_t n_labels, const struct linear_params *p, double fraction, double *thresholds,
+/* The learner's probabilities on the validation rows val[0..n_val), and
+ * each label's threshold from them. */
+static void tune_on(const struct tfidf_matrix *x, const struct by_label *bl, size_t n_labels,
+                    const struct multilabel_learner *l, const size_t *val, size_t n_val,
+                    size_t *pos_of, double *thresholds, struct multilabel_report *report)
+{
+    double *probs = xmalloc(n_val * n_labels * sizeof *probs);
+    double *column = xmalloc(n_val * sizeof *column);
+    unsigned char *present = xmalloc(n_val);
+    for (size_t r = 0; r < n_val; r++)
+        l->score(l->ctx, x, val[r], probs + r * n_labels);
+    for (size_t i = 0; i < x->n_rows; i++)
+        pos_of[i] = SIZE_MAX;
+    for (size_t r = 0; r < n_val; r++)
+        pos_of[val[r]] = r;
+    struct multilabel_targets t = {bl, pos_of, n_val};
+    for (size_t c = 0; c < n_labels; c++) {
+        multilabel_targets_of(&t, c, present);
+        size_t pos = 0;
+        for (size_t r = 0; r < n_val; r++) {
+            column[r] = probs[r * n_labels + c];
+            pos += present[r];
+        }
+        thresholds[c] = multilabel_best_threshold(column, present, n_val, MULTILABEL_MIN_POSITIVES,
+                                                  thresholds[c]);
+        report->n_tuned += pos >= MULTILABEL_MIN_POSITIVES;
+    }
+    report->n_validation = n_val;
+    free(probs);
+    free(column);
+    free(present);
+}
+
+/* Fits without the validation rows, scores them, and tunes each label. */
+static int tune(const struct tfidf_matrix *x, const struct by_label *bl, size_t n_labels,
+                const struct multilabel_learner *l, double fraction, double *thresholds,
                 struct multilabel_report *report, struct err *e)
 {
     size_t n = x->n_rows;
@@ -151,50 +167,18 @@ static int tune(const struct tfidf_matrix *x, size_t n_features, const struct by
         pos_of[i] = SIZE_MAX;
     for (size_t r = 0; r < n_fit; r++)
         pos_of[fit[r]] = r;
-    struct linear_weights lw;
-    int rc = fit_all_labels(x, n_features, fit, n_fit, pos_of, bl, n_labels, p, &lw, e);
-    if (rc == 0) {
-        double *probs = xmalloc(n_val * n_labels * sizeof *probs);
-        double *column = xmalloc(n_val * sizeof *column);
-        unsigned char *present = xmalloc(n_val);
-        for (size_t r = 0; r < n_val; r++) {
-            size_t i = val[r], from = x->row_ptr[i];
-            double *row = probs + r * n_labels;
-            linear_scores(&lw, x->idx + from, x->val + from, x->row_ptr[i + 1] - from, row);
-            linear_sigmoids(n_labels, row, row);
-        }
-        for (size_t i = 0; i < n; i++)
-            pos_of[i] = SIZE_MAX;
-        for (size_t r = 0; r < n_val; r++)
-            pos_of[val[r]] = r;
-        for (size_t c = 0; c < n_labels; c++) {
-            targets(bl, c, pos_of, n_val, present);
-            size_t pos = 0;
-            for (size_t r = 0; r < n_val; r++) {
-                column[r] = probs[r * n_labels + c];
-                pos += present[r];
-            }
-            thresholds[c] = multilabel_best_threshold(column, present, n_val,
-                                                      MULTILABEL_MIN_POSITIVES, thresholds[c]);
-            report->n_tuned += pos >= MULTILABEL_MIN_POSITIVES;
-        }
-        report->n_validation = n_val;
-        free(probs);
-        free(column);
-        free(present);
-        linear_free(&lw);
-    }
+    struct multilabel_targets t = {bl, pos_of, n_fit};
+    int rc = l->fit(l->ctx, x, fit, n_fit, n_labels, &t, e);
+    if (rc == 0) tune_on(x, bl, n_labels, l, val, n_val, pos_of, thresholds, report);
     free(pos_of);
     free(order);
     return rc;
 }
 
-int multilabel_fit(const struct tfidf_matrix *x, size_t n_features, const struct multilabel_sets *y,
-                   size_t n_labels, const struct linear_params *p,
-                   const struct multilabel_config *mc, struct linear_weights *out,
-                   double *thresholds, struct multilabel_report *report, struct err *e)
+int multilabel_train(const struct tfidf_matrix *x, const struct multilabel_sets *y, size_t n_labels,
+                     const struct multilabel_config *mc, const struct multilabel_learner *l,
+                     double *thresholds, struct multilabel_report *report, struct err *e)
 {
-    memset(out, 0, sizeof *out);
     memset(report, 0, sizeof *report);
     size_t n = x->n_rows;
     if (!n || !n_labels) return err_set(e, ERR_INVALID, "no examples or no labels to train on");
@@ -208,9 +192,62 @@ int multilabel_fit(const struct tfidf_matrix *x, size_t n_features, const struct
     index_rows(y, n, n_labels, &bl);
     int rc = 0;
     if (!fixed && mc->validation_fraction > 0)
-        rc = tune(x, n_features, &bl, n_labels, p, mc->validation_fraction, thresholds, report, e);
-    if (rc == 0) rc = fit_all_labels(x, n_features, NULL, n, NULL, &bl, n_labels, p, out, e);
+        rc = tune(x, &bl, n_labels, l, mc->validation_fraction, thresholds, report, e);
+    struct multilabel_targets all = {&bl, NULL, n};
+    if (rc == 0) rc = l->fit(l->ctx, x, NULL, n, n_labels, &all, e);
     free(bl.start);
     free(bl.row);
+    return rc;
+}
+
+/* ---- `linear`: liblinear's logistic regressions ------------------------ */
+
+struct linear_learner {
+    size_t n_features;
+    const struct linear_params *p;
+    struct linear_weights w; /* one column per label */
+};
+
+static int linear_learner_fit(void *ctx, const struct tfidf_matrix *x, const size_t *rows,
+                              size_t n_rows, size_t n_labels, const struct multilabel_targets *t,
+                              struct err *e)
+{
+    struct linear_learner *l = ctx;
+    linear_free(&l->w);
+    /* one problem for every label: liblinear's copy of the rows is shared */
+    struct linear_problem *pb = linear_problem_new(x, l->n_features, rows, n_rows, e);
+    if (!pb) return -1;
+    l->w.n_rows = l->n_features + 1;
+    l->w.n_cols = n_labels;
+    l->w.w = xcalloc(l->w.n_rows * n_labels, sizeof *l->w.w);
+    unsigned char *present = xmalloc(n_rows ? n_rows : 1);
+    int rc = 0;
+    for (size_t c = 0; c < n_labels && !rc; c++) {
+        multilabel_targets_of(t, c, present);
+        rc = linear_fit_column(pb, present, l->p, &l->w, c, e);
+    }
+    free(present);
+    linear_problem_free(pb);
+    return rc;
+}
+
+static void linear_learner_score(void *ctx, const struct tfidf_matrix *x, size_t i, double *probs)
+{
+    struct linear_learner *l = ctx;
+    size_t from = x->row_ptr[i];
+    linear_scores(&l->w, x->idx + from, x->val + from, x->row_ptr[i + 1] - from, probs);
+    linear_sigmoids(l->w.n_cols, probs, probs);
+}
+
+int multilabel_fit(const struct tfidf_matrix *x, size_t n_features, const struct multilabel_sets *y,
+                   size_t n_labels, const struct linear_params *p,
+                   const struct multilabel_config *mc, struct linear_weights *out,
+                   double *thresholds, struct multilabel_report *report, struct err *e)
+{
+    struct linear_learner ll = {n_features, p, {0}};
+    struct multilabel_learner l = {&ll, linear_learner_fit, linear_learner_score};
+    int rc = multilabel_train(x, y, n_labels, mc, &l, thresholds, report, e);
+    if (rc) linear_free(&ll.w);
+    *out = ll.w;
     return rc;
 }

@@ -113,15 +113,17 @@ int xgb_params_parse(struct xgb_params *p, const struct config_param *params, si
         if (!k) {
             char field[64];
             snprintf(field, sizeof field, "model.%s", key);
-            return err_set_field(e, ERR_INVALID, field,
-                                 "model.%s (line %d): unknown key for kind xgboost (known: "
-                                 "n_estimators, max_depth, learning_rate, subsample, "
-                                 "colsample_bytree, min_child_weight, reg_lambda, reg_alpha, "
-                                 "scale_pos_weight, tree_method, nthread, seed, "
-                                 "early_stopping_rounds, validation_fraction; and the text "
-                                 "features' ngram_range, min_df, max_df, sublinear_tf, "
-                                 "max_features)",
-                                 key, c->line);
+            return err_set_field(
+                e, ERR_INVALID, field,
+                "model.%s (line %d): unknown key for kind xgboost (known: "
+                "n_estimators, max_depth, learning_rate, subsample, "
+                "colsample_bytree, min_child_weight, reg_lambda, reg_alpha, "
+                "scale_pos_weight, tree_method, nthread, seed, "
+                "early_stopping_rounds, validation_fraction, threshold (multilabel "
+                "tasks); and the text "
+                "features' ngram_range, min_df, max_df, sublinear_tf, "
+                "max_features)",
+                key, c->line);
         }
         if (set_value(p, k, c->value)) return model_param_error(e, c, k->expect);
     }

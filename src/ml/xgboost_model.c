@@ -506,7 +506,7 @@ struct xgb_model *xgb_load(struct reader *r, size_t n_labels, size_t n_features,
 {
     unsigned rounds = reader_u32(r);
     unsigned long long len = reader_u64(r);
-    if (r->failed || len != r->left) {
+    if (r->failed || len > r->left) {
         err_set(e, ERR_CORRUPT, "xgboost section: booster length %llu, %zu bytes left", len,
                 r->failed ? (size_t)0 : r->left);
         return NULL;

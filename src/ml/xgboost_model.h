@@ -101,7 +101,8 @@ int xgb_rounds_kept(const struct xgb_model *m);
 int xgb_rounds_trained(const struct xgb_model *m);
 
 /* The kind's artifact section: u32 rounds kept, u64 length, the booster as
- * XGBoost's UBJSON model. xgb_load ends the section and checks the booster
+ * XGBoost's UBJSON model. xgb_load reads one section (the caller checks
+ * what follows: another booster's, or the end) and checks the booster
  * against n_labels and n_features (ERR_CORRUPT otherwise). */
 int xgb_save(const struct xgb_model *m, struct buf *out, struct err *e);
 struct xgb_model *xgb_load(struct reader *r, size_t n_labels, size_t n_features, struct err *e);

@@ -16,6 +16,21 @@ def micro_f1(truth, predicted):
     return 2 * tp / (sum(map(len, truth)) + sum(map(len, predicted)))
 
 
+def serve_test_rows(ws, server, f1_micro):
+    """The held-out rows and the server's answers to them, which must score
+    the micro F1 training measured: the served model is the trained one,
+    thresholds included."""
+    rows = ws.sql("select input_json, label from examples where split = 1 order by id")
+    status, answer = server.post("/v1/tasks/tags/predict",
+                                 {"inputs": [json.loads(i) for i, _ in rows]})
+    assert status == 200, answer
+    predictions = answer["predictions"]
+    truth = [set(label.split("|")) - {""} for _, label in rows]
+    served = [set(p["labels"]) for p in predictions]
+    assert abs(micro_f1(truth, served) - f1_micro) < 1e-9
+    return rows, predictions
+
+
 def test_tags_example_trains_serves_takes_feedback_and_retrains(ws, server_factory):
     for name in ("boucle.yaml", "tickets.csv"):
         shutil.copy(EXAMPLE / name, ws.path / name)
@@ -48,15 +63,8 @@ def test_tags_example_trains_serves_takes_feedback_and_retrains(ws, server_facto
     assert trained["thresholds"]["Wireless Printing"] == 0.5
 
     # the server answers the held-out rows as training measured them
-    rows = ws.sql("select input_json, label from examples where split = 1 order by id")
     s = server_factory(ws)
-    status, answer = s.post("/v1/tasks/tags/predict",
-                            {"inputs": [json.loads(i) for i, _ in rows]})
-    assert status == 200, answer
-    predictions = answer["predictions"]
-    truth = [set(label.split("|")) - {""} for _, label in rows]
-    served = [set(p["labels"]) for p in predictions]
-    assert abs(micro_f1(truth, served) - m["f1_micro"]) < 1e-9
+    rows, predictions = serve_test_rows(ws, s, m["f1_micro"])
     for p in predictions:
         probs = p["probabilities"]
         assert len(probs) == 70

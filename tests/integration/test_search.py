@@ -157,11 +157,16 @@ def test_bad_grids_are_refused(ws):
     ws.write_config(config("        grid: {C: [1]}\n        folds: 30"))
     p = ws.run("train", "--task", "sentiment")
     assert p.returncode == 3 and "folds: expected an integer from 2 to 20, got '30'" in p.stderr
-    ws.write_config(config("        grid: {C: [1, 2]}").replace("type: multiclass", "type: multilabel"))
+    # a multilabel metric for a multiclass task (either type's names parse)
+    ws.write_config(config("        grid: {C: [1, 2]}\n        metric: f1_samples"))
     p = ws.run("train", "--task", "sentiment")
     assert p.returncode == 3
-    assert ("tasks.sentiment.model.search (line 10): search is not available for multilabel "
-            "tasks yet" in p.stderr), p.stderr
+    assert ("tasks.sentiment.model.search (line 10): unknown metric 'f1_samples'" in p.stderr), \
+        p.stderr
+    # thresholds are for multilabel tasks, searched or not
+    ws.write_config(config("        grid: {threshold: [0.3, 0.5]}"))
+    p = ws.run("train", "--task", "sentiment")
+    assert p.returncode == 3 and "apply to multilabel tasks only" in p.stderr, p.stderr
     # nothing ran: no run was created for a refused grid
     assert ws.run("runs", "list").stdout.strip() in ("[]", "")
 

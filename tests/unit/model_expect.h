@@ -5,9 +5,11 @@
 #ifndef BOUCLE_TEST_MODEL_EXPECT_H
 #define BOUCLE_TEST_MODEL_EXPECT_H
 
+#include "base/ids.h"
 #include "ml/model.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* model.KEY=VALUE (given on line 7) fails for kind with ERR_INVALID, the
@@ -35,6 +37,56 @@ static inline void expect_corrupt(const void *d, size_t len, const char *msg_par
     assert_null(model_load(d, len, &e));
     assert_int_equal(e.code, ERR_CORRUPT);
     if (!strstr(e.msg, msg_part)) fail_msg("message '%s' lacks '%s'", e.msg, msg_part);
+}
+
+/* A new checksum over an altered artifact of len bytes: what a forger
+ * would write, so that loading gets past the checksum to what was altered. */
+static inline void reseal_artifact(char *d, size_t len)
+{
+    char sum[SHA256_HEX_LEN];
+    sha256_hex(d, len - 64, sum);
+    memcpy(d + len - 64, sum, 64);
+}
+
+/* An xgboost artifact in b (its last booster at the end) refused when
+ * damaged: a flipped byte (checksum), every truncation, a forged checksum
+ * over damaged booster bytes (XGBoost's own reading refuses it: forged_msg)
+ * and the kind changed to linear (linear_msg). */
+static inline void expect_xgboost_damage_refused(const struct buf *b, const char *forged_msg,
+                                                 const char *linear_msg)
+{
+    struct err e;
+    char *copy = malloc(b->len);
+    memcpy(copy, b->data, b->len);
+    copy[b->len - 200] ^= 0x20; /* inside the booster */
+    expect_corrupt(copy, b->len, "checksum mismatch");
+    for (size_t len = 20; len < b->len; len += 1 + b->len / 40)
+        assert_null(model_load(b->data, len, &e));
+    memcpy(copy, b->data, b->len);
+    memset(copy + b->len - 64 - 300, 0xff, 100);
+    reseal_artifact(copy, b->len);
+    expect_corrupt(copy, b->len, forged_msg);
+    memcpy(copy, b->data, b->len);
+    memcpy(copy + 20, "\x06\0\0\0linear", 10); /* the kind: u32 length, bytes */
+    reseal_artifact(copy, b->len);
+    expect_corrupt(copy, b->len, linear_msg);
+    free(copy);
+}
+
+/* Writes m's artifact to path (a fixture, when BOUCLE_WRITE_FIXTURES is
+ * set) and says its size. */
+static inline void write_fixture(const char *path, const struct trained_model *m)
+{
+    struct buf b;
+    struct err e;
+    buf_init(&b);
+    assert_int_equal(model_save(m, &b, &e), 0);
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(b.data, 1, b.len, f), b.len);
+    fclose(f);
+    printf("fixture %s: %zu bytes\n", path, b.len);
+    buf_free(&b);
 }
 
 /* An artifact file of tests/unit/fixtures, whole. */

@@ -102,7 +102,9 @@ static void test_config_errors(void **state)
                  "got '1'");
     expect_error(TASK "        grid: {C: [1]}\n        metric: log_loss\n",
                  "boucle.yaml:10: tasks.s.model.search.metric: expected one of accuracy, "
-                 "f1_macro, f1_weighted, precision_macro, recall_macro, roc_auc, got 'log_loss'");
+                 "f1_macro, f1_weighted, precision_macro, recall_macro, roc_auc, f1_micro, "
+                 "f1_samples, subset_accuracy, precision_micro, recall_micro, precision_samples, "
+                 "recall_samples, pr_auc, got 'log_loss'");
     expect_error(TASK "        grid: {C: [1]}\n        jobs: 0\n",
                  "boucle.yaml:10: tasks.s.model.search.jobs: expected an integer from 1 to 64, "
                  "got '0'");

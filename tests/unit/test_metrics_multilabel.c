@@ -72,6 +72,14 @@ static void test_against_sklearn(void **state)
         json_real_value(json_object_get(json_object_get(j, "labels_per_doc"), "true")), 17.0 / 12,
         1e-12);
     json_decref(j);
+    /* what a search ranks by: by name, higher-is-better figures only */
+    double v;
+    assert_int_equal(metrics_multilabel_value(&m, "f1_samples", &v, &e), 0);
+    assert_float_equal(v, m.f1_samples, 0);
+    assert_int_equal(metrics_multilabel_value(&m, "accuracy", &v, &e), 0);
+    assert_float_equal(v, m.subset_accuracy, 0);
+    assert_int_equal(metrics_multilabel_value(&m, "hamming_loss", &v, &e), -1);
+    assert_non_null(strstr(e.msg, "unknown multilabel metric 'hamming_loss' (accuracy,"));
     metrics_multilabel_free(&m);
 }
 

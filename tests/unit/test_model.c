@@ -322,8 +322,10 @@ static void test_damaged_artifacts_refused(void **state)
     b.data[0] = 'B';
     expect_corrupt("hello", 5, "bad magic");
     expect_corrupt("", 0, "bad magic");
-    b.data[8] = 7;
-    expect_corrupt(b.data, b.len, "unsupported artifact format version 7");
+    b.data[8] = 8;
+    expect_corrupt(b.data, b.len, "unsupported artifact format version 8");
+    b.data[8] = 6; /* format 6 (text options) reads its featuriser's options: checksum first */
+    expect_corrupt(b.data, b.len, "checksum mismatch");
     b.data[8] = 1;
     buf_append(&b, "xx", 2);
     expect_corrupt(b.data, b.len, "2 unexpected trailing bytes");

@@ -169,8 +169,9 @@ static void test_fasttext_keep_punct(void **state)
     expect_kind_param_error("fasttext", "keep_punct", "perhaps", "expected true or false");
 }
 
-/* Format 6 carries the sections of formats 4 and 5 as well: a multilabel
- * model (thresholds) and an xgboost model (booster) with text options
+/* Format 6 carries the sections of formats 4, 5 and 7 as well: a
+ * multilabel model (thresholds), an xgboost model (booster) and a
+ * multilabel xgboost model (a booster per label) with text options
  * round-trip and predict the same. */
 static void expect_format6_round_trip(struct trained_model *m, const char *text)
 {
@@ -221,6 +222,14 @@ static void test_format6_with_multilabel_and_xgboost(void **state)
     m = model_train(&c, TASK_MULTICLASS, texts, labels, N, names, 3, &e);
     if (!m) fail_msg("%s", e.msg);
     expect_format6_round_trip(m, "lovely crew");
+    model_release(m);
+    /* multilabel xgboost (one booster per label, format 7 without options) */
+    assert_int_equal(model_config_parse(&c, "xgboost", x, 2, &e), 0);
+    c.text.min_df = 1;
+    c.ml.validation_fraction = 0;
+    m = model_train_multilabel(&c, texts, &y, N, names, 3, NULL, &e);
+    if (!m) fail_msg("%s", e.msg);
+    expect_format6_round_trip(m, "delayed again!");
     model_release(m);
 }
 

@@ -10,6 +10,7 @@
 
 #include "ml/model.h"
 #include "model_expect.h"
+#include "multilabel_tickets.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -46,37 +47,6 @@ static void test_best_threshold(void **state)
 
 /* ---- training --------------------------------------------------------- */
 
-/* 64 tickets: bit 0 billing, bit 1 account, bit 2 urgent, each with its
- * words, plus noise; some tickets have no label at all. */
-enum { N = 64, L = 3 };
-static const char *names[L] = {"account", "billing", "urgent"};
-static char texts_buf[N][96];
-static const char *texts[N];
-static size_t start[N + 1];
-static uint32_t labels[N * L];
-
-static int has(size_t i, size_t c)
-{
-    /* label 0 account = bit 1, 1 billing = bit 0, 2 urgent = bit 2 */
-    static const int bit[L] = {1, 0, 2};
-    return (int)((i >> bit[c]) & 1);
-}
-
-static void make_data(void)
-{
-    size_t k = 0;
-    for (size_t i = 0; i < N; i++) {
-        snprintf(texts_buf[i], sizeof texts_buf[i], "hello n%zu %s %s %s", i % 7,
-                 has(i, 1) ? "refund invoice" : "", has(i, 0) ? "password login" : "",
-                 has(i, 2) ? "asap immediately" : "");
-        texts[i] = texts_buf[i];
-        start[i] = k;
-        for (size_t c = 0; c < L; c++)
-            if (has(i, c)) labels[k++] = (uint32_t)c;
-    }
-    start[N] = k;
-}
-
 static struct trained_model *train(double threshold, double validation,
                                    struct multilabel_report *report)
 {
@@ -87,21 +57,7 @@ static struct trained_model *train(double threshold, double validation,
     c.C = 10;
     c.ml.threshold = threshold;
     c.ml.validation_fraction = validation;
-    struct multilabel_sets y = {start, labels};
-    struct err e;
-    err_clear(&e);
-    struct trained_model *m = model_train_multilabel(&c, texts, &y, N, names, L, report, &e);
-    if (!m) fail_msg("training: %s", e.msg);
-    return m;
-}
-
-static size_t predicted(const struct trained_model *m, const char *text, double *p)
-{
-    model_predict(m, text, strlen(text), p);
-    size_t bits = 0;
-    for (size_t c = 0; c < L; c++)
-        if (p[c] >= model_threshold(m, c)) bits |= (size_t)1 << c;
-    return bits;
+    return train_tickets(&c, report);
 }
 
 static void test_learns_independent_labels(void **state)
@@ -109,14 +65,7 @@ static void test_learns_independent_labels(void **state)
     (void)state;
     struct multilabel_report rep;
     struct trained_model *m = train(-1, 0.2, &rep);
-    assert_int_equal(model_task_type(m), TASK_MULTILABEL);
-    assert_int_equal(model_n_labels(m), 3);
-    assert_int_equal(rep.n_validation, 13); /* 20% of 64 */
-    assert_true(rep.n_tuned >= 1);
-    for (size_t c = 0; c < L; c++) {
-        double t = model_threshold(m, c);
-        assert_true(t > 0 && t < 1);
-    }
+    expect_tuned(m, &rep);
     double p[L];
     size_t wrong = 0;
     for (size_t i = 0; i < N; i++) {
