@@ -5,7 +5,7 @@ CFLAGS  ?= -O2 -g
 # the flags every build needs; CFLAGS (optimisation, sanitizers) may be overridden
 BASEFLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Isrc -pthread \
            $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-LDLIBS  := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -llinear -lxgboost -lpthread -lm
+LDLIBS  := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -llinear -lxgboost -lstemmer -lpthread -lm
 PYTEST  := /usr/bin/python3 -m pytest
 
 BUILD   ?= build

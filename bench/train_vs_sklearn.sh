@@ -3,10 +3,15 @@
 # (scikit-learn TfidfVectorizer(1,2) + LogisticRegression, liblinear) on the
 # shared data sets, both run here in the same invocation. Prints one line per
 # data set with the ratio. Needs ../shared (the data and the peer script).
+# RUNS (default 5): best of that many for each side (the box is shared: the
+# best run is the least disturbed one). MODEL: extra `model:` keys for
+# boucle, e.g. MODEL="keep_punct: true" (the peer is unchanged).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SHARED=${SHARED:-../shared}
 BIN=${BOUCLE_BIN:-build/boucle}
+RUNS=${RUNS:-5}
+MODEL=${MODEL:-}
 [ -d "$SHARED/datasets" ] || { echo "bench: $SHARED/datasets not found (set SHARED=...)"; exit 2; }
 [ -x "$BIN" ] || make -s all
 work=$(mktemp -d)
@@ -25,18 +30,18 @@ tasks:
     type: multiclass
     text: $fields
     label: $label
-    model: {kind: linear}
+    model: {kind: linear${MODEL:+, $MODEL}}
 YAML
   export BOUCLE_CONFIG="$work/$name/boucle.yaml"
   "$BIN" import --split train "$SHARED/datasets/$name/train.csv" >/dev/null 2>&1
   "$BIN" import --split test "$SHARED/datasets/$name/test.csv" >/dev/null 2>&1
   local best_ours="" ours_json
-  for _ in 1 2 3; do
+  for _ in $(seq "$RUNS"); do
     ours_json=$("$BIN" train --json 2>/dev/null)
     best_ours=$(/usr/bin/python3 -c 'import json,sys; a=json.loads(sys.argv[1]); b=sys.argv[2]; s=a["train_seconds"]; print(min(s, float(b)) if b else s)' "$ours_json" "$best_ours")
   done
   local peer best_peer=""
-  for _ in 1 2 3; do
+  for _ in $(seq "$RUNS"); do
     peer=$(/usr/bin/python3 "$SHARED/peers/sklearn_text.py" "$SHARED/datasets/$name" --text "$@" --label "$label" --solver liblinear)
     best_peer=$(/usr/bin/python3 -c 'import json,sys; a=json.loads(sys.argv[1]); b=sys.argv[2]; s=a["fit_seconds"]; print(min(s, float(b)) if b else s)' "$peer" "$best_peer")
   done
@@ -51,7 +56,7 @@ print(f"{name:18s} boucle {t_ours:6.3f} s acc {m['accuracy']:.4f} F1m {m['f1_mac
 PY
 }
 
-echo "train (featurise + fit), best of 3 each; boucle linear vs scikit-learn liblinear"
+echo "train (featurise + fit), best of $RUNS each; boucle linear${MODEL:+ ($MODEL)} vs scikit-learn liblinear"
 run_one airline_sentiment airline_sentiment text
 run_one spam_assassin label subject body
 run_one support_tickets queue subject body

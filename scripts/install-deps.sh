@@ -5,7 +5,7 @@ set -euo pipefail
 
 PACKAGES=(
   build-essential pkg-config
-  libmicrohttpd-dev libsqlite3-dev sqlite3 liblinear-dev libjansson-dev libyaml-dev
+  libmicrohttpd-dev libsqlite3-dev sqlite3 liblinear-dev libstemmer-dev libjansson-dev libyaml-dev
   libutf8proc-dev libpcre2-dev libsodium-dev libcurl4-openssl-dev libpq-dev postgresql
   libcmocka-dev python3-pytest python3-requests python3-sklearn
   libxgboost-dev python3-xgboost

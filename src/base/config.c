@@ -370,10 +370,26 @@ static int model_pair(struct cfg_ctx *c, const char *key, yaml_node_t *k, yaml_n
     struct task_config *t = user;
     int rc = cfg_search_model_pair(c, key, v, path, t);
     if (rc != 1) return rc;
-    if (v->type != YAML_SCALAR_NODE)
+    /* a list of scalars (`char_ngrams: [2, 5]`) reaches the model as "2,5" */
+    struct buf list;
+    buf_init(&list);
+    if (v->type == YAML_SEQUENCE_NODE) {
+        for (yaml_node_item_t *it = v->data.sequence.items.start; it < v->data.sequence.items.top;
+             it++) {
+            yaml_node_t *item = cfg_node(c, *it);
+            if (!item || item->type != YAML_SCALAR_NODE) {
+                buf_free(&list);
+                return cfg_fail(c, v, path, "expected a scalar or a list of scalars");
+            }
+            buf_printf(&list, "%s%s", list.len ? "," : "", cfg_text(item));
+        }
+        buf_append(&list, "", 0);
+    } else if (v->type != YAML_SCALAR_NODE) {
         return cfg_fail(c, v, path, "expected a scalar value, got %s", cfg_kind_name(v));
+    }
     if (str_eq(key, "kind")) {
         const char *s;
+        buf_free(&list);
         if (cfg_string(c, v, path, &s)) return -1;
         t->model_kind = xstrdup(s);
         return 0;
@@ -381,8 +397,10 @@ static int model_pair(struct cfg_ctx *c, const char *key, yaml_node_t *k, yaml_n
     t->model_params = xrealloc(t->model_params, (t->n_model_params + 1) * sizeof *t->model_params);
     struct config_param *p = &t->model_params[t->n_model_params++];
     p->key = xstrdup(key);
-    p->value = xstrdup(cfg_is_null(v) ? "" : cfg_text(v));
+    p->value = v->type == YAML_SEQUENCE_NODE ? xstrdup(list.data ? list.data : "")
+                                             : xstrdup(cfg_is_null(v) ? "" : cfg_text(v));
     p->line = cfg_line(v);
+    buf_free(&list);
     return 0;
 }
 

@@ -43,6 +43,26 @@ static json_t *tabular_json(const struct task_config *task)
     return json_pack("{s:o,s:o}", "numeric", num, "categorical", cat);
 }
 
+/* The text options of format 6, only when set (existing tasks keep their
+ * config hash). */
+static void add_text_options(json_t *model, const struct tfidf_config *t)
+{
+    static const char *const analyzers[] = {"word", "char_wb", "both"};
+    if (t->analyzer != TFIDF_WORD) {
+        json_object_set_new(model, "analyzer", json_string(analyzers[t->analyzer]));
+        json_object_set_new(model, "char_ngrams", json_pack("[i,i]", t->char_min, t->char_max));
+    }
+    if (t->hashing_bits) json_object_set_new(model, "hashing_bits", json_integer(t->hashing_bits));
+    if (t->stop_words)
+        json_object_set_new(model, "stop_words",
+                            json_string(text_lang_name((enum text_lang)t->stop_words)));
+    if (t->stemming)
+        json_object_set_new(model, "stemming",
+                            json_string(text_lang_name((enum text_lang)t->stemming)));
+    if (t->keep_punct) json_object_set_new(model, "keep_punct", json_true());
+    if (t->split_urls) json_object_set_new(model, "split_urls", json_true());
+}
+
 static json_t *config_json(const struct task_config *task, const struct model_config *mc)
 {
     json_t *fields = json_array();
@@ -88,6 +108,9 @@ static json_t *config_json(const struct task_config *task, const struct model_co
         json_object_set_new(model, "penalty", json_string("l1"));
     if (!strcmp(mc->kind, "linear") && mc->loss == LINEAR_SVM)
         json_object_set_new(model, "loss", json_string("svm"));
+    if (strcmp(mc->kind, "fasttext") != 0) add_text_options(model, &mc->text);
+    if (!strcmp(mc->kind, "fasttext") && ft->keep_punct)
+        json_object_set_new(model, "keep_punct", json_true());
     if (task->type == TASK_MULTILABEL) /* a new type: no older hash to keep */
         json_object_set_new(model, "threshold",
                             mc->ml.threshold > 0 ? json_real(mc->ml.threshold)

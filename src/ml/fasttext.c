@@ -194,7 +194,8 @@ void fasttext_scratch_free(struct fasttext_scratch *s)
 static void prepare(const struct fasttext *m, const char *text, size_t len,
                     struct fasttext_scratch *s)
 {
-    tokenize(text ? text : "", text ? len : 0, &s->toks);
+    tokenize_ex(text ? text : "", text ? len : 0, m->cfg.keep_punct ? TOKENIZE_KEEP_PUNCT : 0,
+                &s->toks);
     if (s->hidden_cap < (size_t)m->cfg.dim) {
         s->hidden = xrealloc(s->hidden, (size_t)m->cfg.dim * sizeof *s->hidden);
         s->hidden_cap = (size_t)m->cfg.dim;
@@ -333,13 +334,19 @@ static void put_floats(struct buf *out, const float *v, size_t n)
     }
 }
 
-void fasttext_save(const struct fasttext *m, struct buf *out)
+int fasttext_is_extended(const struct fasttext *m)
+{
+    return m->cfg.keep_punct != 0;
+}
+
+void fasttext_save(const struct fasttext *m, int extended, struct buf *out)
 {
     const struct fasttext_config *c = &m->cfg;
     unsigned head[] = {(unsigned)c->dim,  (unsigned)c->word_ngrams, (unsigned)c->minn,
                        (unsigned)c->maxn, (unsigned)c->bucket,      (unsigned)c->loss};
     for (size_t i = 0; i < sizeof head / sizeof *head; i++)
         buf_put_u32(out, head[i]);
+    if (extended) buf_put_u32(out, (unsigned)c->keep_punct);
     /* the vocabulary in row order, from the map's slots */
     const struct hashmap_slot **by_row = xcalloc(m->n_words + 1, sizeof *by_row);
     for (size_t i = 0; i < m->vocab.cap; i++)
@@ -399,7 +406,7 @@ static int read_vocab(struct fasttext *m, struct reader *r)
     return 0;
 }
 
-struct fasttext *fasttext_load(struct reader *r, size_t n_labels, struct err *e)
+struct fasttext *fasttext_load(struct reader *r, size_t n_labels, int extended, struct err *e)
 {
     struct fasttext *m = xcalloc(1, sizeof *m);
     hashmap_init(&m->vocab);
@@ -413,8 +420,11 @@ struct fasttext *fasttext_load(struct reader *r, size_t n_labels, struct err *e)
     }
     unsigned loss = reader_u32(r);
     c->loss = loss == 1 ? FASTTEXT_OVA : FASTTEXT_SOFTMAX;
+    unsigned keep_punct = extended ? reader_u32(r) : 0;
+    c->keep_punct = keep_punct == 1;
     if (r->failed) return corrupt(m, e, "truncated settings");
-    if (loss > 1 || !settings_ok(c)) return corrupt(m, e, "settings out of range");
+    if (loss > 1 || keep_punct > 1 || !settings_ok(c))
+        return corrupt(m, e, "settings out of range");
     m->n_labels = n_labels;
     m->n_words = reader_u32(r);
     if (m->n_words > r->left / 4) return corrupt(m, e, "vocabulary size out of range");

@@ -40,6 +40,7 @@ struct fasttext_config {
     int thread;              /* training threads, default 0 = one per online core */
     int seed;                /* initial weights and example order, default 0 */
     enum fasttext_loss loss; /* default softmax */
+    int keep_punct;          /* '!' and '?' are tokens (artifact format 6), default 0 */
 };
 
 void fasttext_config_defaults(struct fasttext_config *c);
@@ -89,8 +90,11 @@ size_t fasttext_explain(const struct fasttext *m, const char *text, size_t len,
 /* The kind's artifact section: settings, vocabulary, kept buckets, weights.
  * fasttext_load reads exactly what fasttext_save wrote (ERR_CORRUPT on
  * anything out of bounds or inconsistent) and must end the section. */
-void fasttext_save(const struct fasttext *m, struct buf *out);
-struct fasttext *fasttext_load(struct reader *r, size_t n_labels, struct err *e);
+/* extended (artifact format 6): the settings end with keep_punct. */
+void fasttext_save(const struct fasttext *m, int extended, struct buf *out);
+struct fasttext *fasttext_load(struct reader *r, size_t n_labels, int extended, struct err *e);
+/* Whether m needs artifact format 6 (it keeps '!' and '?'). */
+int fasttext_is_extended(const struct fasttext *m);
 
 void fasttext_free(struct fasttext *m);
 

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 void fasttext_config_defaults(struct fasttext_config *c)
 {
@@ -33,7 +34,7 @@ const char *fasttext_loss_name(enum fasttext_loss loss)
     return loss == FASTTEXT_OVA ? "ova" : "softmax";
 }
 
-enum key_type { K_INT, K_REAL, K_LOSS };
+enum key_type { K_INT, K_REAL, K_LOSS, K_BOOL };
 
 struct key_def {
     const char *key;
@@ -57,6 +58,7 @@ static const struct key_def keys[] = {
     {"thread", K_INT, 0, FASTTEXT_MAX_THREADS, AT(thread),
      "expected an integer from 0 (one per core) to 64"},
     {"seed", K_INT, 0, INT_MAX, AT(seed), "expected a non-negative integer"},
+    {"keep_punct", K_BOOL, 0, 1, AT(keep_punct), "expected true or false"},
     {"loss", K_LOSS, 0, 0, AT(loss),
      "expected softmax or ova (hierarchical softmax and negative sampling are not available)"},
 };
@@ -75,6 +77,14 @@ static int set_value(struct fasttext_config *c, const struct key_def *k, const c
         else
             return -1;
         return 0;
+    }
+    if (k->type == K_BOOL) {
+        static const char *yes[] = {"true", "yes", "on", "1"}, *no[] = {"false", "no", "off", "0"};
+        for (size_t i = 0; v && i < 4; i++) {
+            if (!strcasecmp(v, yes[i])) return *(int *)(void *)at = 1, 0;
+            if (!strcasecmp(v, no[i])) return *(int *)(void *)at = 0, 0;
+        }
+        return -1;
     }
     double d;
     if (model_param_number(v, k->type == K_INT, &d)) return -1;
@@ -105,7 +115,7 @@ int fasttext_config_parse(struct fasttext_config *c, const struct config_param *
             return err_set_field(e, ERR_INVALID, field,
                                  "model.%s (line %d): unknown key for kind fasttext (known: dim, "
                                  "epoch, lr, word_ngrams, minn, maxn, bucket, min_count, thread, "
-                                 "seed, loss)",
+                                 "seed, loss, keep_punct)",
                                  key, p->line);
         }
         if (set_value(c, k, p->value)) return model_param_error(e, p, k->expect);

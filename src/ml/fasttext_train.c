@@ -72,7 +72,8 @@ static void dict_scan(struct dict *d, const struct fasttext_config *c, const cha
     d->ng_ptr = xmalloc((n + 1) * sizeof *d->ng_ptr);
     d->tok_ptr[0] = d->ng_ptr[0] = 0;
     for (size_t i = 0; i < n; i++) {
-        tokenize(texts[i] ? texts[i] : "", texts[i] ? strlen(texts[i]) : 0, &t);
+        tokenize_ex(texts[i] ? texts[i] : "", texts[i] ? strlen(texts[i]) : 0,
+                    c->keep_punct ? TOKENIZE_KEEP_PUNCT : 0, &t);
         for (size_t k = 0; k < t.n; k++) {
             size_t len;
             const char *tok = tokens_at(&t, k, &len);

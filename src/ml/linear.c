@@ -5,8 +5,11 @@
 
 #include <linear.h>
 #include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static void quiet(const char *s)
 {
@@ -76,6 +79,7 @@ struct linear_problem *linear_problem_new(const struct tfidf_matrix *x, size_t n
     /* liblinear rows: our features as 1-based indices, then the bias
      * feature (index n_features + 1, value 1), then the -1 terminator. */
     pb->nodes = xmalloc((nnz + 2 * n_rows + 1) * sizeof *pb->nodes);
+    mem_hint_huge(pb->nodes, (nnz + 2 * n_rows + 1) * sizeof *pb->nodes);
     pb->rows = xmalloc((n_rows ? n_rows : 1) * sizeof *pb->rows);
     pb->y = xcalloc(n_rows ? n_rows : 1, sizeof *pb->y);
     struct feature_node *q = pb->nodes;
@@ -106,6 +110,99 @@ void linear_problem_free(struct linear_problem *pb)
     free(pb->rows);
     free(pb->y);
     free(pb);
+}
+
+/* One-vs-rest on several cores. liblinear trains a multiclass problem's
+ * classes one after the other; each is an independent binary problem over
+ * the same rows, so threads can each take some classes. The binary problem
+ * of class c is the one liblinear would solve for it: labels +1/-1, cost
+ * C x weight(c) for +1 and C for -1. Only for solver L2R_LR (the default):
+ * it uses no random numbers, so the result does not depend on the threads
+ * (the dual solvers draw from rand(), which threads would interleave). */
+#define OVR_MAX_THREADS 4
+
+struct ovr_job {
+    const struct problem *prob;
+    const struct parameter *param;
+    const int *y;
+    const double *class_weight; /* NULL: none */
+    const size_t *count;
+    size_t n_labels, n_features;
+    atomic_size_t *next; /* the next class to train */
+    struct linear_weights *out;
+    int failed;
+};
+
+static void *ovr_run(void *arg)
+{
+    struct ovr_job *j = arg;
+    size_t n = (size_t)j->prob->l, rows = j->n_features + 1;
+    double *yc = xmalloc(n * sizeof *yc);
+    for (;;) {
+        size_t c = atomic_fetch_add(j->next, 1);
+        if (c >= j->n_labels) break;
+        if (!j->count[c]) continue; /* absent: copy_weights' bias, set by the caller */
+        for (size_t i = 0; i < n; i++)
+            yc[i] = j->y[i] == (int)c ? 1.0 : -1.0;
+        struct problem prob = *j->prob;
+        prob.y = yc;
+        struct parameter param = *j->param;
+        int wl[2] = {1, -1};
+        double wv[2] = {j->class_weight ? j->class_weight[c] : 1.0, 1.0};
+        param.nr_weight = 2;
+        param.weight_label = wl;
+        param.weight = wv;
+        struct model *lm = train(&prob, &param);
+        if (!lm || lm->nr_class != 2) {
+            j->failed = 1;
+        } else {
+            double sign = lm->label[0] == 1 ? 1.0 : -1.0;
+            for (size_t r = 0; r < rows; r++)
+                j->out->w[r * j->n_labels + c] = sign * lm->w[r];
+        }
+        if (lm) free_and_destroy_model(&lm);
+    }
+    free(yc);
+    return NULL;
+}
+
+static int ovr_threads(size_t present)
+{
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    if (cores > OVR_MAX_THREADS) cores = OVR_MAX_THREADS;
+    if ((size_t)cores > present) cores = (long)present;
+    return cores < 2 ? 1 : (int)cores;
+}
+
+/* Trains every present class of a multiclass problem into out; -1 if
+ * liblinear failed. */
+static int ovr_parallel(const struct problem *prob, const struct parameter *param, const int *y,
+                        const double *class_weight, const size_t *count, size_t n_labels,
+                        size_t n_features, int threads, struct linear_weights *out)
+{
+    out->n_rows = n_features + 1;
+    out->n_cols = n_labels;
+    out->w = xcalloc(out->n_rows * n_labels, sizeof *out->w);
+    for (size_t c = 0; c < n_labels; c++)
+        if (!count[c]) out->w[n_features * n_labels + c] = LINEAR_ABSENT_BIAS;
+    atomic_size_t next;
+    atomic_init(&next, 0);
+    struct ovr_job job[OVR_MAX_THREADS];
+    pthread_t tid[OVR_MAX_THREADS];
+    int started[OVR_MAX_THREADS] = {0};
+    for (int t = 0; t < threads; t++)
+        job[t] = (struct ovr_job){prob,     param,      y,     class_weight, count,
+                                  n_labels, n_features, &next, out,          0};
+    for (int t = 1; t < threads; t++)
+        started[t] = pthread_create(&tid[t], NULL, ovr_run, &job[t]) == 0;
+    ovr_run(&job[0]);
+    int failed = job[0].failed;
+    for (int t = 1; t < threads; t++) {
+        if (started[t]) pthread_join(tid[t], NULL);
+        failed |= job[t].failed;
+    }
+    if (failed) linear_free(out);
+    return failed ? -1 : 0;
 }
 
 static int solver_of(const struct linear_params *p)
@@ -186,15 +283,16 @@ int linear_fit(const struct tfidf_matrix *x, size_t n_features, const int *y, si
         pb->y[i] = y[i];
 
     int *wl = NULL;
-    double *wv = NULL;
+    double *wv = NULL, *by_class = NULL;
     int nw = 0;
     if (p->class_weight_balanced) { /* sklearn: n / (classes * count) */
         wl = xmalloc(n_labels * sizeof *wl);
         wv = xmalloc(n_labels * sizeof *wv);
+        by_class = xcalloc(n_labels, sizeof *by_class);
         for (size_t c = 0; c < n_labels; c++) {
             if (!count[c]) continue;
             wl[nw] = (int)c;
-            wv[nw] = (double)n / ((double)present * (double)count[c]);
+            wv[nw] = by_class[c] = (double)n / ((double)present * (double)count[c]);
             nw++;
         }
     }
@@ -210,6 +308,11 @@ int linear_fit(const struct tfidf_matrix *x, size_t n_features, const int *y, si
     const char *bad = check_parameter(&pb->prob, &param);
     if (bad) {
         rc = err_set(e, ERR_INVALID, "liblinear refused the parameters: %s", bad);
+    } else if (param.solver_type == L2R_LR && !binary && present >= 3 && ovr_threads(present) > 1) {
+        set_print_string_function(quiet);
+        if (ovr_parallel(&pb->prob, &param, y, by_class, count, n_labels, n_features,
+                         ovr_threads(present), out))
+            rc = err_set(e, ERR_INTERNAL, "liblinear training failed");
     } else {
         set_print_string_function(quiet);
         struct model *lm = train(&pb->prob, &param);
@@ -222,6 +325,7 @@ int linear_fit(const struct tfidf_matrix *x, size_t n_features, const int *y, si
     }
     free(wl);
     free(wv);
+    free(by_class);
     free(count);
     linear_problem_free(pb);
     return rc;

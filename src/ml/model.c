@@ -5,10 +5,12 @@
  *   "BOUCLEMD"  u32 format version  u64 total length (checksum included)
  *   str kind  u32 task type  u32 n_labels  str label...
  *   (format 2 and 3) preparation: u32 n_steps  u32 step...  str separator
- *   (format 4, multilabel only) f64 threshold per label
- *   (format 3 and 4) u32 has_text: whether the featuriser section follows
- *   featuriser section (tfidf_save)
- *   (format 3 and 4) tabular section (tabular_save)
+ *   (format 4, and 6 when multilabel) f64 threshold per label
+ *   (format 3 and up) u32 has_text: whether the featuriser section follows
+ *   featuriser section (tfidf_save; format 6: with the text options —
+ *   analyzer, char n-grams, hashing, stop words, stemming, keep_punct,
+ *   split_urls)
+ *   (format 3 and up) tabular section (tabular_save)
  *   u32 n_cols  u64 n_rows  f64 weight...   (linear_weights, feature-major;
  *   rows: the text's features, then the tabular block's, then the bias)
  *   -- or, for kind "fasttext", the section of fasttext_save instead of
@@ -44,15 +46,18 @@
 /* 1: no preparation section (no cleaning, "\n"); 2: with it, no tabular
  * section; 3: with the tabular section; 4: multilabel, with its thresholds
  * (and everything format 3 has); 5: xgboost (format 3's sections, then the
- * booster instead of weights); 7: multilabel xgboost (format 4's sections,
- * then one booster per label). 6 is kept for the text options of another
- * branch: this build refuses it as it refuses any unknown format. */
+ * booster instead of weights); 6: any model whose featuriser uses the text
+ * options of tfidf_config_is_extended (or a fasttext keeping '!'/'?'): the
+ * sections of the others as the model has them (thresholds when multilabel,
+ * the booster or one booster per label for xgboost), the options in its
+ * featuriser's settings; 7: multilabel xgboost (format 4's sections, then
+ * one booster per label) */
 #define MODEL_FORMAT_VERSION 7u
 #define MODEL_FORMAT_TABULAR 3u
 #define MODEL_FORMAT_MULTILABEL 4u
 #define MODEL_FORMAT_XGBOOST 5u
+#define MODEL_FORMAT_TEXT_OPTIONS 6u
 #define MODEL_FORMAT_XGBOOST_MULTILABEL 7u
-#define MODEL_FORMAT_RESERVED 6u
 #define MODEL_HEADER_LEN 20 /* magic + version + length */
 #define MODEL_SUM_LEN 64
 #define MODEL_MAX_LABELS 100000
@@ -131,7 +136,7 @@ static int parse_bool(const char *s, int *out)
 }
 
 /* "1,2", "1-2", "[1, 2]" or "(1, 2)" */
-static int parse_range(const char *s, int *lo, int *hi)
+static int parse_range(const char *s, long max, int *lo, int *hi)
 {
     if (!s) return -1;
     char tmp[64];
@@ -143,9 +148,7 @@ static int parse_range(const char *s, int *lo, int *hi)
     if (!comma) return -1;
     *comma = '\0';
     long a, b;
-    if (parse_long(tmp, 1, TFIDF_MAX_NGRAM, &a) || parse_long(comma + 1, 1, TFIDF_MAX_NGRAM, &b) ||
-        b < a)
-        return -1;
+    if (parse_long(tmp, 1, max, &a) || parse_long(comma + 1, 1, max, &b) || b < a) return -1;
     *lo = (int)a;
     *hi = (int)b;
     return 0;
@@ -153,21 +156,21 @@ static int parse_range(const char *s, int *lo, int *hi)
 
 /* A key of the TF-IDF featuriser (shared by linear and xgboost): 1 when
  * p is not one, else 0 or -1 (a bad value, e set). */
-static int parse_text_key(struct model_config *c, const struct config_param *p, int *ngram_line,
+static int parse_text_key(struct model_config *c, const struct config_param *p, int lines[2],
                           struct err *e)
 {
     const char *k = p->key ? p->key : "", *v = p->value;
     long l;
     double d;
     if (!strcmp(k, "ngram_range")) {
-        if (parse_range(v, &c->text.ngram_min, &c->text.ngram_max))
+        if (parse_range(v, TFIDF_MAX_NGRAM, &c->text.ngram_min, &c->text.ngram_max))
             return model_param_error(e, p, "expected two n-gram sizes like \"1,2\" (from 1 to 8)");
-        *ngram_line = p->line;
+        lines[0] = p->line;
     } else if (!strcmp(k, "ngram_min") || !strcmp(k, "ngram_max")) {
         if (parse_long(v, 1, TFIDF_MAX_NGRAM, &l))
             return model_param_error(e, p, "expected an integer from 1 to 8");
         *(!strcmp(k, "ngram_min") ? &c->text.ngram_min : &c->text.ngram_max) = (int)l;
-        *ngram_line = p->line;
+        lines[0] = p->line;
     } else if (!strcmp(k, "min_df")) {
         if (parse_long(v, 1, 1000000000L, &l))
             return model_param_error(e, p, "expected a positive integer");
@@ -183,6 +186,32 @@ static int parse_text_key(struct model_config *c, const struct config_param *p, 
         if (parse_long(v, 0, 1000000000L, &l))
             return model_param_error(e, p, "expected a non-negative integer (0 = no limit)");
         c->text.max_features = (size_t)l;
+    } else if (!strcmp(k, "analyzer")) {
+        if (v && !strcmp(v, "word"))
+            c->text.analyzer = TFIDF_WORD;
+        else if (v && !strcmp(v, "char_wb"))
+            c->text.analyzer = TFIDF_CHAR_WB;
+        else if (v && !strcmp(v, "both"))
+            c->text.analyzer = TFIDF_BOTH;
+        else
+            return model_param_error(e, p, "expected word, char_wb or both");
+    } else if (!strcmp(k, "char_ngrams")) {
+        if (parse_range(v, TFIDF_MAX_CHAR_NGRAM, &c->text.char_min, &c->text.char_max))
+            return model_param_error(e, p,
+                                     "expected two char n-gram sizes like [2, 5] (from 1 to 16)");
+        lines[1] = p->line;
+    } else if (!strcmp(k, "hashing_bits")) {
+        if (parse_long(v, 0, TFIDF_MAX_HASH_BITS, &l) || (l && l < TFIDF_MIN_HASH_BITS))
+            return model_param_error(e, p,
+                                     "expected 0 (a vocabulary) or a number of bits from 8 to 22");
+        c->text.hashing_bits = (int)l;
+    } else if (!strcmp(k, "stop_words") || !strcmp(k, "stemming")) {
+        int lang = text_lang_parse(v);
+        if (lang < 0) return model_param_error(e, p, "expected english, french or none");
+        *(!strcmp(k, "stemming") ? &c->text.stemming : &c->text.stop_words) = lang;
+    } else if (!strcmp(k, "keep_punct") || !strcmp(k, "split_urls")) {
+        if (parse_bool(v, !strcmp(k, "keep_punct") ? &c->text.keep_punct : &c->text.split_urls))
+            return model_param_error(e, p, "expected true or false");
     } else {
         return 1;
     }
@@ -256,10 +285,10 @@ int model_config_parse(struct model_config *c, const char *kind, const struct co
     /* xgboost: the featuriser's keys here, its own in xgb_params_parse */
     struct config_param *rest = xmalloc((n_params ? n_params : 1) * sizeof *rest);
     size_t n_rest = 0;
-    int ngram_line = 0, rc = 0;
+    int lines[2] = {0, 0}, rc = 0; /* of ngram_*, char_ngrams */
     for (size_t i = 0; i < n_params && !rc; i++) {
         const struct config_param *p = &params[i];
-        rc = parse_text_key(c, p, &ngram_line, e);
+        rc = parse_text_key(c, p, lines, e);
         /* `threshold:` is a multilabel key of every kind that trains one */
         if (rc == 1 && xgboost && strcmp(p->key ? p->key : "", "threshold") != 0) {
             rest[n_rest++] = *p;
@@ -272,8 +301,10 @@ int model_config_parse(struct model_config *c, const char *kind, const struct co
             snprintf(field, sizeof field, "model.%s", p->key ? p->key : "");
             rc = err_set_field(e, ERR_INVALID, field,
                                "model.%s (line %d): unknown key (known: ngram_range, ngram_min, "
-                               "ngram_max, min_df, max_df, sublinear_tf, max_features, C, eps, "
-                               "class_weight, penalty, loss, threshold, validation_fraction)",
+                               "ngram_max, min_df, max_df, sublinear_tf, max_features, analyzer, "
+                               "char_ngrams, hashing_bits, stop_words, stemming, keep_punct, "
+                               "split_urls, C, eps, class_weight, penalty, loss, threshold, "
+                               "validation_fraction)",
                                p->key ? p->key : "", p->line);
         }
     }
@@ -283,7 +314,12 @@ int model_config_parse(struct model_config *c, const char *kind, const struct co
     if (c->text.ngram_max < c->text.ngram_min)
         return err_set_field(e, ERR_INVALID, "model.ngram_max",
                              "model.ngram_max (line %d): must not be below ngram_min (%d < %d)",
-                             ngram_line, c->text.ngram_max, c->text.ngram_min);
+                             lines[0], c->text.ngram_max, c->text.ngram_min);
+    if (lines[1] && c->text.analyzer == TFIDF_WORD)
+        return err_set_field(e, ERR_INVALID, "model.char_ngrams",
+                             "model.char_ngrams (line %d): char n-grams need analyzer: char_wb "
+                             "or both (the analyzer is word)",
+                             lines[1]);
     return 0;
 }
 
@@ -782,12 +818,17 @@ int model_save(const struct trained_model *m, struct buf *out, struct err *e)
 {
     size_t start = out->len;
     /* the oldest format that holds the model, so older builds read it */
-    unsigned version = m->ovr.n                             ? MODEL_FORMAT_XGBOOST_MULTILABEL
+    /* 6 holds every other format's sections, with the text options */
+    int options =
+        m->ft ? fasttext_is_extended(m->ft) : m->has_text && tfidf_config_is_extended(&m->feat.cfg);
+    unsigned version = options                              ? MODEL_FORMAT_TEXT_OPTIONS
+                       : m->ovr.n                           ? MODEL_FORMAT_XGBOOST_MULTILABEL
                        : m->xgb                             ? MODEL_FORMAT_XGBOOST
                        : m->type == TASK_MULTILABEL         ? MODEL_FORMAT_MULTILABEL
                        : m->tab.n_num + m->tab.n_cat        ? MODEL_FORMAT_TABULAR
                        : !clean_config_is_default(&m->prep) ? 2u
                                                             : 1u;
+    int text_options = version == MODEL_FORMAT_TEXT_OPTIONS;
     buf_append(out, MODEL_MAGIC, 8);
     buf_put_u32(out, version);
     buf_put_u64(out, 0); /* total length, patched below */
@@ -798,12 +839,12 @@ int model_save(const struct trained_model *m, struct buf *out, struct err *e)
         buf_put_str(out, m->labels[i]);
     if (version >= 2) clean_config_save(&m->prep, out);
     for (size_t i = 0; m->type == TASK_MULTILABEL && i < m->n_labels; i++)
-        buf_put_f64(out, m->thresholds[i]);
+        buf_put_f64(out, m->thresholds[i]); /* formats 4, 7, or 6 */
     if (m->ft) {
-        fasttext_save(m->ft, out);
+        fasttext_save(m->ft, text_options, out);
     } else {
         if (version >= MODEL_FORMAT_TABULAR) buf_put_u32(out, (unsigned)m->has_text);
-        if (m->has_text) tfidf_save(&m->feat, out);
+        if (m->has_text) tfidf_save(&m->feat, text_options, out);
         if (version >= MODEL_FORMAT_TABULAR) tabular_save(&m->tab, out);
     }
     if (m->xgb || m->ovr.n) {
@@ -866,7 +907,10 @@ static struct trained_model *parse_body(const unsigned char *d, size_t total, un
         free(kind);
         return NULL;
     }
-    int xgb_format = version == MODEL_FORMAT_XGBOOST || version == MODEL_FORMAT_XGBOOST_MULTILABEL;
+    int options = version == MODEL_FORMAT_TEXT_OPTIONS; /* any kind, any task type */
+    int xgb_format = version == MODEL_FORMAT_XGBOOST ||
+                     version == MODEL_FORMAT_XGBOOST_MULTILABEL ||
+                     (options && !strcmp(kind, "xgboost"));
     if ((strcmp(kind, "xgboost") == 0) != xgb_format) {
         err_set(e, ERR_CORRUPT, "artifact format %u cannot hold a model of kind '%s'", version,
                 kind);
@@ -875,8 +919,8 @@ static struct trained_model *parse_body(const unsigned char *d, size_t total, un
     }
     /* a multilabel model has a format of its own, and may have one label */
     int multilabel = type == TASK_MULTILABEL;
-    int multilabel_format =
-        version == MODEL_FORMAT_MULTILABEL || version == MODEL_FORMAT_XGBOOST_MULTILABEL;
+    int multilabel_format = version == MODEL_FORMAT_MULTILABEL ||
+                            version == MODEL_FORMAT_XGBOOST_MULTILABEL || (options && multilabel);
     if (type > TASK_MULTILABEL || multilabel != multilabel_format ||
         n_labels < (multilabel ? 1u : 2u) || n_labels > MODEL_MAX_LABELS || n_labels > r.left / 4 ||
         (type == TASK_BINARY && n_labels != 2)) {
@@ -905,7 +949,7 @@ static struct trained_model *parse_body(const unsigned char *d, size_t total, un
         goto fail;
     }
     if (!strcmp(m->kind, "fasttext")) { /* its section ends the body */
-        m->ft = fasttext_load(&r, n_labels, e);
+        m->ft = fasttext_load(&r, n_labels, version == MODEL_FORMAT_TEXT_OPTIONS, e);
         if (!m->ft) {
             err_prefix(e, "artifact");
             goto fail;
@@ -920,7 +964,7 @@ static struct trained_model *parse_body(const unsigned char *d, size_t total, un
         }
         m->has_text = (int)has_text;
     }
-    if (m->has_text && tfidf_load(&m->feat, &r, e)) {
+    if (m->has_text && tfidf_load(&m->feat, version == MODEL_FORMAT_TEXT_OPTIONS, &r, e)) {
         err_prefix(e, "artifact featuriser");
         goto fail;
     }
@@ -934,9 +978,8 @@ static struct trained_model *parse_body(const unsigned char *d, size_t total, un
         goto fail;
     }
     if (xgb_format) { /* its section ends the body */
-        int rc = version == MODEL_FORMAT_XGBOOST
-                     ? ((m->xgb = xgb_load(&r, n_labels, n_features, e)) ? 0 : -1)
-                     : xgb_ovr_load(&m->ovr, &r, n_labels, n_features, e);
+        int rc = !multilabel ? ((m->xgb = xgb_load(&r, n_labels, n_features, e)) ? 0 : -1)
+                             : xgb_ovr_load(&m->ovr, &r, n_labels, n_features, e);
         if (rc) {
             err_prefix(e, "artifact");
             goto fail;
@@ -1002,10 +1045,9 @@ struct trained_model *model_load(const void *data, size_t len, struct err *e)
     reader_init(&r, d + 8, MODEL_HEADER_LEN - 8);
     unsigned version = reader_u32(&r);
     unsigned long long total = reader_u64(&r);
-    if (version < 1 || version > MODEL_FORMAT_VERSION || version == MODEL_FORMAT_RESERVED) {
-        err_set(e, ERR_CORRUPT,
-                "unsupported artifact format version %u (this build reads 1 to %u and %u)", version,
-                MODEL_FORMAT_RESERVED - 1, MODEL_FORMAT_VERSION);
+    if (version < 1 || version > MODEL_FORMAT_VERSION) {
+        err_set(e, ERR_CORRUPT, "unsupported artifact format version %u (this build reads 1 to %u)",
+                version, MODEL_FORMAT_VERSION);
         return NULL;
     }
     if (total < MODEL_HEADER_LEN + MODEL_SUM_LEN) {
@@ -1139,11 +1181,15 @@ size_t model_explain_input(const struct trained_model *m, const struct model_inp
         k = explain_xgboost(m, s, text, s->text.len, &in->tab, label, top_k, out);
     } else {
         size_t n_tab = linear_score(m, s, text, s->text.len, &in->tab);
+        struct tfidf_terms names; /* hashing: the input's terms name a bucket */
+        tfidf_terms_init(&names);
         for (size_t i = 0; i < s->vec.n; i++) {
-            const char *term = tfidf_term(&m->feat, s->vec.idx[i]);
+            char term[MODEL_EXPLAIN_FEATURE_MAX + 1];
+            tfidf_name(&m->feat, text, s->text.len, s->vec.idx[i], &names, term, sizeof term);
             keep_top(out, top_k, &k, term, strlen(term),
                      s->vec.val[i] * label_weight(m, s->vec.idx[i], label));
         }
+        tfidf_terms_free(&names);
         for (size_t i = 0; i < n_tab; i++) {
             char name[MODEL_EXPLAIN_FEATURE_MAX + 1];
             tabular_feature_name(&m->tab, &in->tab, i, name, sizeof name);

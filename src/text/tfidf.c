@@ -1,9 +1,11 @@
-/* TF-IDF fit and transform. Fitting counts every candidate n-gram once in a
- * hashmap, remembers each text's candidate ids, and only then decides the
- * vocabulary, so the training matrix is built without tokenising twice. */
+/* TF-IDF settings, transform, names and the artifact section (the fit is
+ * tfidf_fit.c). */
 #include "text/tfidf.h"
 
+#include "text/tfidf_internal.h"
+
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,6 +17,14 @@ void tfidf_config_defaults(struct tfidf_config *c)
     c->max_df = 1.0;
     c->sublinear_tf = 1;
     c->max_features = 0;
+    c->analyzer = TFIDF_WORD;
+    c->char_min = 2;
+    c->char_max = 5;
+    c->hashing_bits = 0;
+    c->stop_words = TEXT_LANG_NONE;
+    c->stemming = TEXT_LANG_NONE;
+    c->keep_punct = 0;
+    c->split_urls = 0;
 }
 
 int tfidf_config_check(const struct tfidf_config *c, struct err *e)
@@ -29,24 +39,40 @@ int tfidf_config_check(const struct tfidf_config *c, struct err *e)
     if (c->min_df < 1) return err_set_field(e, ERR_INVALID, "min_df", "min_df must be at least 1");
     if (!(c->max_df > 0 && c->max_df <= 1))
         return err_set_field(e, ERR_INVALID, "max_df", "max_df must be in (0, 1]");
+    if (c->analyzer < TFIDF_WORD || c->analyzer > TFIDF_BOTH)
+        return err_set_field(e, ERR_INVALID, "analyzer", "analyzer must be word, char_wb or both");
+    if (c->char_min < 1 || c->char_max < c->char_min || c->char_max > TFIDF_MAX_CHAR_NGRAM)
+        return err_set_field(e, ERR_INVALID, "char_ngrams",
+                             "char_ngrams must be two sizes from 1 to %d, the first not above "
+                             "the second",
+                             TFIDF_MAX_CHAR_NGRAM);
+    if (c->hashing_bits &&
+        (c->hashing_bits < TFIDF_MIN_HASH_BITS || c->hashing_bits > TFIDF_MAX_HASH_BITS))
+        return err_set_field(e, ERR_INVALID, "hashing_bits",
+                             "hashing_bits must be 0 (a vocabulary) or from %d to %d",
+                             TFIDF_MIN_HASH_BITS, TFIDF_MAX_HASH_BITS);
+    if (c->stop_words < TEXT_LANG_NONE || c->stop_words > TEXT_LANG_FRENCH)
+        return err_set_field(e, ERR_INVALID, "stop_words", "stop_words must be english or french");
+    if (c->stemming < TEXT_LANG_NONE || c->stemming > TEXT_LANG_FRENCH)
+        return err_set_field(e, ERR_INVALID, "stemming", "stemming must be english or french");
+    if (c->keep_punct != 0 && c->keep_punct != 1)
+        return err_set_field(e, ERR_INVALID, "keep_punct", "keep_punct must be true or false");
+    if (c->split_urls != 0 && c->split_urls != 1)
+        return err_set_field(e, ERR_INVALID, "split_urls", "split_urls must be true or false");
     return 0;
 }
 
-/* ---- small helpers ---------------------------------------------------- */
-
-static int cmp_u32(const void *a, const void *b)
+int tfidf_config_is_extended(const struct tfidf_config *c)
 {
-    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-    return (x > y) - (x < y);
+    return c->analyzer != TFIDF_WORD || c->hashing_bits || c->stop_words || c->stemming ||
+           c->keep_punct || c->split_urls;
 }
 
-static void sort_u32(uint32_t *a, size_t n)
+/* ---- rows ------------------------------------------------------------- */
+
+static void insertion_sort(uint32_t *a, size_t n)
 {
-    if (n > 64) {
-        qsort(a, n, sizeof *a, cmp_u32);
-        return;
-    }
-    for (size_t i = 1; i < n; i++) { /* texts are short: insertion sort wins */
+    for (size_t i = 1; i < n; i++) {
         uint32_t x = a[i];
         size_t j = i;
         for (; j > 0 && a[j - 1] > x; j--)
@@ -55,12 +81,35 @@ static void sort_u32(uint32_t *a, size_t n)
     }
 }
 
-/* Turns m feature ids (any order, repeats = counts) into a sorted,
- * weighted, L2-normalised row written to idx/val (idx may alias ids).
- * Returns the number of distinct features. */
-static size_t weigh_row(const struct tfidf *v, uint32_t *ids, size_t m, uint32_t *idx, double *val)
+void tfidf_sort_ids(uint32_t *a, size_t n, uint32_t *tmp)
 {
-    sort_u32(ids, m);
+    if (n <= 64) {
+        insertion_sort(a, n); /* texts are short: insertion sort wins */
+        return;
+    }
+    uint32_t max = 0;
+    for (size_t i = 0; i < n; i++)
+        if (a[i] > max) max = a[i];
+    uint32_t *src = a, *dst = tmp;
+    for (unsigned shift = 0; shift < 32 && (max >> shift); shift += 8) {
+        size_t count[257] = {0};
+        for (size_t i = 0; i < n; i++)
+            count[((src[i] >> shift) & 0xFF) + 1]++;
+        for (size_t b = 1; b < 257; b++)
+            count[b] += count[b - 1];
+        for (size_t i = 0; i < n; i++)
+            dst[count[(src[i] >> shift) & 0xFF]++] = src[i];
+        uint32_t *t = src;
+        src = dst;
+        dst = t;
+    }
+    if (src != a) memcpy(a, src, n * sizeof *a);
+}
+
+size_t tfidf_weigh_row(const struct tfidf *v, uint32_t *ids, size_t m, uint32_t *tmp, uint32_t *idx,
+                       double *val)
+{
+    tfidf_sort_ids(ids, m, tmp);
     size_t k = 0;
     double norm2 = 0;
     for (size_t i = 0; i < m;) {
@@ -68,7 +117,7 @@ static size_t weigh_row(const struct tfidf *v, uint32_t *ids, size_t m, uint32_t
         while (j < m && ids[j] == ids[i])
             j++;
         double tf = (double)(j - i);
-        if (v->cfg.sublinear_tf) tf = 1.0 + log(tf);
+        if (v->cfg.sublinear_tf && j - i > 1) tf = 1.0 + log(tf);
         double w = tf * v->idf[ids[i]];
         idx[k] = ids[i];
         val[k] = w;
@@ -84,334 +133,103 @@ static size_t weigh_row(const struct tfidf *v, uint32_t *ids, size_t m, uint32_t
     return k;
 }
 
-/* The bytes of the n-gram of tokens [i, i+k) (joined by single spaces). */
-static inline const char *ngram_at(const struct tokens *t, size_t i, size_t k, size_t *len)
-{
-    *len = t->off[i + k - 1] + t->len[i + k - 1] - t->off[i];
-    return t->text.data + t->off[i];
-}
-
-/* ---- fit -------------------------------------------------------------- */
-
-/* Candidate n-grams of the training texts. There are many more of them
- * than kept terms (most occur once), so they get their own table: keys in
- * one byte blob instead of a malloc each, and a half-empty index of
- * (hash, id) pairs, which keeps probes short and cache-friendly. */
-/* One candidate's statistics, together in 32 bytes so counting an
- * occurrence touches a single cache line. */
-struct cand_stat {
-    uint64_t off; /* key bytes in the blob */
-    uint64_t tf;  /* occurrences over the corpus (for max_features) */
-    uint32_t len, df, last_doc, pad;
-};
-
-/* An index slot: 8 bytes, so the table stays small (fewer cache misses and
- * page faults); the high hash bits next to the id reject most mismatches
- * without touching the candidate or its bytes. */
-struct cand_slot {
-    uint32_t id;  /* UINT32_MAX = empty */
-    uint32_t tag; /* hash >> 32 */
-};
-
-struct cand {
-    struct cand_slot *slot;
-    size_t slot_cap; /* power of two */
-    struct buf blob; /* all candidate keys, back to back */
-    struct cand_stat *st;
-    size_t n, cap;
-};
-
-/* A fast 64-bit hash of a short byte string (8 bytes per step, then a
- * final avalanche); the table only needs good spread, not security. */
-static uint64_t cand_hash(const char *s, size_t len)
-{
-    uint64_t h = 0x9E3779B97F4A7C15ULL ^ (len * 0xFF51AFD7ED558CCDULL);
-    size_t i = 0;
-    for (; i + 8 <= len; i += 8) {
-        uint64_t w;
-        memcpy(&w, s + i, 8);
-        h = (h ^ w) * 0xC4CEB9FE1A85EC53ULL;
-        h ^= h >> 29;
-    }
-    uint64_t w = 0;
-    memcpy(&w, s + i, len - i);
-    h = (h ^ w) * 0xFF51AFD7ED558CCDULL;
-    h ^= h >> 32;
-    h *= 0xC4CEB9FE1A85EC53ULL;
-    return h ^ (h >> 29);
-}
-
-static void cand_rehash(struct cand *c, size_t cap)
-{
-    free(c->slot);
-    c->slot = xmalloc(cap * sizeof *c->slot);
-    memset(c->slot, 0xFF, cap * sizeof *c->slot); /* all ids UINT32_MAX */
-    c->slot_cap = cap;
-    for (uint32_t id = 0; id < c->n; id++) {
-        const struct cand_stat *t = &c->st[id];
-        uint64_t h = cand_hash(c->blob.data + t->off, t->len);
-        size_t i = h & (cap - 1);
-        while (c->slot[i].id != UINT32_MAX)
-            i = (i + 1) & (cap - 1);
-        c->slot[i] = (struct cand_slot){id, (uint32_t)(h >> 32)};
-    }
-}
-
-static uint32_t cand_add(struct cand *c, const char *s, size_t len, uint32_t doc)
-{
-    if ((c->n + 1) * 2 > c->slot_cap) cand_rehash(c, c->slot_cap ? c->slot_cap * 2 : 1 << 16);
-    uint64_t h = cand_hash(s, len);
-    size_t mask = c->slot_cap - 1, i = h & mask;
-    uint32_t id;
-    for (;; i = (i + 1) & mask) {
-        const struct cand_slot *sl = &c->slot[i];
-        id = sl->id;
-        if (id == UINT32_MAX) break;
-        if (sl->tag == (uint32_t)(h >> 32) && c->st[id].len == len &&
-            memcmp(c->blob.data + c->st[id].off, s, len) == 0)
-            goto found;
-    }
-    if (c->n == c->cap) {
-        c->cap = c->cap ? c->cap * 2 : 1 << 15;
-        c->st = xrealloc(c->st, c->cap * sizeof *c->st);
-    }
-    id = (uint32_t)c->n++;
-    c->slot[i] = (struct cand_slot){id, (uint32_t)(h >> 32)};
-    c->st[id] = (struct cand_stat){.off = c->blob.len, .len = (uint32_t)len};
-    buf_append(&c->blob, s, len);
-found:;
-    struct cand_stat *t = &c->st[id];
-    t->tf++;
-    if (t->last_doc != doc + 1) {
-        t->last_doc = doc + 1;
-        t->df++;
-    }
-    return id;
-}
-
-static inline const char *cand_key(const struct cand *c, uint32_t id)
-{
-    return c->blob.data + c->st[id].off;
-}
-
-static void cand_free(struct cand *c)
-{
-    free(c->slot);
-    buf_free(&c->blob);
-    free(c->st);
-}
-
-/* qsort has no context argument: the candidate table being sorted. */
-static _Thread_local const struct cand *sort_cand;
-
-static int cmp_term(const void *a, const void *b)
-{
-    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-    size_t lx = sort_cand->st[x].len, ly = sort_cand->st[y].len;
-    int r = memcmp(cand_key(sort_cand, x), cand_key(sort_cand, y), lx < ly ? lx : ly);
-    if (r) return r;
-    return (lx > ly) - (lx < ly);
-}
-
-/* Most frequent first; ties keep byte order (ids are pre-sorted by term and
- * `rank` holds that order), as sklearn's stable argsort does. */
-static _Thread_local const uint32_t *sort_rank;
-
-static int cmp_freq(const void *a, const void *b)
-{
-    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-    uint64_t fx = sort_cand->st[x].tf, fy = sort_cand->st[y].tf;
-    if (fx != fy) return fx > fy ? -1 : 1;
-    return (sort_rank[x] > sort_rank[y]) - (sort_rank[x] < sort_rank[y]);
-}
-
-/* Chooses the kept candidates and fills v's vocabulary; returns the
- * candidate -> feature map (UINT32_MAX = dropped). */
-static uint32_t *choose_vocab(struct tfidf *v, struct cand *c, size_t n_docs, struct err *e)
-{
-    double max_count = v->cfg.max_df * (double)n_docs;
-    if (max_count < (double)v->cfg.min_df) {
-        err_set_field(e, ERR_INVALID, "max_df",
-                      "max_df (%g of %zu texts) keeps fewer texts than min_df (%d) requires",
-                      v->cfg.max_df, n_docs, v->cfg.min_df);
-        return NULL;
-    }
-    uint32_t *keep = xmalloc((c->n + 1) * sizeof *keep);
-    size_t nk = 0;
-    for (uint32_t i = 0; i < c->n; i++)
-        if (c->st[i].df >= (uint32_t)v->cfg.min_df && (double)c->st[i].df <= max_count)
-            keep[nk++] = i;
-    if (!nk) {
-        free(keep);
-        err_set_field(e, ERR_INVALID, "min_df",
-                      "no term is left after pruning (%zu texts, min_df %d, max_df %g): lower "
-                      "min_df or add training data",
-                      n_docs, v->cfg.min_df, v->cfg.max_df);
-        return NULL;
-    }
-    sort_cand = c;
-    qsort(keep, nk, sizeof *keep, cmp_term);
-    if (v->cfg.max_features && nk > v->cfg.max_features) {
-        uint32_t *rank = xmalloc(c->n * sizeof *rank);
-        for (size_t i = 0; i < nk; i++)
-            rank[keep[i]] = (uint32_t)i;
-        sort_rank = rank;
-        qsort(keep, nk, sizeof *keep, cmp_freq);
-        nk = v->cfg.max_features;
-        qsort(keep, nk, sizeof *keep, cmp_term);
-        free(rank);
-    }
-
-    uint32_t *map = xmalloc((c->n + 1) * sizeof *map);
-    for (size_t i = 0; i < c->n; i++)
-        map[i] = UINT32_MAX;
-    v->n_features = nk;
-    v->term_off = xmalloc(nk * sizeof *v->term_off);
-    v->idf = xmalloc(nk * sizeof *v->idf);
-    struct buf terms;
-    buf_init(&terms);
-    for (size_t f = 0; f < nk; f++) {
-        uint32_t id = keep[f];
-        map[id] = (uint32_t)f;
-        v->term_off[f] = (uint32_t)terms.len;
-        buf_append(&terms, cand_key(c, id), c->st[id].len);
-        buf_append_char(&terms, '\0');
-        v->idf[f] = log((1.0 + (double)n_docs) / (1.0 + (double)c->st[id].df)) + 1.0;
-    }
-    v->terms_len = terms.len;
-    v->terms = buf_detach(&terms);
-    for (size_t f = 0; f < nk; f++)
-        hashmap_upsert(&v->vocab, v->terms + v->term_off[f], strlen(v->terms + v->term_off[f]),
-                       (intptr_t)f, NULL);
-    free(keep);
-    return map;
-}
-
-static void build_matrix(const struct tfidf *v, const uint32_t *doc_terms, const size_t *doc_ptr,
-                         size_t n_docs, const uint32_t *map, struct tfidf_matrix *x)
-{
-    size_t total = doc_ptr[n_docs];
-    x->n_rows = n_docs;
-    x->row_ptr = xmalloc((n_docs + 1) * sizeof *x->row_ptr);
-    x->idx = xmalloc((total + 1) * sizeof *x->idx);
-    x->val = xmalloc((total + 1) * sizeof *x->val);
-    size_t k = 0;
-    x->row_ptr[0] = 0;
-    for (size_t d = 0; d < n_docs; d++) {
-        size_t m = 0;
-        uint32_t *ids = x->idx + k; /* gather in place, then weigh in place */
-        for (size_t j = doc_ptr[d]; j < doc_ptr[d + 1]; j++)
-            if (map[doc_terms[j]] != UINT32_MAX) ids[m++] = map[doc_terms[j]];
-        k += weigh_row(v, ids, m, ids, x->val + k);
-        x->row_ptr[d + 1] = k;
-    }
-}
-
-int tfidf_fit(struct tfidf *v, const struct tfidf_config *cfg, const char *const *texts,
-              const size_t *lens, size_t n, struct tfidf_matrix *x, struct err *e)
-{
-    memset(v, 0, sizeof *v);
-    hashmap_init(&v->vocab);
-    if (x) memset(x, 0, sizeof *x);
-    if (tfidf_config_check(cfg, e)) return -1;
-    if (!n) return err_set(e, ERR_INVALID, "no training texts");
-    if (n >= UINT32_MAX) return err_set(e, ERR_LIMIT, "too many training texts (%zu)", n);
-    v->cfg = *cfg;
-
-    struct cand c;
-    memset(&c, 0, sizeof c);
-    buf_init(&c.blob);
-    struct tokens toks;
-    tokens_init(&toks);
-    size_t dcap = 1 << 16, dlen = 0;
-    uint32_t *doc_terms = xmalloc(dcap * sizeof *doc_terms);
-    size_t *doc_ptr = xmalloc((n + 1) * sizeof *doc_ptr);
-    doc_ptr[0] = 0;
-    for (size_t d = 0; d < n; d++) {
-        const char *s = texts[d] ? texts[d] : "";
-        size_t nt = tokenize(s, lens ? lens[d] : strlen(s), &toks);
-        for (int k = cfg->ngram_min; k <= cfg->ngram_max && (size_t)k <= nt; k++) {
-            if (dlen + nt > dcap) {
-                while (dlen + nt > dcap)
-                    dcap *= 2;
-                doc_terms = xrealloc(doc_terms, dcap * sizeof *doc_terms);
-            }
-            for (size_t i = 0; i + (size_t)k <= nt; i++) {
-                size_t len;
-                const char *g = ngram_at(&toks, i, (size_t)k, &len);
-                doc_terms[dlen++] = cand_add(&c, g, len, (uint32_t)d);
-            }
-        }
-        doc_ptr[d + 1] = dlen;
-    }
-    tokens_free(&toks);
-
-    int rc = -1;
-    uint32_t *map = choose_vocab(v, &c, n, e);
-    if (map) {
-        if (x) build_matrix(v, doc_terms, doc_ptr, n, map, x);
-        rc = 0;
-        free(map);
-    }
-    cand_free(&c);
-    free(doc_terms);
-    free(doc_ptr);
-    if (rc) tfidf_free(v);
-    return rc;
-}
-
 /* ---- transform -------------------------------------------------------- */
 
 void tfidf_vec_init(struct tfidf_vec *out)
 {
     memset(out, 0, sizeof *out);
-    tokens_init(&out->toks);
+    tfidf_terms_init(&out->terms);
 }
 
 void tfidf_vec_free(struct tfidf_vec *out)
 {
     free(out->idx);
     free(out->val);
-    tokens_free(&out->toks);
+    free(out->tmp);
+    tfidf_terms_free(&out->terms);
     memset(out, 0, sizeof *out);
+}
+
+/* The feature of term i of a, or -1. */
+static inline long feature_at(const struct tfidf *v, const struct tfidf_terms *a, size_t i)
+{
+    size_t glen;
+    const char *g = tfidf_terms_at(a, i, &glen);
+    if (v->feature_of) {
+        uint32_t f = v->feature_of[tfidf_hash(g, glen) & (((size_t)1 << v->cfg.hashing_bits) - 1)];
+        return f == UINT32_MAX ? -1 : (long)f;
+    }
+    intptr_t f;
+    return hashmap_get(&v->vocab, g, glen, &f) ? (long)f : -1;
 }
 
 void tfidf_transform(const struct tfidf *v, const char *text, size_t len, struct tfidf_vec *out)
 {
-    size_t nt = tokenize(text, len, &out->toks);
-    int kmin = v->cfg.ngram_min, kmax = v->cfg.ngram_max;
-    size_t most = nt * (size_t)(kmax - kmin + 1) + 1;
-    if (most > out->cap) {
-        out->cap = most * 2;
+    size_t nt = tfidf_analyze(&v->cfg, text, len, &out->terms);
+    if (nt + 1 > out->cap) {
+        out->cap = (nt + 1) * 2;
         out->idx = xrealloc(out->idx, out->cap * sizeof *out->idx);
         out->val = xrealloc(out->val, out->cap * sizeof *out->val);
+        out->tmp = xrealloc(out->tmp, out->cap * sizeof *out->tmp);
     }
     size_t m = 0;
-    for (int k = kmin; k <= kmax && (size_t)k <= nt; k++) {
-        for (size_t i = 0; i + (size_t)k <= nt; i++) {
-            size_t glen;
-            const char *g = ngram_at(&out->toks, i, (size_t)k, &glen);
-            intptr_t f;
-            if (hashmap_get(&v->vocab, g, glen, &f)) out->idx[m++] = (uint32_t)f;
-        }
+    for (size_t i = 0; i < nt; i++) {
+        long f = feature_at(v, &out->terms, i);
+        if (f >= 0) out->idx[m++] = (uint32_t)f;
     }
-    out->n = weigh_row(v, out->idx, m, out->idx, out->val);
+    out->n = tfidf_weigh_row(v, out->idx, m, out->tmp, out->idx, out->val);
 }
 
 const char *tfidf_term(const struct tfidf *v, size_t feature)
 {
-    return feature < v->n_features ? v->terms + v->term_off[feature] : NULL;
+    return feature < v->n_features && v->terms ? v->terms + v->term_off[feature] : NULL;
 }
 
 long tfidf_lookup(const struct tfidf *v, const char *term, size_t len)
 {
+    if (v->feature_of) {
+        uint32_t f =
+            v->feature_of[tfidf_hash(term, len) & (((size_t)1 << v->cfg.hashing_bits) - 1)];
+        return f == UINT32_MAX ? -1 : (long)f;
+    }
     intptr_t f;
     return hashmap_get(&v->vocab, term, len, &f) ? (long)f : -1;
 }
 
+void tfidf_name(const struct tfidf *v, const char *text, size_t len, size_t feature,
+                struct tfidf_terms *scratch, char *out, size_t cap)
+{
+    if (!cap) return;
+    const char *term = tfidf_term(v, feature);
+    if (term) {
+        snprintf(out, cap, "%s", term);
+        return;
+    }
+    /* hashing: the input's distinct terms that fell into the bucket */
+    size_t nt = tfidf_analyze(&v->cfg, text, len, scratch), at = 0;
+    out[0] = '\0';
+    for (size_t i = 0; i < nt; i++) {
+        if (feature_at(v, scratch, i) != (long)feature) continue;
+        size_t glen;
+        const char *g = tfidf_terms_at(scratch, i, &glen);
+        int seen = 0;
+        for (size_t j = 0; j < i && !seen; j++) {
+            size_t hl;
+            const char *h = tfidf_terms_at(scratch, j, &hl);
+            seen = hl == glen && !memcmp(h, g, glen);
+        }
+        if (seen) continue;
+        int k = snprintf(out + at, cap - at, "%s%.*s", at ? " | " : "", (int)glen, g);
+        if (k < 0 || (size_t)k >= cap - at) break;
+        at += (size_t)k;
+    }
+    if (!at && feature < v->n_features)
+        snprintf(out, cap, "bucket %u", (unsigned)v->bucket_of[feature]);
+}
+
 /* ---- artifact section ------------------------------------------------- */
 
-void tfidf_save(const struct tfidf *v, struct buf *out)
+void tfidf_save(const struct tfidf *v, int extended, struct buf *out)
 {
     buf_put_u32(out, (unsigned)v->cfg.ngram_min);
     buf_put_u32(out, (unsigned)v->cfg.ngram_max);
@@ -419,23 +237,77 @@ void tfidf_save(const struct tfidf *v, struct buf *out)
     buf_put_f64(out, v->cfg.max_df);
     buf_put_u32(out, (unsigned)v->cfg.sublinear_tf);
     buf_put_u64(out, v->cfg.max_features);
+    if (extended) {
+        buf_put_u32(out, (unsigned)v->cfg.analyzer);
+        buf_put_u32(out, (unsigned)v->cfg.char_min);
+        buf_put_u32(out, (unsigned)v->cfg.char_max);
+        buf_put_u32(out, (unsigned)v->cfg.hashing_bits);
+        buf_put_u32(out, (unsigned)v->cfg.stop_words);
+        buf_put_u32(out, (unsigned)v->cfg.stemming);
+        buf_put_u32(out, (unsigned)v->cfg.keep_punct);
+        buf_put_u32(out, (unsigned)v->cfg.split_urls);
+    }
     buf_put_u64(out, v->n_features);
     for (size_t f = 0; f < v->n_features; f++) {
-        buf_put_str(out, v->terms + v->term_off[f]);
+        if (v->feature_of)
+            buf_put_u32(out, v->bucket_of[f]);
+        else
+            buf_put_str(out, v->terms + v->term_off[f]);
         buf_put_f64(out, v->idf[f]);
     }
 }
 
-int tfidf_load(struct tfidf *v, struct reader *r, struct err *e)
+static int load_fail(struct tfidf *v, struct buf *terms, struct err *e, const char *what, size_t f)
+{
+    buf_free(terms);
+    tfidf_free(v);
+    return err_set(e, ERR_CORRUPT, "featuriser term %zu %s", f, what);
+}
+
+/* Hashing: bucket ids strictly ascending and inside 2^bits. */
+static int load_buckets(struct tfidf *v, struct reader *r, struct err *e)
+{
+    size_t nb = (size_t)1 << v->cfg.hashing_bits;
+    v->bucket_of = xmalloc(v->n_features * sizeof *v->bucket_of);
+    v->feature_of = xmalloc(nb * sizeof *v->feature_of);
+    memset(v->feature_of, 0xFF, nb * sizeof *v->feature_of);
+    struct buf none;
+    buf_init(&none);
+    for (size_t f = 0; f < v->n_features; f++) {
+        uint32_t b = reader_u32(r);
+        double idf = reader_f64(r);
+        if (r->failed) return load_fail(v, &none, e, "truncated", f);
+        if (b >= nb || (f && b <= v->bucket_of[f - 1]) || !(idf >= 1.0 && isfinite(idf)))
+            return load_fail(v, &none, e, "is invalid", f);
+        v->bucket_of[f] = b;
+        v->feature_of[b] = (uint32_t)f;
+        v->idf[f] = idf;
+    }
+    return 0;
+}
+
+int tfidf_load(struct tfidf *v, int extended, struct reader *r, struct err *e)
 {
     memset(v, 0, sizeof *v);
     hashmap_init(&v->vocab);
+    tfidf_config_defaults(&v->cfg);
     v->cfg.ngram_min = (int)reader_u32(r);
     v->cfg.ngram_max = (int)reader_u32(r);
     v->cfg.min_df = (int)reader_u32(r);
     v->cfg.max_df = reader_f64(r);
     v->cfg.sublinear_tf = reader_u32(r) != 0;
     v->cfg.max_features = (size_t)reader_u64(r);
+    if (extended) {
+        /* as int via unsigned: a huge value reads as negative and fails the check */
+        v->cfg.analyzer = (int)reader_u32(r);
+        v->cfg.char_min = (int)reader_u32(r);
+        v->cfg.char_max = (int)reader_u32(r);
+        v->cfg.hashing_bits = (int)reader_u32(r);
+        v->cfg.stop_words = (int)reader_u32(r);
+        v->cfg.stemming = (int)reader_u32(r);
+        v->cfg.keep_punct = (int)reader_u32(r);
+        v->cfg.split_urls = (int)reader_u32(r);
+    }
     unsigned long long nf = reader_u64(r);
     if (r->failed) return err_set(e, ERR_CORRUPT, "featuriser section truncated");
     struct err ce;
@@ -447,24 +319,18 @@ int tfidf_load(struct tfidf *v, struct reader *r, struct err *e)
         return err_set(e, ERR_CORRUPT,
                        "featuriser claims %llu terms, which the artifact cannot hold", nf);
     v->n_features = (size_t)nf;
-    v->term_off = xmalloc(v->n_features * sizeof *v->term_off);
     v->idf = xmalloc(v->n_features * sizeof *v->idf);
+    if (v->cfg.hashing_bits) return load_buckets(v, r, e);
+    v->term_off = xmalloc(v->n_features * sizeof *v->term_off);
     struct buf terms;
     buf_init(&terms);
     for (size_t f = 0; f < v->n_features; f++) {
         size_t len = reader_u32(r);
         const char *s = reader_bytes(r, len);
         double idf = reader_f64(r);
-        if (r->failed) {
-            buf_free(&terms);
-            tfidf_free(v);
-            return err_set(e, ERR_CORRUPT, "featuriser term %zu truncated", f);
-        }
-        if (!(idf >= 1.0 && isfinite(idf)) || memchr(s, '\0', len)) {
-            buf_free(&terms);
-            tfidf_free(v);
-            return err_set(e, ERR_CORRUPT, "featuriser term %zu is invalid", f);
-        }
+        if (r->failed) return load_fail(v, &terms, e, "truncated", f);
+        if (!(idf >= 1.0 && isfinite(idf)) || memchr(s, '\0', len))
+            return load_fail(v, &terms, e, "is invalid", f);
         v->term_off[f] = (uint32_t)terms.len;
         buf_append(&terms, s, len);
         buf_append_char(&terms, '\0');
@@ -490,9 +356,13 @@ void tfidf_free(struct tfidf *v)
     free(v->terms);
     free(v->term_off);
     free(v->idf);
+    free(v->bucket_of);
+    free(v->feature_of);
     v->terms = NULL;
     v->term_off = NULL;
     v->idf = NULL;
+    v->bucket_of = NULL;
+    v->feature_of = NULL;
     v->n_features = 0;
 }
 

@@ -240,6 +240,13 @@ static void end_token(struct tokens *t)
     t->n++;
 }
 
+void tokens_append(struct tokens *t, const char *w, size_t len)
+{
+    begin_token(t);
+    buf_append(&t->text, w, len);
+    end_token(t);
+}
+
 static void emit(struct tokens *t, const int32_t *cps, size_t from, size_t to)
 {
     begin_token(t);
@@ -275,7 +282,19 @@ static int url_at(const int32_t *cps, size_t n, size_t i)
     return j + 3 <= n && cps[j] == ':' && cps[j + 1] == '/' && cps[j + 2] == '/';
 }
 
+/* '!' and '?' after NFKC (which maps the fullwidth forms to them), and
+ * Spanish's inverted ones. */
+static int is_kept_punct(int32_t cp)
+{
+    return cp == '!' || cp == '?' || cp == 0xA1 || cp == 0xBF;
+}
+
 size_t tokenize(const char *s, size_t len, struct tokens *t)
+{
+    return tokenize_ex(s, len, 0, t);
+}
+
+size_t tokenize_ex(const char *s, size_t len, unsigned flags, struct tokens *t)
 {
     pthread_once(&ascii_once, ascii_init);
     buf_reset(&t->text);
@@ -288,7 +307,7 @@ size_t tokenize(const char *s, size_t len, struct tokens *t)
     for (size_t i = 0; i < n;) {
         enum cls k = classify(cps[i]);
         if (k == C_WORD) {
-            if (cps[i] == 'h' && url_at(cps, n, i)) {
+            if (cps[i] == 'h' && !(flags & TOKENIZE_SPLIT_URLS) && url_at(cps, n, i)) {
                 begin_token(t);
                 buf_append_str(&t->text, TOKENIZE_URL);
                 end_token(t);
@@ -308,7 +327,7 @@ size_t tokenize(const char *s, size_t len, struct tokens *t)
         } else if (cps[i] == '<' && (m = placeholder_at(cps, n, i)) != 0) {
             emit(t, cps, i, i + m);
             i += m;
-        } else if (k == C_SYMBOL) {
+        } else if (k == C_SYMBOL || ((flags & TOKENIZE_KEEP_PUNCT) && is_kept_punct(cps[i]))) {
             emit(t, cps, i, i + 1);
             i++;
         } else {

@@ -36,6 +36,21 @@ void tokens_free(struct tokens *t);
  * returns the token count. */
 size_t tokenize(const char *s, size_t len, struct tokens *t);
 
+/* Options of tokenize_ex (or-ed). TOKENIZE_KEEP_PUNCT: each '!' and '?'
+ * (and the fullwidth and inverted forms NFKC leaves) is a token of its own
+ * instead of a separator: they carry sentiment ("late again!!") that a
+ * model otherwise never sees. */
+#define TOKENIZE_KEEP_PUNCT 1u
+/* TOKENIZE_SPLIT_URLS: a URL is read as the words it is made of ("http",
+ * "example", "com", "offer"...) instead of the one token "<url>": on raw
+ * e-mail the hosts and paths are what tells spam apart. */
+#define TOKENIZE_SPLIT_URLS 2u
+size_t tokenize_ex(const char *s, size_t len, unsigned flags, struct tokens *t);
+
+/* Appends the token w (len bytes) to t, as tokenize writes one: for the
+ * steps that rewrite tokens (stop words, stemming). */
+void tokens_append(struct tokens *t, const char *w, size_t len);
+
 /* Token i as a pointer and length into t->text. */
 static inline const char *tokens_at(const struct tokens *t, size_t i, size_t *len)
 {

@@ -202,7 +202,8 @@ static void test_values_checked_by_kind(void **state)
     expect_grid_error(TASK "        grid: {dim: [10]}\n",
                       "search trial 1 of 1 (dim=10): model.dim (line 9): unknown key (known: "
                       "ngram_range, ngram_min, ngram_max, min_df, max_df, sublinear_tf, "
-                      "max_features, C, eps, class_weight, penalty, loss, threshold, "
+                      "max_features, analyzer, char_ngrams, hashing_bits, stop_words, stemming, "
+                      "keep_punct, split_urls, C, eps, class_weight, penalty, loss, threshold, "
                       "validation_fraction)");
     /* values fine alone, not together */
     expect_grid_error(TASK "        grid: {ngram_min: [1, 3]}\n",

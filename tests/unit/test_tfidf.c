@@ -152,10 +152,10 @@ static void test_save_load(void **state)
     assert_int_equal(tfidf_fit(&v, &c, cats, NULL, 3, NULL, &e), 0);
     struct buf b;
     buf_init(&b);
-    tfidf_save(&v, &b);
+    tfidf_save(&v, 0, &b);
     struct reader r;
     reader_init(&r, b.data, b.len);
-    assert_int_equal(tfidf_load(&w, &r, &e), 0);
+    assert_int_equal(tfidf_load(&w, 0, &r, &e), 0);
     assert_int_equal(r.left, 0);
     assert_int_equal(w.n_features, v.n_features);
     struct tfidf_vec a, z;
@@ -170,7 +170,7 @@ static void test_save_load(void **state)
 
     for (size_t cut = 0; cut < b.len; cut += 7) { /* every truncation is refused */
         reader_init(&r, b.data, cut);
-        assert_int_equal(tfidf_load(&w, &r, &e), -1);
+        assert_int_equal(tfidf_load(&w, 0, &r, &e), -1);
         assert_int_equal(e.code, ERR_CORRUPT);
     }
     tfidf_vec_free(&a);

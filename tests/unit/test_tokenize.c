@@ -119,6 +119,34 @@ static void test_invalid_and_edge_input(void **state)
     tokens_free(&t);
 }
 
+/* keep_punct: '!' and '?' (fullwidth too, after NFKC; the inverted
+ * Spanish forms) are tokens, one each; other punctuation still separates,
+ * and without the flag nothing changes. */
+static void test_keep_punct(void **state)
+{
+    (void)state;
+    struct tokens t;
+    tokens_init(&t);
+    const char *s = "Late again!! Why? \xEF\xBC\x81 \xC2\xBFqu\xC3\xA9? ok... #fail!";
+    tokenize_ex(s, strlen(s), TOKENIZE_KEEP_PUNCT, &t);
+    assert_string_equal(t.text.data, "late again ! ! why ? ! \xC2\xBF qu\xC3\xA9 ? ok #fail !");
+    assert_int_equal(t.n, 13);
+    tokenize_ex(s, strlen(s), 0, &t);
+    assert_string_equal(t.text.data, "late again why qu\xC3\xA9 ok #fail");
+    EXPECT(&t, "wow!", "wow"); /* tokenize() is tokenize_ex(.., 0, ..) */
+    /* appended tokens keep the n-gram contiguity of the buffer */
+    tokens_append(&t, "x", 1);
+    assert_string_equal(t.text.data, "wow x");
+    assert_int_equal(t.n, 2);
+    /* split_urls: a URL is its words, not "<url>" */
+    const char *u = "see https://Example.com/Offer?id=7 now";
+    tokenize_ex(u, strlen(u), TOKENIZE_SPLIT_URLS, &t);
+    assert_string_equal(t.text.data, "see https example com offer id 7 now");
+    tokenize_ex(u, strlen(u), 0, &t);
+    assert_string_equal(t.text.data, "see <url> now");
+    tokens_free(&t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -129,6 +157,7 @@ int main(void)
         cmocka_unit_test(test_placeholders),
         cmocka_unit_test(test_ngram_contiguity),
         cmocka_unit_test(test_invalid_and_edge_input),
+        cmocka_unit_test(test_keep_punct),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
