@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -27,8 +28,15 @@ static pid_t spawn(struct supervisor *s)
 {
     char id[64];
     snprintf(id, sizeof id, "serve-%d-worker-%d", (int)getpid(), s->restarts);
+    pid_t parent = getpid();
     pid_t pid = fork();
     if (pid != 0) return pid;
+    /* a serve killed outright (SIGKILL, OOM) takes its worker along: an
+     * orphaned worker would go on claiming jobs for a server that is gone
+     * (the signal is sent when this supervising thread dies, which only a
+     * dying process does while a worker runs) */
+    prctl(PR_SET_PDEATHSIG, SIGTERM);
+    if (getppid() != parent) _exit(0); /* it died before the line above */
     /* serve blocks SIGINT/SIGTERM and ignores SIGPIPE; a worker must not inherit that */
     sigset_t none;
     sigemptyset(&none);
