@@ -90,8 +90,10 @@ browser: $(BUILD)/boucle
 
 # Unit and integration tests again under AddressSanitizer + UBSan.
 ASAN_CFLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
+# tests/lsan.supp: leaks inside libraries, each with its reason
+LSAN_SUPP := LSAN_OPTIONS=suppressions=$(abspath tests/lsan.supp)
 asan:
-	$(MAKE) BUILD=build-asan CFLAGS="$(ASAN_CFLAGS)" unit integration
+	$(LSAN_SUPP) $(MAKE) BUILD=build-asan CFLAGS="$(ASAN_CFLAGS)" unit integration
 
 # The soak (mixed valid and invalid load, slow clients, deploys; flat RSS, no
 # 5xx, no sanitizer report) for a minute against the ASan build; `make
@@ -99,7 +101,7 @@ asan:
 .PHONY: soak
 soak:
 	$(MAKE) BUILD=build-asan CFLAGS="$(ASAN_CFLAGS)" build-asan/boucle
-	BOUCLE_SOAK_SECONDS=$${BOUCLE_SOAK_SECONDS:-60} BOUCLE_BIN=$(abspath build-asan/boucle) \
+	$(LSAN_SUPP) BOUCLE_SOAK_SECONDS=$${BOUCLE_SOAK_SECONDS:-60} BOUCLE_BIN=$(abspath build-asan/boucle) \
 	  $(PYTEST) -q -s tests/integration/test_soak.py
 
 test: deps
