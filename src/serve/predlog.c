@@ -3,7 +3,6 @@
 #include "base/log.h"
 #include "base/mem.h"
 #include "base/timeutil.h"
-#include "serve/writer_priority.h"
 
 #include <errno.h>
 #include <malloc.h>
@@ -15,11 +14,6 @@
 #include <time.h>
 
 enum { BATCH_MAX = 512, FLUSH_INTERVAL_MS = 5 };
-/* The writer is at normal priority above BEHIND_RECORDS waiting (about
- * 0.1 s of a busy server's predictions) or while a caller waits in
- * predlog_flush, and goes back to idle priority under CAUGHT_UP_RECORDS
- * (serve/writer_priority.h). */
-enum { BEHIND_RECORDS = 2000, CAUGHT_UP_RECORDS = 200 };
 
 /* An intrusive multi-producer single-consumer queue (D. Vyukov's design):
  * producers exchange the head; the single consumer walks from the tail. */
@@ -57,8 +51,6 @@ struct predlog {
     pthread_cond_t wake, done;
     uint64_t flush_requested, flush_completed;
     size_t since_trim; /* records written since the last malloc_trim (writer only) */
-    _Atomic int flush_waiters;
-    struct writer_priority *priority; /* NULL: the writer stays at normal priority */
 };
 
 static void push(struct predlog *p, struct node *n)
@@ -185,20 +177,6 @@ static void *writer_main(void *arg)
     return NULL;
 }
 
-static int writer_need(void *arg)
-{
-    struct predlog *p = arg;
-    uint64_t pending = atomic_load(&p->pending);
-    if (pending > BEHIND_RECORDS || atomic_load(&p->flush_waiters) || atomic_load(&p->stopping))
-        return 1;
-    return pending < CAUGHT_UP_RECORDS ? 0 : -1;
-}
-
-int predlog_writer_idle(const struct predlog *p)
-{
-    return writer_priority_is_idle(p->priority);
-}
-
 struct predlog *predlog_start(const char *store_url, size_t max_pending, struct err *e)
 {
     struct store *st = store_open(store_url, e);
@@ -219,7 +197,6 @@ struct predlog *predlog_start(const char *store_url, size_t max_pending, struct 
         err_set(e, ERR_INTERNAL, "cannot start the prediction log writer: %s", strerror(rc));
         return NULL;
     }
-    p->priority = writer_priority_start(p->thread, writer_need, p);
     return p;
 }
 
@@ -265,14 +242,12 @@ void predlog_enqueue(struct predlog *p, const struct store_prediction *rec)
 
 void predlog_flush(struct predlog *p)
 {
-    atomic_fetch_add(&p->flush_waiters, 1); /* the writer goes to normal priority */
     pthread_mutex_lock(&p->mu);
     uint64_t ticket = ++p->flush_requested;
     pthread_cond_signal(&p->wake);
     while (p->flush_completed < ticket)
         pthread_cond_wait(&p->done, &p->mu);
     pthread_mutex_unlock(&p->mu);
-    atomic_fetch_sub(&p->flush_waiters, 1);
 }
 
 void predlog_get_stats(struct predlog *p, struct predlog_stats *out)
@@ -288,7 +263,6 @@ void predlog_get_stats(struct predlog *p, struct predlog_stats *out)
 void predlog_stop(struct predlog *p)
 {
     if (!p) return;
-    writer_priority_stop(p->priority); /* the last drain at normal priority */
     pthread_mutex_lock(&p->mu);
     atomic_store(&p->stopping, 1);
     pthread_cond_signal(&p->wake);

@@ -27,9 +27,6 @@ void predlog_enqueue(struct predlog *p, const struct store_prediction *rec);
 /* Blocks until everything enqueued before the call is committed (or failed). */
 void predlog_flush(struct predlog *p);
 void predlog_get_stats(struct predlog *p, struct predlog_stats *out);
-/* Whether the writer runs at idle priority right now: while it keeps up,
- * when the process may switch it back (serve/writer_priority.h). */
-int predlog_writer_idle(const struct predlog *p);
 /* Writes what is queued, stops the thread, frees everything. */
 void predlog_stop(struct predlog *p);
 
