@@ -1,6 +1,8 @@
 /* bench helper: boucle's tokens in fastText's input format, so the fastText
- * command can be fed exactly the words boucle trains on. Reads lines
- * "LABEL<TAB>TEXT", writes "__label__LABEL token token ...". */
+ * command can be fed exactly the words boucle trains on (with its default
+ * keep_punct: '!' and '?' are tokens; KEEP_PUNCT=0 in the environment for
+ * the old tokens). Reads lines "LABEL<TAB>TEXT", writes
+ * "__label__LABEL token token ...". */
 #include "text/tokenize.h"
 
 #include <stdio.h>
@@ -13,6 +15,8 @@ int main(void)
     buf_init(&line);
     struct tokens t;
     tokens_init(&t);
+    const char *keep = getenv("KEEP_PUNCT");
+    unsigned flags = keep && !strcmp(keep, "0") ? 0u : TOKENIZE_KEEP_PUNCT;
     int c;
     do {
         c = getchar();
@@ -22,7 +26,7 @@ int main(void)
         }
         char *tab = line.len ? memchr(line.data, '\t', line.len) : NULL;
         if (tab) {
-            tokenize(tab + 1, line.len - (size_t)(tab + 1 - line.data), &t);
+            tokenize_ex(tab + 1, line.len - (size_t)(tab + 1 - line.data), flags, &t);
             printf("__label__%.*s %s\n", (int)(tab - line.data), line.data, t.text.data);
         }
         buf_reset(&line);

@@ -44,7 +44,9 @@ static json_t *tabular_json(const struct task_config *task)
 }
 
 /* The text options of format 6, only when set (existing tasks keep their
- * config hash). */
+ * config hash). keep_punct is on by default: it is recorded whenever on, so
+ * a task whose config did not change gets a new hash (it trains another
+ * featuriser), and `keep_punct: false` keeps the hash it had. */
 static void add_text_options(json_t *model, const struct tfidf_config *t)
 {
     static const char *const analyzers[] = {"word", "char_wb", "both"};
@@ -109,7 +111,7 @@ static json_t *config_json(const struct task_config *task, const struct model_co
     if (!strcmp(mc->kind, "linear") && mc->loss == LINEAR_SVM)
         json_object_set_new(model, "loss", json_string("svm"));
     if (strcmp(mc->kind, "fasttext") != 0) add_text_options(model, &mc->text);
-    if (!strcmp(mc->kind, "fasttext") && ft->keep_punct)
+    if (!strcmp(mc->kind, "fasttext") && ft->keep_punct) /* as add_text_options */
         json_object_set_new(model, "keep_punct", json_true());
     if (task->type == TASK_MULTILABEL) /* a new type: no older hash to keep */
         json_object_set_new(model, "threshold",

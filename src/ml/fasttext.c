@@ -420,6 +420,7 @@ struct fasttext *fasttext_load(struct reader *r, size_t n_labels, int extended, 
     }
     unsigned loss = reader_u32(r);
     c->loss = loss == 1 ? FASTTEXT_OVA : FASTTEXT_SOFTMAX;
+    /* absent (an artifact without options): off, as it was trained */
     unsigned keep_punct = extended ? reader_u32(r) : 0;
     c->keep_punct = keep_punct == 1;
     if (r->failed) return corrupt(m, e, "truncated settings");

@@ -40,7 +40,7 @@ struct fasttext_config {
     int thread;              /* training threads, default 0 = one per online core */
     int seed;                /* initial weights and example order, default 0 */
     enum fasttext_loss loss; /* default softmax */
-    int keep_punct;          /* '!' and '?' are tokens (artifact format 6), default 0 */
+    int keep_punct;          /* '!' and '?' are tokens (artifact format 6), default 1 */
 };
 
 void fasttext_config_defaults(struct fasttext_config *c);

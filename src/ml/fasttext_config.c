@@ -1,7 +1,8 @@
 /* The `model:` keys of a fasttext model, read from one table so that the
  * defaults, the ranges and the error messages cannot drift apart. Defaults
  * are fastText's own for supervised training, except `thread` (one per
- * core here, so a worker uses the machine it is given). */
+ * core here, so a worker uses the machine it is given) and `keep_punct`
+ * (on: '!' and '?' are words, as in the fastText tutorial's normalisation). */
 #include "ml/fasttext_internal.h"
 #include "ml/model_params.h"
 
@@ -26,7 +27,8 @@ void fasttext_config_defaults(struct fasttext_config *c)
                                   .min_count = 1,
                                   .thread = 0,
                                   .seed = 0,
-                                  .loss = FASTTEXT_SOFTMAX};
+                                  .loss = FASTTEXT_SOFTMAX,
+                                  .keep_punct = 1};
 }
 
 const char *fasttext_loss_name(enum fasttext_loss loss)

@@ -23,7 +23,7 @@ void tfidf_config_defaults(struct tfidf_config *c)
     c->hashing_bits = 0;
     c->stop_words = TEXT_LANG_NONE;
     c->stemming = TEXT_LANG_NONE;
-    c->keep_punct = 0;
+    c->keep_punct = 1; /* on since issue 5's measures; `keep_punct: false` for the old tokens */
     c->split_urls = 0;
 }
 
@@ -297,6 +297,8 @@ int tfidf_load(struct tfidf *v, int extended, struct reader *r, struct err *e)
     v->cfg.max_df = reader_f64(r);
     v->cfg.sublinear_tf = reader_u32(r) != 0;
     v->cfg.max_features = (size_t)reader_u64(r);
+    /* an artifact without the options (formats 1-5, 7) kept no '!' or '?' */
+    v->cfg.keep_punct = 0;
     if (extended) {
         /* as int via unsigned: a huge value reads as negative and fails the check */
         v->cfg.analyzer = (int)reader_u32(r);

@@ -42,7 +42,7 @@ struct tfidf_config {
     int hashing_bits;       /* 0: vocabulary (default); else 2^bits hashed buckets */
     int stop_words;         /* enum text_lang: tokens removed before the n-grams */
     int stemming;           /* enum text_lang: Snowball stem of each token */
-    int keep_punct;         /* '!' and '?' are tokens (TOKENIZE_KEEP_PUNCT) */
+    int keep_punct;         /* '!' and '?' are tokens (TOKENIZE_KEEP_PUNCT), default 1 */
     int split_urls;         /* URLs read as their words (TOKENIZE_SPLIT_URLS) */
 };
 
@@ -139,7 +139,8 @@ long tfidf_lookup(const struct tfidf *v, const char *term, size_t len);
 
 /* Artifact section: settings, then each term with its idf, in feature
  * order. extended (format 6): the settings are followed by the options of
- * format 6, and with hashing each feature is its bucket and idf. */
+ * format 6, and with hashing each feature is its bucket and idf. Not
+ * extended: the options are their old defaults, keep_punct off included. */
 void tfidf_save(const struct tfidf *v, int extended, struct buf *out);
 /* Reads what tfidf_save wrote; ERR_CORRUPT on anything inconsistent. */
 int tfidf_load(struct tfidf *v, int extended, struct reader *r, struct err *e);

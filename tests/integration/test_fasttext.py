@@ -33,7 +33,8 @@ def test_train_and_serve_fasttext(tmp_path, server_factory):
     run = ws.run_json("runs", "list")[0]
     assert run["params"]["model"] == {
         "kind": "fasttext", "dim": 50, "epoch": 10, "lr": 0.5, "word_ngrams": 2, "minn": 3,
-        "maxn": 5, "bucket": 200000, "min_count": 1, "thread": 2, "seed": 0, "loss": "softmax"}
+        "maxn": 5, "bucket": 200000, "min_count": 1, "thread": 2, "seed": 0, "loss": "softmax",
+        "keep_punct": True}  # the default, recorded: it changed the featuriser
     models = ws.run_json("models", "list")
     assert models[0]["kind"] == "fasttext"
 

@@ -95,7 +95,7 @@ def test_shadow_logs_beside_the_champion_and_reports_agreement(tmp_path, server_
     assert code == 200 and rep["active"] and rep["rollout"]["strategy"] == "shadow"
     ag = rep["agreement"]
     assert ag["compared"] == 60 and 0 < ag["agreed"] <= 60
-    assert abs(ag["ratio"] - ag["agreed"] / 60) < 1e-9
+    assert abs(ag["ratio"] - ag["agreed"] / 60) < 1e-8  # the API prints 8 significant digits
     assert rep["champion"]["version"] == 1 and rep["champion"]["judged"] == 40
     assert rep["champion"]["accuracy"] == 1.0
     assert rep["paired"]["n"] == 40 and rep["paired"]["champion_accuracy"] == 1.0
@@ -108,7 +108,11 @@ def test_shadow_logs_beside_the_champion_and_reports_agreement(tmp_path, server_
     assert serving(s)["shadow_scored"] == 60
 
     cli = status(ws)
-    assert cli["agreement"] == ag and cli["rollout"]["id"] == rep["rollout"]["id"]
+    assert cli["rollout"]["id"] == rep["rollout"]["id"]
+    # the same counts; the ratio to the API's 8 significant digits (the CLI prints all)
+    assert {k: cli["agreement"][k] for k in ("compared", "agreed")} == {
+        k: ag[k] for k in ("compared", "agreed")}
+    assert abs(cli["agreement"]["ratio"] - ag["ratio"]) < 1e-8
     metrics = urlopen_text(s.url + "/metrics")
     assert f'boucle_shadow_agreement_ratio{{task="sentiment",model_version="2"}} {ag["ratio"]:.6f}' in metrics
     assert 'boucle_live_accuracy{task="sentiment",model_version="1",role="champion"} 1.000000' in metrics
@@ -262,7 +266,10 @@ def test_pipeline_deploys_as_a_canary_when_configured(tmp_path):
     ws.run("train", check=True)
     write_csv(ws.path / "more.csv", rows(2700, start=300))
     ws.run("import", "more.csv", check=True)
-    ws.write_config(config(extra_task="    rollout: {strategy: canary, percent: 15, min_feedback: 50}"))
+    # the gate at 90%: on the 60 test rows of the seed, 300 -> 3,000 rows is a
+    # gain of +0.086 macro F1 whose 95% lower bound is just below 0 (-0.008)
+    ws.write_config(config(extra_task="    rollout: {strategy: canary, percent: 15, min_feedback: 50}\n"
+                                      "    gate: {confidence: 0.9}"))
     p = ws.run("retrain", "--task", "sentiment")
     assert p.returncode == 0, p.stdout + p.stderr
     assert "now in canary beside the champion" in p.stdout

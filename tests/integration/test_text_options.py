@@ -73,11 +73,32 @@ def test_hashing_trains_without_a_vocabulary(tmp_path):
 
 
 def test_a_model_without_options_keeps_its_format(tmp_path):
-    ws = workspace(tmp_path, "      ngram_range: [1, 2]")
+    # keep_punct is on by default: false is what a model without options needs
+    ws = workspace(tmp_path, "      ngram_range: [1, 2]\n      keep_punct: false")
     ws.run("train", check=True)
     assert ws.sql_value("select artifact from model_versions")[8] == 1
     model = ws.run_json("runs", "list")[0]["params"]["model"]
-    assert "analyzer" not in model and "stemming" not in model
+    assert "analyzer" not in model and "stemming" not in model and "keep_punct" not in model
+
+
+def test_keep_punct_is_the_default_and_in_the_config_hash(tmp_path):
+    """A config without text options keeps '!' and '?' (format 6) and says so in
+    its params, so its config hash differs from `keep_punct: false`'s, which is
+    the hash such a config had before the default changed; `keep_punct: true`
+    spelt out is the same config as the default."""
+    hashes = {}
+    ws = workspace(tmp_path, "      ngram_range: [1, 2]")
+    for version, params in enumerate(["      ngram_range: [1, 2]",
+                                      "      ngram_range: [1, 2]\n      keep_punct: false",
+                                      "      ngram_range: [1, 2]\n      keep_punct: true"], 1):
+        ws.write_config(CONFIG.format(params=params))
+        ws.run("train", check=True)
+        blob = ws.sql_value(f"select artifact from model_versions where version = {version}")
+        assert blob[8] == (1 if "false" in params else 6), params
+        model = ws.run_json("runs", "list")[0]["params"]["model"]
+        assert model.get("keep_punct") is (None if "false" in params else True), model
+        hashes[version] = ws.run_json("models", "show", str(version))["config_hash"]
+    assert hashes[1] == hashes[3] != hashes[2]
 
 
 def test_bad_text_options_name_key_and_line(tmp_path):

@@ -364,10 +364,12 @@ static void test_damaged_artifacts_refused(void **state)
     struct model_config c = toy_config(1);
     c.ft.minn = 2;
     c.ft.maxn = 3;
+    c.ft.keep_punct = 0; /* format 1's layout (keep_punct, the default, makes it 6) */
     struct trained_model *m = toy_train(&c);
     struct buf b;
     save(m, &b);
     model_release(m);
+    assert_int_equal(b.data[8], 1);
 
     expect_corrupt(b.data, b.len - 1, "artifact truncated at byte");
     expect_corrupt(b.data, b.len / 3, "artifact truncated at byte");

@@ -126,30 +126,37 @@ static void test_hashing_explanations(void **state)
     model_release(m);
 }
 
-/* A model without the options keeps the format it had: 1 (no cleaning). */
+/* A model without the options keeps the format it had: 1 (no cleaning).
+ * keep_punct is on by default: a model needs `keep_punct: false` to be
+ * without options, and a model of the defaults is format 6. */
 static void test_plain_model_keeps_format1(void **state)
 {
     (void)state;
-    const char *k[] = {"ngram_max"}, *v[] = {"2"};
-    struct trained_model *m = train_with(k, v, 1);
-    struct buf b;
-    buf_init(&b);
-    struct err e;
-    model_save(m, &b, &e);
-    assert_int_equal(b.data[8], 1);
-    buf_free(&b);
-    model_release(m);
+    const char *k[] = {"ngram_max", "keep_punct"}, *v[] = {"2", "false"};
+    for (size_t n = 1; n <= 2; n++) {
+        struct trained_model *m = train_with(k, v, n);
+        struct buf b;
+        buf_init(&b);
+        struct err e;
+        model_save(m, &b, &e);
+        assert_int_equal(b.data[8], n == 2 ? 1 : 6);
+        buf_free(&b);
+        model_release(m);
+    }
 }
 
-/* fasttext reads the same tokens: keep_punct makes its artifact format 6 */
+/* fasttext reads the same tokens: keep_punct (the default) makes its
+ * artifact format 6; `keep_punct: false` keeps format 1 */
 static void test_fasttext_keep_punct(void **state)
 {
     (void)state;
-    for (int keep = 0; keep < 2; keep++) {
-        struct config_param p[] = {{"dim", "8", 1}, {"thread", "1", 2}, {"keep_punct", "true", 3}};
+    for (int mode = 0; mode < 3; mode++) { /* false, the default, true */
+        int keep = mode != 0;
+        struct config_param p[] = {
+            {"dim", "8", 1}, {"thread", "1", 2}, {"keep_punct", mode == 2 ? "true" : "false", 3}};
         struct model_config c;
         struct err e;
-        assert_int_equal(model_config_parse(&c, "fasttext", p, keep ? 3 : 2, &e), 0);
+        assert_int_equal(model_config_parse(&c, "fasttext", p, mode == 1 ? 2 : 3, &e), 0);
         assert_int_equal(c.ft.keep_punct, keep);
         struct trained_model *m = model_train(&c, TASK_MULTICLASS, texts, labels, N, names, 3, &e);
         if (!m) fail_msg("%s", e.msg);

@@ -284,6 +284,9 @@ static void test_save_load_options(void **state)
     round_trip(&c);
     assert_true(tfidf_config_is_extended(&c));
     tfidf_config_defaults(&c);
+    assert_int_equal(c.keep_punct, 1); /* the default since issue 5's measures */
+    assert_true(tfidf_config_is_extended(&c));
+    c.keep_punct = 0; /* the old tokens: the old format */
     assert_false(tfidf_config_is_extended(&c));
 }
 
