@@ -79,7 +79,7 @@ struct linear_problem *linear_problem_new(const struct tfidf_matrix *x, size_t n
     /* liblinear rows: our features as 1-based indices, then the bias
      * feature (index n_features + 1, value 1), then the -1 terminator. */
     pb->nodes = xmalloc((nnz + 2 * n_rows + 1) * sizeof *pb->nodes);
-    mem_hint_huge(pb->nodes, (nnz + 2 * n_rows + 1) * sizeof *pb->nodes);
+    mem_hint_big(pb->nodes, (nnz + 2 * n_rows + 1) * sizeof *pb->nodes);
     pb->rows = xmalloc((n_rows ? n_rows : 1) * sizeof *pb->rows);
     pb->y = xcalloc(n_rows ? n_rows : 1, sizeof *pb->y);
     struct feature_node *q = pb->nodes;
@@ -183,6 +183,8 @@ static int ovr_parallel(const struct problem *prob, const struct parameter *para
     out->n_rows = n_features + 1;
     out->n_cols = n_labels;
     out->w = xcalloc(out->n_rows * n_labels, sizeof *out->w);
+    /* every page gets written by the threads: fault them in here, at once */
+    mem_hint_big(out->w, out->n_rows * n_labels * sizeof *out->w);
     for (size_t c = 0; c < n_labels; c++)
         if (!count[c]) out->w[n_features * n_labels + c] = LINEAR_ABSENT_BIAS;
     atomic_size_t next;
