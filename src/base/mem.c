@@ -51,6 +51,23 @@ void mem_hint_big(void *p, size_t n)
     madvise((void *)from, to - from, MADV_POPULATE_WRITE);
 }
 
+void *xcalloc_dense(size_t count, size_t size)
+{
+    if (size && count > SIZE_MAX / size) out_of_memory(SIZE_MAX);
+    size_t n = count * size;
+    if (n >= (size_t)8 << 20) { /* mmap'd zero pages: zeroing them costs nothing */
+        void *p = xcalloc(count, size);
+        mem_hint_big(p, n);
+        return p;
+    }
+    /* calloc may take this from the heap and clear it page by page, each a
+     * fault; populated first, clearing is only the memset */
+    void *p = xmalloc(n);
+    mem_hint_big(p, n);
+    memset(p, 0, n);
+    return p;
+}
+
 void *xrealloc(void *p, size_t n)
 {
     void *q = realloc(p, n ? n : 1);

@@ -17,6 +17,9 @@ void *xrealloc(void *p, size_t n);
  * arrays are touched once each, and on a VM every 4 KiB page fault is
  * costly. A hint only: nothing changes where it is not available. */
 void mem_hint_big(void *p, size_t n);
+/* xcalloc for an array that is about to be written all over (a model's
+ * weights): its pages are faulted in with one call (mem_hint_big). */
+void *xcalloc_dense(size_t count, size_t size);
 char *xstrdup(const char *s);
 char *xstrndup(const char *s, size_t n);
 char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -24,7 +24,7 @@ static void copy_weights(const struct model *lm, size_t n_features, size_t n_lab
     size_t rows = n_features + 1;
     lw->n_rows = rows;
     lw->n_cols = binary ? 1 : n_labels;
-    lw->w = xcalloc(rows * lw->n_cols, sizeof *lw->w);
+    lw->w = xcalloc_dense(rows * lw->n_cols, sizeof *lw->w);
     if (lm->nr_class == 2) {
         /* One vector: a positive decision value means lm->label[0]. */
         int a = lm->label[0], b = lm->label[1];
@@ -131,13 +131,36 @@ struct ovr_job {
     atomic_size_t *next; /* the next class to train */
     struct linear_weights *out;
     int failed;
+    void *guard; /* from warm_heap */
 };
+
+/* A thread's first liblinear fit allocates its solver's arrays (about
+ * eight of n_features doubles and four of n_rows) from a fresh malloc
+ * arena, and each page faults on first touch (~12 us here; ~200 of them on
+ * support tickets). This takes that much from the thread's arena, faults
+ * it in with one call and frees it, for liblinear to reuse; the small
+ * block allocated after it (returned, freed when the thread is done) keeps
+ * the freed block from merging into the arena's top, which free() would
+ * hand back to the kernel. Small problems only: malloc may serve a
+ * larger block by mmap and unmap it on free (the warming lost), and a
+ * larger fit's faults are a small part of its time. */
+#define WARM_HEAP_MAX (512u << 10)
+
+static void *warm_heap(size_t bytes)
+{
+    if (bytes > WARM_HEAP_MAX) return NULL;
+    void *warm = xmalloc(bytes), *guard = xmalloc(64);
+    mem_hint_big(warm, bytes);
+    free(warm);
+    return guard;
+}
 
 static void *ovr_run(void *arg)
 {
     struct ovr_job *j = arg;
     size_t n = (size_t)j->prob->l, rows = j->n_features + 1;
     double *yc = xmalloc(n * sizeof *yc);
+    j->guard = warm_heap((8 * rows + 4 * n) * sizeof(double));
     for (;;) {
         size_t c = atomic_fetch_add(j->next, 1);
         if (c >= j->n_labels) break;
@@ -163,6 +186,7 @@ static void *ovr_run(void *arg)
         if (lm) free_and_destroy_model(&lm);
     }
     free(yc);
+    free(j->guard);
     return NULL;
 }
 
@@ -182,9 +206,7 @@ static int ovr_parallel(const struct problem *prob, const struct parameter *para
 {
     out->n_rows = n_features + 1;
     out->n_cols = n_labels;
-    out->w = xcalloc(out->n_rows * n_labels, sizeof *out->w);
-    /* every page gets written by the threads: fault them in here, at once */
-    mem_hint_big(out->w, out->n_rows * n_labels * sizeof *out->w);
+    out->w = xcalloc_dense(out->n_rows * n_labels, sizeof *out->w);
     for (size_t c = 0; c < n_labels; c++)
         if (!count[c]) out->w[n_features * n_labels + c] = LINEAR_ABSENT_BIAS;
     atomic_size_t next;
@@ -193,8 +215,8 @@ static int ovr_parallel(const struct problem *prob, const struct parameter *para
     pthread_t tid[OVR_MAX_THREADS];
     int started[OVR_MAX_THREADS] = {0};
     for (int t = 0; t < threads; t++)
-        job[t] = (struct ovr_job){prob,     param,      y,     class_weight, count,
-                                  n_labels, n_features, &next, out,          0};
+        job[t] = (struct ovr_job){prob,  param, y, class_weight, count, n_labels, n_features,
+                                  &next, out,   0, NULL};
     for (int t = 1; t < threads; t++)
         started[t] = pthread_create(&tid[t], NULL, ovr_run, &job[t]) == 0;
     ovr_run(&job[0]);

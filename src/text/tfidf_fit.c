@@ -323,6 +323,11 @@ static int none_left(const struct tfidf_config *cfg, size_t n_docs, struct err *
                          n_docs, cfg->min_df, cfg->max_df);
 }
 
+static int kept_df(uint32_t df, uint32_t min_df, double max_count)
+{
+    return df >= min_df && (double)df <= max_count;
+}
+
 /* Chooses the kept candidates and fills v's vocabulary; map[s] receives
  * shard s's candidate -> feature map (UINT32_MAX = dropped). */
 static int choose_vocab(struct tfidf *v, struct shard *sh, unsigned count, size_t n_docs,
@@ -330,15 +335,18 @@ static int choose_vocab(struct tfidf *v, struct shard *sh, unsigned count, size_
 {
     double max_count;
     if (check_df(&v->cfg, n_docs, &max_count, e)) return -1;
+    /* counted first: most candidates are pruned, and an array sized for
+     * all of them would be mostly untouched, fresh pages */
     size_t total = 0;
     for (unsigned s = 0; s < count; s++)
-        total += sh[s].c.n;
+        for (uint32_t i = 0; i < sh[s].c.n; i++)
+            total += kept_df(sh[s].c.st[i].df, (uint32_t)v->cfg.min_df, max_count);
     struct kept *keep = xmalloc((total + 1) * sizeof *keep);
     size_t nk = 0;
     for (unsigned s = 0; s < count; s++) {
         const struct cand *c = &sh[s].c;
         for (uint32_t i = 0; i < c->n; i++)
-            if (c->st[i].df >= (uint32_t)v->cfg.min_df && (double)c->st[i].df <= max_count)
+            if (kept_df(c->st[i].df, (uint32_t)v->cfg.min_df, max_count))
                 keep[nk++] =
                     (struct kept){prefix_of(c->blob.data + c->st[i].off, c->st[i].len), s, i};
     }

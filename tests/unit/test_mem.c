@@ -378,6 +378,14 @@ static void test_hint_big_keeps_contents(void **state)
             assert_int_equal(p[i], (unsigned char)(i * 7 + 1));
         free(p);
     }
+    size_t dense[] = {1, 3000, 1 << 20, 9 << 20}; /* xcalloc_dense: zeroed at any size */
+    for (size_t k = 0; k < sizeof dense / sizeof *dense; k++) {
+        double *d = xcalloc_dense(dense[k], sizeof *d);
+        for (size_t i = 0; i < dense[k]; i += 509)
+            assert_true(d[i] == 0.0);
+        assert_true(d[dense[k] - 1] == 0.0);
+        free(d);
+    }
     unsigned char *z = xcalloc(1 << 20, 1); /* fresh zero pages stay zero */
     mem_hint_big(z, 1 << 20);
     for (size_t i = 0; i < (1 << 20); i += 512)
