@@ -41,16 +41,31 @@ static struct hashmap_slot *find(const struct hashmap *m, const char *key, size_
     }
 }
 
-static void grow(struct hashmap *m)
+static void rehash(struct hashmap *m, size_t cap)
 {
     struct hashmap old = *m;
-    m->cap = old.cap ? old.cap * 2 : 16;
+    m->cap = cap;
     m->slots = xcalloc(m->cap, sizeof *m->slots);
+    /* keys spread over every page of the table: fault them in at once */
+    mem_hint_big(m->slots, m->cap * sizeof *m->slots);
     for (size_t i = 0; i < old.cap; i++) {
         struct hashmap_slot *s = &old.slots[i];
         if (s->key) *find(m, s->key, s->key_len, s->hash) = *s;
     }
     free(old.slots);
+}
+
+static void grow(struct hashmap *m)
+{
+    rehash(m, m->cap ? m->cap * 2 : 16);
+}
+
+void hashmap_reserve(struct hashmap *m, size_t n)
+{
+    size_t cap = m->cap ? m->cap : 16;
+    while (n * 4 > cap * 3) /* the load hashmap_upsert grows at */
+        cap *= 2;
+    if (cap != m->cap) rehash(m, cap);
 }
 
 intptr_t *hashmap_upsert(struct hashmap *m, const char *key, size_t len, intptr_t dflt,

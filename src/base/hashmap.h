@@ -23,6 +23,10 @@ uint64_t hash_bytes(const void *data, size_t len); /* FNV-1a 64 */
 
 void hashmap_init(struct hashmap *m);
 void hashmap_free(struct hashmap *m);
+/* Makes room for n keys in all, so inserting up to n never regrows the
+ * table (one allocation instead of a chain of doublings, each a rehash
+ * over freshly faulted pages). */
+void hashmap_reserve(struct hashmap *m, size_t n);
 /* Returns the value slot for key (len bytes), inserting it with value `dflt`
  * when absent; *inserted tells which happened (may be NULL). */
 intptr_t *hashmap_upsert(struct hashmap *m, const char *key, size_t len, intptr_t dflt,

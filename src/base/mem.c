@@ -26,18 +26,46 @@ void *xcalloc(size_t count, size_t size)
     return p;
 }
 
-void mem_hint_huge(void *p, size_t n)
+/* Linux 5.14's MADV_POPULATE_WRITE, for older headers (an older kernel
+ * answers EINVAL: the hint is then lost, nothing else). */
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23
+#endif
+
+void mem_hint_big(void *p, size_t n)
 {
-#ifdef MADV_HUGEPAGE
     const uintptr_t page = 4096, huge = (uintptr_t)2 << 20;
-    if (n < 4 * huge) return; /* small arrays: not worth a syscall */
+    if (n < 16 * page) return; /* small arrays: not worth a syscall */
     uintptr_t from = ((uintptr_t)p + page - 1) & ~(page - 1);
     uintptr_t to = ((uintptr_t)p + n) & ~(page - 1);
-    if (to > from) madvise((void *)from, to - from, MADV_HUGEPAGE);
-#else
-    (void)p;
-    (void)n;
+    if (to <= from) return;
+#ifdef MADV_HUGEPAGE
+    if (n >= 4 * huge) {
+        madvise((void *)from, to - from, MADV_HUGEPAGE);
+        return;
+    }
 #endif
+    /* Below huge-page sizes: fault the pages in with one call. On this VM
+     * a page faulted on first touch costs ~12 us, one populated in bulk
+     * ~4 us (a small training touches ~1,000 such pages). */
+    madvise((void *)from, to - from, MADV_POPULATE_WRITE);
+}
+
+void *xcalloc_dense(size_t count, size_t size)
+{
+    if (size && count > SIZE_MAX / size) out_of_memory(SIZE_MAX);
+    size_t n = count * size;
+    if (n >= (size_t)8 << 20) { /* mmap'd zero pages: zeroing them costs nothing */
+        void *p = xcalloc(count, size);
+        mem_hint_big(p, n);
+        return p;
+    }
+    /* calloc may take this from the heap and clear it page by page, each a
+     * fault; populated first, clearing is only the memset */
+    void *p = xmalloc(n);
+    mem_hint_big(p, n);
+    memset(p, 0, n);
+    return p;
 }
 
 void *xrealloc(void *p, size_t n)

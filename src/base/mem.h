@@ -10,11 +10,16 @@
 void *xmalloc(size_t n);
 void *xcalloc(size_t count, size_t size);
 void *xrealloc(void *p, size_t n);
-/* Asks the kernel to back [p, p + n) with huge pages when it is large
- * (transparent huge pages in madvise mode): a training's big arrays are
- * touched once each, and on a VM every 4 KiB page fault is costly. A hint
- * only: nothing changes where it is not available. */
-void mem_hint_huge(void *p, size_t n);
+/* Prepares [p, p + n), an array about to be filled, for its first touch:
+ * when it is large, asks the kernel to back it with huge pages
+ * (transparent huge pages in madvise mode); when it is of medium size
+ * (64 KiB to 8 MiB), faults its pages in with one call. A training's big
+ * arrays are touched once each, and on a VM every 4 KiB page fault is
+ * costly. A hint only: nothing changes where it is not available. */
+void mem_hint_big(void *p, size_t n);
+/* xcalloc for an array that is about to be written all over (a model's
+ * weights): its pages are faulted in with one call (mem_hint_big). */
+void *xcalloc_dense(size_t count, size_t size);
 char *xstrdup(const char *s);
 char *xstrndup(const char *s, size_t n);
 char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -24,7 +24,7 @@ static void copy_weights(const struct model *lm, size_t n_features, size_t n_lab
     size_t rows = n_features + 1;
     lw->n_rows = rows;
     lw->n_cols = binary ? 1 : n_labels;
-    lw->w = xcalloc(rows * lw->n_cols, sizeof *lw->w);
+    lw->w = xcalloc_dense(rows * lw->n_cols, sizeof *lw->w);
     if (lm->nr_class == 2) {
         /* One vector: a positive decision value means lm->label[0]. */
         int a = lm->label[0], b = lm->label[1];
@@ -79,7 +79,7 @@ struct linear_problem *linear_problem_new(const struct tfidf_matrix *x, size_t n
     /* liblinear rows: our features as 1-based indices, then the bias
      * feature (index n_features + 1, value 1), then the -1 terminator. */
     pb->nodes = xmalloc((nnz + 2 * n_rows + 1) * sizeof *pb->nodes);
-    mem_hint_huge(pb->nodes, (nnz + 2 * n_rows + 1) * sizeof *pb->nodes);
+    mem_hint_big(pb->nodes, (nnz + 2 * n_rows + 1) * sizeof *pb->nodes);
     pb->rows = xmalloc((n_rows ? n_rows : 1) * sizeof *pb->rows);
     pb->y = xcalloc(n_rows ? n_rows : 1, sizeof *pb->y);
     struct feature_node *q = pb->nodes;
@@ -131,13 +131,36 @@ struct ovr_job {
     atomic_size_t *next; /* the next class to train */
     struct linear_weights *out;
     int failed;
+    void *guard; /* from warm_heap */
 };
+
+/* A thread's first liblinear fit allocates its solver's arrays (about
+ * eight of n_features doubles and four of n_rows) from a fresh malloc
+ * arena, and each page faults on first touch (~12 us here; ~200 of them on
+ * support tickets). This takes that much from the thread's arena, faults
+ * it in with one call and frees it, for liblinear to reuse; the small
+ * block allocated after it (returned, freed when the thread is done) keeps
+ * the freed block from merging into the arena's top, which free() would
+ * hand back to the kernel. Small problems only: malloc may serve a
+ * larger block by mmap and unmap it on free (the warming lost), and a
+ * larger fit's faults are a small part of its time. */
+#define WARM_HEAP_MAX (512u << 10)
+
+static void *warm_heap(size_t bytes)
+{
+    if (bytes > WARM_HEAP_MAX) return NULL;
+    void *warm = xmalloc(bytes), *guard = xmalloc(64);
+    mem_hint_big(warm, bytes);
+    free(warm);
+    return guard;
+}
 
 static void *ovr_run(void *arg)
 {
     struct ovr_job *j = arg;
     size_t n = (size_t)j->prob->l, rows = j->n_features + 1;
     double *yc = xmalloc(n * sizeof *yc);
+    j->guard = warm_heap((8 * rows + 4 * n) * sizeof(double));
     for (;;) {
         size_t c = atomic_fetch_add(j->next, 1);
         if (c >= j->n_labels) break;
@@ -163,6 +186,7 @@ static void *ovr_run(void *arg)
         if (lm) free_and_destroy_model(&lm);
     }
     free(yc);
+    free(j->guard);
     return NULL;
 }
 
@@ -182,7 +206,7 @@ static int ovr_parallel(const struct problem *prob, const struct parameter *para
 {
     out->n_rows = n_features + 1;
     out->n_cols = n_labels;
-    out->w = xcalloc(out->n_rows * n_labels, sizeof *out->w);
+    out->w = xcalloc_dense(out->n_rows * n_labels, sizeof *out->w);
     for (size_t c = 0; c < n_labels; c++)
         if (!count[c]) out->w[n_features * n_labels + c] = LINEAR_ABSENT_BIAS;
     atomic_size_t next;
@@ -191,8 +215,8 @@ static int ovr_parallel(const struct problem *prob, const struct parameter *para
     pthread_t tid[OVR_MAX_THREADS];
     int started[OVR_MAX_THREADS] = {0};
     for (int t = 0; t < threads; t++)
-        job[t] = (struct ovr_job){prob,     param,      y,     class_weight, count,
-                                  n_labels, n_features, &next, out,          0};
+        job[t] = (struct ovr_job){prob,  param, y, class_weight, count, n_labels, n_features,
+                                  &next, out,   0, NULL};
     for (int t = 1; t < threads; t++)
         started[t] = pthread_create(&tid[t], NULL, ovr_run, &job[t]) == 0;
     ovr_run(&job[0]);

@@ -340,6 +340,7 @@ int tfidf_load(struct tfidf *v, int extended, struct reader *r, struct err *e)
     }
     v->terms_len = terms.len;
     v->terms = buf_detach(&terms);
+    hashmap_reserve(&v->vocab, v->n_features);
     for (size_t f = 0; f < v->n_features; f++) {
         const char *t = v->terms + v->term_off[f];
         int inserted;

@@ -82,7 +82,7 @@ static void cand_rehash(struct cand *c, size_t cap)
 {
     free(c->slot);
     c->slot = xmalloc(cap * sizeof *c->slot);
-    mem_hint_huge(c->slot, cap * sizeof *c->slot);
+    mem_hint_big(c->slot, cap * sizeof *c->slot);
     memset(c->slot, 0xFF, cap * sizeof *c->slot); /* all ids UINT32_MAX */
     c->slot_cap = cap;
     for (uint32_t id = 0; id < c->n; id++) {
@@ -108,7 +108,7 @@ static uint32_t cand_add(struct cand *c, const char *s, size_t len, uint64_t h, 
     if (c->n == c->cap) {
         c->cap = c->cap ? c->cap * 2 : 1 << 13;
         c->st = xrealloc(c->st, c->cap * sizeof *c->st);
-        mem_hint_huge(c->st, c->cap * sizeof *c->st);
+        mem_hint_big(c->st, c->cap * sizeof *c->st);
     }
     id = (uint32_t)c->n++;
     c->slot[i] = (struct cand_slot){id, (uint32_t)(h >> 32)};
@@ -155,7 +155,7 @@ static void doc_terms_reserve(struct shard *s, size_t more)
     while (s->dlen + more > s->dcap)
         s->dcap = s->dcap ? s->dcap * 2 : 1 << 14;
     s->doc_terms = xrealloc(s->doc_terms, s->dcap * sizeof *s->doc_terms);
-    mem_hint_huge(s->doc_terms, s->dcap * sizeof *s->doc_terms);
+    mem_hint_big(s->doc_terms, s->dcap * sizeof *s->doc_terms);
 }
 
 /* Analyses text d into a, with room for its terms in s->doc_terms;
@@ -323,6 +323,11 @@ static int none_left(const struct tfidf_config *cfg, size_t n_docs, struct err *
                          n_docs, cfg->min_df, cfg->max_df);
 }
 
+static int kept_df(uint32_t df, uint32_t min_df, double max_count)
+{
+    return df >= min_df && (double)df <= max_count;
+}
+
 /* Chooses the kept candidates and fills v's vocabulary; map[s] receives
  * shard s's candidate -> feature map (UINT32_MAX = dropped). */
 static int choose_vocab(struct tfidf *v, struct shard *sh, unsigned count, size_t n_docs,
@@ -330,15 +335,18 @@ static int choose_vocab(struct tfidf *v, struct shard *sh, unsigned count, size_
 {
     double max_count;
     if (check_df(&v->cfg, n_docs, &max_count, e)) return -1;
+    /* counted first: most candidates are pruned, and an array sized for
+     * all of them would be mostly untouched, fresh pages */
     size_t total = 0;
     for (unsigned s = 0; s < count; s++)
-        total += sh[s].c.n;
+        for (uint32_t i = 0; i < sh[s].c.n; i++)
+            total += kept_df(sh[s].c.st[i].df, (uint32_t)v->cfg.min_df, max_count);
     struct kept *keep = xmalloc((total + 1) * sizeof *keep);
     size_t nk = 0;
     for (unsigned s = 0; s < count; s++) {
         const struct cand *c = &sh[s].c;
         for (uint32_t i = 0; i < c->n; i++)
-            if (c->st[i].df >= (uint32_t)v->cfg.min_df && (double)c->st[i].df <= max_count)
+            if (kept_df(c->st[i].df, (uint32_t)v->cfg.min_df, max_count))
                 keep[nk++] =
                     (struct kept){prefix_of(c->blob.data + c->st[i].off, c->st[i].len), s, i};
     }
@@ -378,6 +386,7 @@ static int choose_vocab(struct tfidf *v, struct shard *sh, unsigned count, size_
     }
     v->terms_len = terms.len;
     v->terms = buf_detach(&terms);
+    hashmap_reserve(&v->vocab, nk);
     for (size_t f = 0; f < nk; f++) {
         const char *t = v->terms + v->term_off[f];
         hashmap_upsert(&v->vocab, t, strlen(t), (intptr_t)f, NULL);
@@ -488,8 +497,8 @@ static void build_matrix(const struct tfidf *v, const struct shard *sh, unsigned
     x->row_ptr = xmalloc((n_docs + 1) * sizeof *x->row_ptr);
     x->idx = xmalloc((total + 1) * sizeof *x->idx);
     x->val = xmalloc((total + 1) * sizeof *x->val);
-    mem_hint_huge(x->idx, (total + 1) * sizeof *x->idx);
-    mem_hint_huge(x->val, (total + 1) * sizeof *x->val);
+    mem_hint_big(x->idx, (total + 1) * sizeof *x->idx);
+    mem_hint_big(x->val, (total + 1) * sizeof *x->val);
     x->row_ptr[0] = 0;
     struct build part[FIT_MAX_THREADS];
     pthread_t tid[FIT_MAX_THREADS];

@@ -265,9 +265,38 @@ static void test_binary_keys_with_nul(void **state)
     hashmap_free(&m);
 }
 
+/* A reserved map takes its keys without regrowing: the same table as
+ * growth would give, allocated once, and nothing lost on the way. */
+static void test_reserve(void **state)
+{
+    (void)state;
+    struct hashmap m;
+    hashmap_init(&m);
+    hashmap_reserve(&m, 5214);
+    size_t cap = m.cap;
+    assert_int_equal(cap, 8192); /* what 5,214 inserts grow to */
+    char key[16];
+    for (int i = 0; i < 5214; i++) {
+        snprintf(key, sizeof key, "k%d", i);
+        hashmap_upsert(&m, key, strlen(key), i, NULL);
+    }
+    assert_int_equal(m.cap, cap);
+    for (int i = 0; i < 5214; i++) {
+        snprintf(key, sizeof key, "k%d", i);
+        assert_int_equal(get_or(&m, key, strlen(key), -1), i);
+    }
+    hashmap_reserve(&m, 10); /* never shrinks */
+    assert_int_equal(m.cap, cap);
+    hashmap_reserve(&m, 7000); /* grows, keeping the keys */
+    assert_int_equal(m.cap, 16384);
+    assert_int_equal(get_or(&m, "k5213", 5, -1), 5213);
+    hashmap_free(&m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_reserve),
         cmocka_unit_test(test_fnv1a_vectors),
         cmocka_unit_test(test_empty_map),
         cmocka_unit_test(test_upsert_get_update),

@@ -363,10 +363,41 @@ static void test_reader_str_limits(void **state)
     buf_free(&b);
 }
 
+/* The first-touch hint keeps what the array holds, whatever its size. */
+static void test_hint_big_keeps_contents(void **state)
+{
+    (void)state;
+    size_t sizes[] = {100, 64 << 10, 1 << 20, 9 << 20};
+    for (size_t k = 0; k < sizeof sizes / sizeof *sizes; k++) {
+        size_t n = sizes[k];
+        unsigned char *p = xmalloc(n);
+        for (size_t i = 0; i < n; i += 4093)
+            p[i] = (unsigned char)(i * 7 + 1);
+        mem_hint_big(p, n);
+        for (size_t i = 0; i < n; i += 4093)
+            assert_int_equal(p[i], (unsigned char)(i * 7 + 1));
+        free(p);
+    }
+    size_t dense[] = {1, 3000, 1 << 20, 9 << 20}; /* xcalloc_dense: zeroed at any size */
+    for (size_t k = 0; k < sizeof dense / sizeof *dense; k++) {
+        double *d = xcalloc_dense(dense[k], sizeof *d);
+        for (size_t i = 0; i < dense[k]; i += 509)
+            assert_true(d[i] == 0.0);
+        assert_true(d[dense[k] - 1] == 0.0);
+        free(d);
+    }
+    unsigned char *z = xcalloc(1 << 20, 1); /* fresh zero pages stay zero */
+    mem_hint_big(z, 1 << 20);
+    for (size_t i = 0; i < (1 << 20); i += 512)
+        assert_int_equal(z[i], 0);
+    free(z);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_xalloc),
+        cmocka_unit_test(test_hint_big_keeps_contents),
         cmocka_unit_test(test_xstrdup_xstrndup),
         cmocka_unit_test(test_xasprintf),
         cmocka_unit_test(test_buf_append_and_terminate),
