@@ -16,7 +16,7 @@ UNITBIN := $(UNIT:tests/unit/%.c=$(BUILD)/tests/%)
 WEB     := $(sort $(wildcard web/*))
 VERSION := $(shell git describe --tags --always --dirty 2>/dev/null || echo 0.1.0)
 
-.PHONY: all deps run test unit unit-pg integration browser asan clean format bench
+.PHONY: all deps run test unit unit-pg integration browser asan clean format bench print-ldlibs
 all: $(BUILD)/boucle
 
 deps:
@@ -118,6 +118,10 @@ run: deps all
 
 bench: all
 	bench/train_vs_sklearn.sh
+
+# The bench programs link against build/libboucle.a with exactly these.
+print-ldlibs:
+	@echo $(LDLIBS)
 
 format:
 	clang-format -i src/*/*.c src/*/*.h tests/unit/*.c

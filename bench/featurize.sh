@@ -15,8 +15,7 @@ LIB=${BOUCLE_LIB:-build/libboucle.a}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cc -O2 -std=c11 -D_GNU_SOURCE -Isrc -pthread bench/featurize.c "$LIB" \
-  $(pkg-config --libs libmicrohttpd jansson yaml-0.1 libutf8proc libsodium sqlite3 libpcre2-8 \
-    libcurl libpq) -llinear -lstemmer -lm -o "$work/featurize"
+  $(make -s --no-print-directory print-ldlibs) -o "$work/featurize"
 
 run_one() { # name text-fields...
   local name=$1; shift
