@@ -347,6 +347,25 @@ static void test_bad_params_name_key_and_line(void **state)
     assert_float_equal(c.xgb.learning_rate, 0.3, 0);
 }
 
+/* A multilabel task's boosters train on one thread unless nthread is set. */
+static void test_multilabel_defaults_to_one_thread(void **state)
+{
+    (void)state;
+    struct model_config c;
+    struct err e;
+    assert_int_equal(model_config_parse(&c, "xgboost", NULL, 0, &e), 0);
+    assert_int_equal(c.xgb.nthread, 2);
+    xgb_params_multilabel(&c.xgb);
+    assert_int_equal(c.xgb.nthread, 1);
+    struct config_param two[] = {{"nthread", "2", 3}}, all[] = {{"nthread", "0", 3}};
+    assert_int_equal(model_config_parse(&c, "xgboost", two, 1, &e), 0);
+    xgb_params_multilabel(&c.xgb);
+    assert_int_equal(c.xgb.nthread, 2);
+    assert_int_equal(model_config_parse(&c, "xgboost", all, 1, &e), 0);
+    xgb_params_multilabel(&c.xgb);
+    assert_int_equal(c.xgb.nthread, 0);
+}
+
 /* A format-5 artifact written by the build that introduced it (from the
  * data of train(xgb_config())): later builds must load it, predict the
  * same and write it again byte for byte. BOUCLE_WRITE_FIXTURES=1 writes it. */
@@ -387,6 +406,7 @@ int main(void)
         cmocka_unit_test(test_early_stopping_keeps_best_round),
         cmocka_unit_test(test_shap_contributions_add_up_to_the_margin),
         cmocka_unit_test(test_bad_params_name_key_and_line),
+        cmocka_unit_test(test_multilabel_defaults_to_one_thread),
         cmocka_unit_test(test_format5_fixture_loads),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
