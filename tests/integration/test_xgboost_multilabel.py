@@ -95,3 +95,16 @@ def test_boosters_train_on_one_thread_unless_nthread_is_set(tmp_path):
         model = ws.run_json("runs", "list")[0]["params"]["model"]
         assert model["kind"] == "xgboost" and model["nthread"] == nthread, model
 
+
+def test_feature_export_is_refused(tmp_path):
+    """The export's rows carry one label each (LIBSVM): a multilabel task's
+    is refused, as a usage error, before anything is written."""
+    ws = Workspace(tmp_path, SMALL.format(params=""))
+    small_tags(tmp_path)
+    ws.run("import", "tags.csv", check=True)
+    ws.run_json("train")
+    out = tmp_path / "features"
+    p = ws.run("export", "--what", "features", "--out", out)
+    assert p.returncode == 2, (p.returncode, p.stderr)
+    assert "task 'tags' is multilabel" in p.stderr and "one label per row" in p.stderr, p.stderr
+    assert not out.exists()
