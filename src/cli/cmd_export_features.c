@@ -10,7 +10,8 @@
  *                  test row, through the serving path (one row per line)
  *   DIR/model.json n_features, labels, the kind and its settings
  * The features are computed by the champion from the stored inputs, as
- * serving computes them (its featuriser, its cleaning). */
+ * serving computes them (its featuriser, its cleaning). A multilabel task
+ * is refused (usage, exit 2): its rows have a set of labels, not one. */
 #include "cli/cli.h"
 
 #include "loop/corpus.h"
@@ -153,6 +154,18 @@ int cli_export_features(struct cli_env *env, const char *dir)
 {
     struct err e;
     err_clear(&e);
+    if (env->task->type == TASK_MULTILABEL) {
+        /* refused before anything is written: a row's label set is not
+         * one label (rows with several would be skipped, the others
+         * written as if the task were single-label) */
+        err_set(&e, ERR_USAGE,
+                "--what features: task '%s' is multilabel, and the export gives one label per "
+                "row (LIBSVM, as a binary or multiclass task's learner reads it); nothing "
+                "written",
+                env->task->name);
+        cli_close(env);
+        return cli_fail(&e);
+    }
     if (!dir) {
         cli_close(env);
         err_set(&e, ERR_USAGE, "--what features writes several files: give --out DIRECTORY");

@@ -452,7 +452,8 @@ done:
     return rc;
 }
 
-/* The inputs a model reads come from the task, not from `model:`. */
+/* The inputs a model reads come from the task, not from `model:`; so do
+ * the defaults that depend on the task's type. */
 static void task_inputs(const struct task_config *task, struct model_config *mc)
 {
     mc->prep = task->clean;
@@ -460,6 +461,7 @@ static void task_inputs(const struct task_config *task, struct model_config *mc)
     mc->n_numeric = task->n_numeric;
     mc->categorical = task->categorical;
     mc->n_categorical = task->n_categorical;
+    if (task->type == TASK_MULTILABEL) xgb_params_multilabel(&mc->xgb);
 }
 
 /* threshold and validation_fraction are for multilabel tasks only. */

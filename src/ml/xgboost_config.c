@@ -33,6 +33,11 @@ void xgb_params_defaults(struct xgb_params *p)
                              .validation_fraction = 0.1};
 }
 
+void xgb_params_multilabel(struct xgb_params *p)
+{
+    if (!p->nthread_given) p->nthread = 1;
+}
+
 const char *xgb_tree_method_name(enum xgb_tree_method t)
 {
     return t == XGB_EXACT ? "exact" : t == XGB_APPROX ? "approx" : "hist";
@@ -126,6 +131,7 @@ int xgb_params_parse(struct xgb_params *p, const struct config_param *params, si
                 key, c->line);
         }
         if (set_value(p, k, c->value)) return model_param_error(e, c, k->expect);
+        if (k->offset == AT(nthread)) p->nthread_given = 1;
     }
     return 0;
 }

@@ -20,7 +20,8 @@ enum xgb_tree_method { XGB_HIST, XGB_APPROX, XGB_EXACT };
 
 /* Names and defaults as XGBoost's own (its scikit-learn wrapper's for
  * n_estimators), except nthread: 2, the cores of the machine kind boucle
- * is sized for (0 = XGBoost's choice: every core). */
+ * is sized for (0 = XGBoost's choice: every core), and 1 on a multilabel
+ * task (xgb_params_multilabel). */
 struct xgb_params {
     int n_estimators;           /* boosting rounds, default 100 */
     int max_depth;              /* default 6 */
@@ -36,6 +37,7 @@ struct xgb_params {
     int seed;                   /* default 0 */
     int early_stopping_rounds;  /* 0 = off (default) */
     double validation_fraction; /* held out for early stopping, default 0.1 */
+    int nthread_given;          /* the config set nthread */
 };
 
 void xgb_params_defaults(struct xgb_params *p);
@@ -44,6 +46,10 @@ void xgb_params_defaults(struct xgb_params *p);
 int xgb_params_parse(struct xgb_params *p, const struct config_param *params, size_t n_params,
                      struct err *e);
 const char *xgb_tree_method_name(enum xgb_tree_method t);
+/* A multilabel task's defaults: nthread 1 unless the config set it. Its
+ * one booster per label boosts tiny rounds, where a second OpenMP thread
+ * only spin-waits (11x slower on the ticket tagging example). */
+void xgb_params_multilabel(struct xgb_params *p);
 
 struct xgb_model;
 

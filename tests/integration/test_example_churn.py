@@ -1,39 +1,12 @@
 """The telco churn example: numeric and categorical fields only (imbalanced,
 with missing values), imported, trained, served on held-out customers, and
 compared with scikit-learn's LogisticRegression on the same features."""
-import csv
 import shutil
 
 import pytest
 
-from conftest import ROOT
-
-EXAMPLE = ROOT / "examples" / "churn"
-NUMERIC = ["tenure", "monthly_charges", "total_charges", "female", "senior_citizen", "partner",
-           "dependents", "phone_service", "paperless_billing"]
-CATEGORICAL = ["multiple_lines", "internet_service", "online_security", "online_backup",
-               "device_protection", "tech_support", "streaming_tv", "streaming_movies",
-               "contract", "payment_method"]
-
-
-def read_rows(name):
-    with open(EXAMPLE / name, newline="") as f:
-        return list(csv.DictReader(f))
-
-
-def as_input(row):
-    """A CSV row as a request's input: numbers as numbers, NA as null."""
-    out = {k: (None if row[k] == "NA" else float(row[k])) for k in NUMERIC}
-    out.update({k: row[k] for k in CATEGORICAL})
-    return out
-
-
-def roc_auc(scores, positive):
-    """The probability that a positive outscores a negative (ties count half)."""
-    pos = [s for s, p in zip(scores, positive) if p]
-    neg = [s for s, p in zip(scores, positive) if not p]
-    wins = sum((a > b) + 0.5 * (a == b) for a in pos for b in neg)
-    return wins / (len(pos) * len(neg))
+from tabular_helpers import CATEGORICAL, NUMERIC, as_input, read_rows, roc_auc
+from tabular_helpers import CHURN as EXAMPLE
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,8 @@ import shutil
 import pytest
 
 from conftest import Workspace
-from test_example_churn import EXAMPLE, as_input, read_rows, roc_auc
+from tabular_helpers import CHURN as EXAMPLE
+from tabular_helpers import as_input, read_rows, roc_auc
 
 CHURN_MODEL = ("{kind: xgboost, n_estimators: 300, max_depth: 3, learning_rate: 0.1, "
                "early_stopping_rounds: 10, scale_pos_weight: 2.7}")

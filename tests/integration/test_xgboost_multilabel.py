@@ -6,6 +6,7 @@ import shutil
 
 import pytest
 
+from conftest import Workspace
 from test_example_tags import EXAMPLE, serve_test_rows
 
 # 70 tags x 2 fits (tuning, then every row) of few shallow rounds; one
@@ -58,3 +59,52 @@ def test_tags_with_xgboost_train_serve_and_explain(ws, server_factory):
                                                               abs=1e-6)
     assert cli[0]["explanation"][0]["feature"] == p["explanation"][0]["feature"]
     assert s.stop() == 0, s.logs()
+
+
+SMALL = """\
+store: sqlite:boucle.db
+tasks:
+  tags:
+    type: multilabel
+    text: [text]
+    label: tags
+    model: {{kind: xgboost, n_estimators: 2, max_depth: 2{params}}}
+"""
+
+
+def small_tags(path):
+    words = {"billing": "invoice refund charge", "bug": "crash error broken",
+             "urgent": "asap now immediately"}
+    with open(path / "tags.csv", "w") as f:
+        f.write("text,tags\n")
+        for i in range(60):
+            tags = [t for k, t in enumerate(words) if (i >> k) & 1] or ["bug"]
+            f.write('"%s ticket %d",%s\n' % (" ".join(words[t] for t in tags), i, "|".join(tags)))
+
+
+def test_boosters_train_on_one_thread_unless_nthread_is_set(tmp_path):
+    """Many tiny per-label boosters spin-wait on a second OpenMP thread:
+    a multilabel task defaults to nthread 1 (multiclass keeps 2,
+    test_xgboost.py); an explicit value is kept."""
+    ws = Workspace(tmp_path, SMALL.format(params=""))
+    small_tags(tmp_path)
+    ws.run("import", "tags.csv", check=True)
+    for params, nthread in (("", 1), (", nthread: 2", 2)):
+        ws.write_config(SMALL.format(params=params))
+        ws.run_json("train")
+        model = ws.run_json("runs", "list")[0]["params"]["model"]
+        assert model["kind"] == "xgboost" and model["nthread"] == nthread, model
+
+
+def test_feature_export_is_refused(tmp_path):
+    """The export's rows carry one label each (LIBSVM): a multilabel task's
+    is refused, as a usage error, before anything is written."""
+    ws = Workspace(tmp_path, SMALL.format(params=""))
+    small_tags(tmp_path)
+    ws.run("import", "tags.csv", check=True)
+    ws.run_json("train")
+    out = tmp_path / "features"
+    p = ws.run("export", "--what", "features", "--out", out)
+    assert p.returncode == 2, (p.returncode, p.stderr)
+    assert "task 'tags' is multilabel" in p.stderr and "one label per row" in p.stderr, p.stderr
+    assert not out.exists()

@@ -1,7 +1,8 @@
-/* Checks shared by the model tests (test_model.c, test_fasttext.c,
- * test_model_tabular.c, test_multilabel.c): a `model:` value refused with a
- * message naming key and line, an artifact refused as corrupt with a message
- * saying why, the artifact fixtures of older formats read and written again. */
+/* Checks shared by the model tests (test_model*.c, test_fasttext.c,
+ * test_multilabel.c): a `model:` value refused with a message naming key
+ * and line, an artifact saved, loaded back, refused as corrupt with a
+ * message saying why (damaged, truncated), the artifact fixtures of older
+ * formats read and written again. */
 #ifndef BOUCLE_TEST_MODEL_EXPECT_H
 #define BOUCLE_TEST_MODEL_EXPECT_H
 
@@ -30,6 +31,43 @@ static inline void expect_kind_param_error(const char *kind, const char *key, co
     assert_string_equal(e.field, field);
 }
 
+/* kind's settings as a `model:` with no other key gives them. */
+static inline struct model_config parsed_config(const char *kind)
+{
+    struct model_config c;
+    struct err e;
+    if (model_config_parse(&c, kind, NULL, 0, &e) != 0) fail_msg("%s", e.msg);
+    return c;
+}
+
+/* m's artifact in b (initialised here; the caller frees it), which is of
+ * format `format`. */
+static inline void save_artifact(const struct trained_model *m, struct buf *b, int format)
+{
+    struct err e;
+    buf_init(b);
+    assert_int_equal(model_save(m, b, &e), 0);
+    assert_int_equal(b->data[8], format);
+}
+
+/* The model of the artifact in b; failing to load it fails the test. */
+static inline struct trained_model *load_artifact(const struct buf *b)
+{
+    struct err e;
+    struct trained_model *m = model_load(b->data, b->len, &e);
+    if (!m) fail_msg("%s", e.msg);
+    return m;
+}
+
+/* b cut short anywhere (from byte 20, in steps of 1 + b->len / parts):
+ * refused, never read past the end. */
+static inline void expect_truncations_refused(const struct buf *b, size_t parts)
+{
+    struct err e;
+    for (size_t len = 20; len < b->len; len += 1 + b->len / parts)
+        assert_null(model_load(b->data, len, &e));
+}
+
 static inline void expect_corrupt(const void *d, size_t len, const char *msg_part)
 {
     struct err e;
@@ -55,13 +93,11 @@ static inline void reseal_artifact(char *d, size_t len)
 static inline void expect_xgboost_damage_refused(const struct buf *b, const char *forged_msg,
                                                  const char *linear_msg)
 {
-    struct err e;
     char *copy = malloc(b->len);
     memcpy(copy, b->data, b->len);
     copy[b->len - 200] ^= 0x20; /* inside the booster */
     expect_corrupt(copy, b->len, "checksum mismatch");
-    for (size_t len = 20; len < b->len; len += 1 + b->len / 40)
-        assert_null(model_load(b->data, len, &e));
+    expect_truncations_refused(b, 40);
     memcpy(copy, b->data, b->len);
     memset(copy + b->len - 64 - 300, 0xff, 100);
     reseal_artifact(copy, b->len);
@@ -98,6 +134,19 @@ static inline size_t read_fixture(const char *path, char *data, size_t cap)
     fclose(f);
     assert_true(len < cap);
     return len;
+}
+
+/* The model of the fixture at path (read whole into data[cap], *len
+ * bytes), an artifact of format `format`. */
+static inline struct trained_model *load_fixture(const char *path, char *data, size_t cap,
+                                                 int format, size_t *len)
+{
+    *len = read_fixture(path, data, cap);
+    assert_int_equal(data[8], format);
+    struct err e;
+    struct trained_model *m = model_load(data, *len, &e);
+    if (!m) fail_msg("%s", e.msg);
+    return m;
 }
 
 /* Saving m gives exactly these bytes: a model is written in the format it

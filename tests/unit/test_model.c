@@ -282,8 +282,7 @@ static void test_save_load_same_probabilities(void **state)
     struct err e;
     assert_int_equal(model_save(m, &b, &e), 0);
     assert_memory_equal(b.data, "BOUCLEMD", 8);
-    struct trained_model *l = model_load(b.data, b.len, &e);
-    assert_non_null(l);
+    struct trained_model *l = load_artifact(&b);
     assert_int_equal(model_n_features(l), model_n_features(m));
     assert_string_equal(model_label(l, 0), "negative");
     const char *probe[] = {"great crew", "lost bag delay", "unrelated words", ""};
@@ -294,12 +293,7 @@ static void test_save_load_same_probabilities(void **state)
         assert_memory_equal(p, q, sizeof p); /* bit-identical */
     }
     /* saving the loaded model reproduces the same bytes */
-    struct buf b2;
-    buf_init(&b2);
-    model_save(l, &b2, &e);
-    assert_int_equal(b2.len, b.len);
-    assert_memory_equal(b2.data, b.data, b.len);
-    buf_free(&b2);
+    expect_saved_as(l, b.data, b.len);
     model_release(l);
     model_release(m);
     buf_free(&b);
@@ -311,11 +305,8 @@ static void test_damaged_artifacts_refused(void **state)
     /* format 1's layout: keep_punct, the default, would make it 6 */
     struct trained_model *m = train_binary_punct(0);
     struct buf b;
-    buf_init(&b);
-    struct err e;
-    model_save(m, &b, &e);
+    save_artifact(m, &b, 1);
     model_release(m);
-    assert_int_equal(b.data[8], 1);
 
     expect_corrupt(b.data, b.len - 1, "artifact truncated at byte");
     expect_corrupt(b.data, b.len / 2, "artifact truncated at byte");
@@ -338,8 +329,7 @@ static void test_damaged_artifacts_refused(void **state)
     buf_append(&b, "xx", 2);
     expect_corrupt(b.data, b.len, "2 unexpected trailing bytes");
     b.len -= 2;
-    struct trained_model *ok = model_load(b.data, b.len, &e); /* intact again */
-    assert_non_null(ok);
+    struct trained_model *ok = load_artifact(&b); /* intact again */
     model_release(ok);
     buf_free(&b);
 }
@@ -351,11 +341,9 @@ static void test_format1_artifact_loads(void **state)
 {
     (void)state;
     char data[4096];
-    size_t len = read_fixture("fixtures/model_format1.bin", data, sizeof data);
-    assert_int_equal(data[8], 1);
-    struct err e;
-    struct trained_model *m = model_load(data, len, &e);
-    assert_non_null(m);
+    size_t len;
+    struct trained_model *m =
+        load_fixture("fixtures/model_format1.bin", data, sizeof data, 1, &len);
     assert_int_equal(model_prep(m)->n_steps, 0);
     assert_string_equal(model_prep(m)->separator, "\n");
     double p[2];
@@ -378,12 +366,10 @@ static void test_format2_artifact_loads(void **state)
 {
     (void)state;
     char data[4096];
-    size_t len = read_fixture("fixtures/model_format2.bin", data, sizeof data);
+    size_t len;
+    struct trained_model *m =
+        load_fixture("fixtures/model_format2.bin", data, sizeof data, 2, &len);
     assert_int_equal(len, 1654);
-    assert_int_equal(data[8], 2);
-    struct err e;
-    struct trained_model *m = model_load(data, len, &e);
-    assert_non_null(m);
     assert_int_equal(model_prep(m)->n_steps, 2);
     assert_int_equal(model_prep(m)->steps[0], CLEAN_STRIP_HTML);
     assert_string_equal(model_prep(m)->separator, " | ");
@@ -417,11 +403,8 @@ static void test_prep_travels_with_the_model(void **state)
         model_train(&c, TASK_BINARY, bin_texts, bin_labels, 10, bin_names, 2, &e);
     assert_non_null(m);
     struct buf b;
-    buf_init(&b);
-    assert_int_equal(model_save(m, &b, &e), 0);
-    assert_int_equal(b.data[8], 2);
-    struct trained_model *l = model_load(b.data, b.len, &e);
-    assert_non_null(l);
+    save_artifact(m, &b, 2);
+    struct trained_model *l = load_artifact(&b);
     assert_int_equal(model_prep(l)->n_steps, 4);
     assert_int_equal(model_prep(l)->steps[3], CLEAN_DEDUPE);
     assert_string_equal(model_prep(l)->separator, " | ");
@@ -442,14 +425,9 @@ static void test_prep_travels_with_the_model(void **state)
     buf_free(&joined);
 
     /* saving the loaded model gives the same bytes; a damaged one is refused */
-    struct buf b2;
-    buf_init(&b2);
-    model_save(l, &b2, &e);
-    assert_int_equal(b2.len, b.len);
-    assert_memory_equal(b2.data, b.data, b.len);
+    expect_saved_as(l, b.data, b.len);
     b.data[8] = 9;
     expect_corrupt(b.data, b.len, "unsupported artifact format version 9");
-    buf_free(&b2);
     buf_free(&b);
     model_release(l);
     model_release(m);

@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "churn_rows.h"
 #include "ml/model.h"
 #include "model_expect.h"
 
@@ -15,32 +16,13 @@
 #include <stdio.h>
 #include <string.h>
 
-/* 40 customers: churn (label 1) when tenure is short and the plan is
- * monthly; every 7th tenure is missing, every 9th plan too. */
+/* 40 customers (churn_rows.h), some monthly plans spelt " monthly" */
 #define N 40
-static double tenure[N];
-static const char *plan[N];
-static size_t plan_len[N];
-static int churn[N];
-static const char *texts[N];
-static const char *names[] = {"stays", "churns"};
-
-static struct numeric_field nf[] = {{"tenure", IMPUTE_MEDIAN, 0, 1}};
-static struct categorical_field cf[] = {{"plan", 0, 2}};
 
 static int setup(void **state)
 {
     (void)state;
-    for (int i = 0; i < N; i++) {
-        churn[i] = i % 2;
-        tenure[i] = churn[i] ? 1 + i % 5 : 20 + i;
-        plan[i] =
-            churn[i] ? (i % 4 == 1 ? "monthly" : " monthly") : (i % 3 ? "yearly" : "two-year");
-        if (i % 7 == 3) tenure[i] = NAN;
-        if (i % 9 == 4) plan[i] = NULL;
-        plan_len[i] = plan[i] ? strlen(plan[i]) : 0;
-        texts[i] = churn[i] ? "please cancel my line" : "thanks all good";
-    }
+    make_churn(N, 1);
     return 0;
 }
 
@@ -48,38 +30,13 @@ static struct model_config tabular_config(void)
 {
     struct model_config c;
     model_config_defaults(&c);
-    c.text.min_df = 1;
-    c.numeric = nf;
-    c.n_numeric = 1;
-    c.categorical = cf;
-    c.n_categorical = 1;
-    return c;
-}
-
-static const struct tabular_values all_rows = {1, 1, tenure, plan, plan_len};
-
-static struct trained_model *train_config(const struct model_config *c, int with_text)
-{
-    struct err e;
-    struct trained_model *m = model_train_rows(c, TASK_BINARY, with_text ? texts : NULL, &all_rows,
-                                               churn, N, names, 2, &e);
-    if (!m) fail_msg("%s", e.msg);
-    return m;
+    return churn_config(c);
 }
 
 static struct trained_model *train(int with_text)
 {
     struct model_config c = tabular_config();
-    return train_config(&c, with_text);
-}
-
-static size_t predict(const struct trained_model *m, const char *text, double x, const char *p,
-                      double *probs)
-{
-    size_t len = text ? strlen(text) : 0, pl = p ? strlen(p) : 0;
-    struct model_input in = {
-        .text = &text, .text_lens = &len, .n_text = text ? 1 : 0, .tab = {1, 1, &x, &p, &pl}};
-    return model_predict_input(m, &in, probs);
+    return train_churn(&c, with_text);
 }
 
 static void test_tabular_only_model_learns(void **state)
@@ -116,15 +73,12 @@ static void test_explanation_names_fields(void **state)
 {
     (void)state;
     struct trained_model *m = train(1);
-    const char *text = "please cancel";
-    size_t len = strlen(text), pl = 7;
-    double x = 2;
-    const char *p = "monthly";
-    struct model_input in = {&text, &len, 1, {1, 1, &x, &p, &pl}};
+    struct churn_input ci;
+    churn_input(&ci, "please cancel", 2, "monthly");
     double probs[2];
-    assert_int_equal(model_predict_input(m, &in, probs), 1);
+    assert_int_equal(model_predict_input(m, &ci.in, probs), 1);
     struct model_contribution c[16];
-    size_t k = model_explain_input(m, &in, 1, 16, c);
+    size_t k = model_explain_input(m, &ci.in, 1, 16, c);
     assert_int_equal(k, 3 + 2); /* please, cancel, "please cancel", tenure, plan=monthly */
     int saw_tenure = 0, saw_plan = 0;
     double sum = 0;
@@ -147,12 +101,11 @@ static void test_explanation_names_fields(void **state)
     assert_float_equal(sum + bias, score, 1e-9);
     /* label 0 gets the opposite contributions */
     struct model_contribution d[16];
-    assert_int_equal(model_explain_input(m, &in, 0, 16, d), k);
+    assert_int_equal(model_explain_input(m, &ci.in, 0, 16, d), k);
     assert_float_equal(d[0].weight, -c[0].weight, 1e-12);
     /* a value training never saw is said so */
-    p = "weekly";
-    pl = 6;
-    k = model_explain_input(m, &in, 1, 16, c);
+    churn_input(&ci, "please cancel", 2, "weekly");
+    k = model_explain_input(m, &ci.in, 1, 16, c);
     int unseen = 0;
     for (size_t i = 0; i < k; i++)
         unseen += !strcmp(c[i].feature, "plan=weekly (unseen)");
@@ -168,14 +121,10 @@ static void test_format3_round_trip(void **state)
     struct model_config c = tabular_config();
     c.text.keep_punct = 0;
     for (int with_text = 0; with_text < 2; with_text++) {
-        struct trained_model *m = train_config(&c, with_text);
+        struct trained_model *m = train_churn(&c, with_text);
         struct buf b;
-        buf_init(&b);
-        struct err e;
-        assert_int_equal(model_save(m, &b, &e), 0);
-        assert_int_equal(b.data[8], 3);
-        struct trained_model *l = model_load(b.data, b.len, &e);
-        if (!l) fail_msg("%s", e.msg);
+        save_artifact(m, &b, 3);
+        struct trained_model *l = load_artifact(&b);
         assert_int_equal(model_n_features(l), model_n_features(m));
         double p[2], q[2];
         for (int i = 0; i < N; i++) {
@@ -183,16 +132,9 @@ static void test_format3_round_trip(void **state)
             predict(l, with_text ? texts[i] : NULL, tenure[i], plan[i], q);
             assert_memory_equal(p, q, sizeof p);
         }
-        struct buf b2;
-        buf_init(&b2);
-        model_save(l, &b2, &e);
-        assert_int_equal(b2.len, b.len);
-        assert_memory_equal(b2.data, b.data, b.len);
-        /* truncated anywhere: refused, never read past the end */
-        for (size_t len = 20; len < b.len; len += 1 + b.len / 50)
-            assert_null(model_load(b.data, len, &e));
+        expect_saved_as(l, b.data, b.len);
+        expect_truncations_refused(&b, 50);
         buf_free(&b);
-        buf_free(&b2);
         model_release(l);
         model_release(m);
     }
@@ -204,12 +146,10 @@ static void test_format3_fixture_loads(void **state)
 {
     (void)state;
     char data[2048];
-    size_t len = read_fixture("fixtures/model_format3.bin", data, sizeof data);
+    size_t len;
+    struct trained_model *m =
+        load_fixture("fixtures/model_format3.bin", data, sizeof data, 3, &len);
     assert_int_equal(len, 663);
-    assert_int_equal(data[8], 3);
-    struct err e;
-    struct trained_model *m = model_load(data, len, &e);
-    if (!m) fail_msg("%s", e.msg);
     assert_int_equal(model_n_features(m), 12 + 1 + 5); /* 12 n-grams, tenure, plan: 4 + unseen */
     double p[2];
     predict(m, "please cancel", NAN, "weekly", p); /* missing tenure, unseen plan */

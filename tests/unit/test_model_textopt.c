@@ -297,12 +297,10 @@ static void test_format6_fixture_loads(void **state)
         model_release(m);
     }
     static char data[65536];
-    size_t len = read_fixture("fixtures/model_format6.bin", data, sizeof data);
+    size_t len;
+    struct trained_model *m =
+        load_fixture("fixtures/model_format6.bin", data, sizeof data, 6, &len);
     assert_int_equal(len, FIXTURE6_LEN);
-    assert_int_equal(data[8], 6);
-    struct err e;
-    struct trained_model *m = model_load(data, len, &e);
-    if (!m) fail_msg("%s", e.msg);
     assert_float_equal(prob_of(m, "Delayed again? Lovely!", 0), FIXTURE6_P, 1e-12);
     expect_saved_as(m, data, len);
     model_release(m);

@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include "base/ids.h"
+#include "churn_rows.h"
 #include "ml/model.h"
 #include "model_expect.h"
 
@@ -21,44 +22,19 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* 60 customers: churn (label 1) when tenure is short and the plan monthly,
- * said in words too; every 7th tenure missing, every 9th plan. */
+/* 60 customers (churn_rows.h) */
 #define N 60
-static double tenure[N];
-static const char *plan[N];
-static size_t plan_len[N];
-static int churn[N];
-static const char *texts[N];
-static const char *names[] = {"stays", "churns"};
-static struct numeric_field nf[] = {{"tenure", IMPUTE_MEDIAN, 0, 1}};
-static struct categorical_field cf[] = {{"plan", 0, 2}};
-static const struct tabular_values all_rows = {1, 1, tenure, plan, plan_len};
 
 static int setup(void **state)
 {
     (void)state;
-    for (int i = 0; i < N; i++) {
-        churn[i] = i % 2;
-        tenure[i] = churn[i] ? 1 + i % 5 : 20 + i;
-        plan[i] = churn[i] ? "monthly" : (i % 3 ? "yearly" : "two-year");
-        if (i % 7 == 3) tenure[i] = NAN;
-        if (i % 9 == 4) plan[i] = NULL;
-        plan_len[i] = plan[i] ? strlen(plan[i]) : 0;
-        texts[i] = churn[i] ? "please cancel my line" : "thanks all good";
-    }
+    make_churn(N, 0);
     return 0;
 }
 
 static struct model_config xgb_config(void)
 {
-    struct model_config c;
-    struct err e;
-    assert_int_equal(model_config_parse(&c, "xgboost", NULL, 0, &e), 0);
-    c.text.min_df = 1;
-    c.numeric = nf;
-    c.n_numeric = 1;
-    c.categorical = cf;
-    c.n_categorical = 1;
+    struct model_config c = churn_config(parsed_config("xgboost"));
     c.xgb.n_estimators = 20;
     c.xgb.min_child_weight = 0.5; /* 60 rows: let small leaves split */
     return c;
@@ -66,19 +42,7 @@ static struct model_config xgb_config(void)
 
 static struct trained_model *train(const struct model_config *c)
 {
-    struct err e;
-    struct trained_model *m =
-        model_train_rows(c, TASK_BINARY, texts, &all_rows, churn, N, names, 2, &e);
-    if (!m) fail_msg("%s", e.msg);
-    return m;
-}
-
-static size_t predict(const struct trained_model *m, const char *text, double x, const char *p,
-                      double *probs)
-{
-    size_t len = strlen(text), pl = p ? strlen(p) : 0;
-    struct model_input in = {&text, &len, 1, {1, 1, &x, &p, &pl}};
-    return model_predict_input(m, &in, probs);
+    return train_churn(c, 1);
 }
 
 static void test_learns_binary_text_and_fields(void **state)
@@ -116,11 +80,10 @@ static void test_multiclass_probabilities_sum_to_one(void **state)
         snprintf(buf[i], sizeof buf[i], "%s sky %d", colours[y[i]], i % 4);
         t[i] = buf[i];
     }
-    struct model_config c;
-    struct err e;
-    assert_int_equal(model_config_parse(&c, "xgboost", NULL, 0, &e), 0);
+    struct model_config c = parsed_config("xgboost");
     c.text.min_df = 1;
     c.xgb.n_estimators = 10;
+    struct err e;
     struct trained_model *m = model_train(&c, TASK_MULTICLASS, t, y, 90, colours, 3, &e);
     if (!m) fail_msg("%s", e.msg);
     double p[3];
@@ -151,12 +114,8 @@ static void test_round_trip_predicts_the_same(void **state)
     c.text.keep_punct = 0; /* format 5: no text options (the default keep_punct makes 6) */
     struct trained_model *m = train(&c);
     struct buf b;
-    buf_init(&b);
-    struct err e;
-    assert_int_equal(model_save(m, &b, &e), 0);
-    assert_int_equal(b.data[8], 5);
-    struct trained_model *l = model_load(b.data, b.len, &e);
-    if (!l) fail_msg("%s", e.msg);
+    save_artifact(m, &b, 5);
+    struct trained_model *l = load_artifact(&b);
     assert_string_equal(model_kind(l), "xgboost");
     double p[2], q[2];
     for (int i = 0; i < N; i++) {
@@ -177,10 +136,7 @@ static void test_damaged_artifact_refused(void **state)
     c.text.keep_punct = 0; /* format 5's layout */
     struct trained_model *m = train(&c);
     struct buf b;
-    buf_init(&b);
-    struct err e;
-    model_save(m, &b, &e);
-    assert_int_equal(b.data[8], 5);
+    save_artifact(m, &b, 5);
     expect_xgboost_damage_refused(&b, "xgboost", "format 5 cannot hold a model of kind 'linear'");
     buf_free(&b);
     model_release(m);
@@ -262,15 +218,12 @@ static void test_shap_contributions_add_up_to_the_margin(void **state)
     struct model_config c = xgb_config();
     struct trained_model *m = train(&c);
     /* through the model: every feature named, the one-hot block summed */
-    const char *text = "please cancel";
-    size_t len = strlen(text), pl = 7;
-    double x = 2;
-    const char *p = "monthly";
-    struct model_input in = {&text, &len, 1, {1, 1, &x, &p, &pl}};
+    struct churn_input ci;
+    churn_input(&ci, "please cancel", 2, "monthly");
     double probs[2];
-    assert_int_equal(model_predict_input(m, &in, probs), 1);
+    assert_int_equal(model_predict_input(m, &ci.in, probs), 1);
     struct model_contribution out[32];
-    size_t k = model_explain_input(m, &in, 1, 32, out);
+    size_t k = model_explain_input(m, &ci.in, 1, 32, out);
     assert_true(k >= 2);
     double sum = 0;
     int saw_plan = 0, saw_absent = 0;
@@ -283,7 +236,7 @@ static void test_shap_contributions_add_up_to_the_margin(void **state)
     assert_true(saw_plan + saw_absent > 0);
     /* label 0 gets the opposite */
     struct model_contribution neg[32];
-    assert_int_equal(model_explain_input(m, &in, 0, 32, neg), k);
+    assert_int_equal(model_explain_input(m, &ci.in, 0, 32, neg), k);
     assert_float_equal(neg[0].weight, -out[0].weight, 1e-12);
 
     /* in the xgb layer: contributions + bias = the margin, logit(p) */
@@ -347,6 +300,25 @@ static void test_bad_params_name_key_and_line(void **state)
     assert_float_equal(c.xgb.learning_rate, 0.3, 0);
 }
 
+/* A multilabel task's boosters train on one thread unless nthread is set. */
+static void test_multilabel_defaults_to_one_thread(void **state)
+{
+    (void)state;
+    struct model_config c;
+    struct err e;
+    assert_int_equal(model_config_parse(&c, "xgboost", NULL, 0, &e), 0);
+    assert_int_equal(c.xgb.nthread, 2);
+    xgb_params_multilabel(&c.xgb);
+    assert_int_equal(c.xgb.nthread, 1);
+    struct config_param two[] = {{"nthread", "2", 3}}, all[] = {{"nthread", "0", 3}};
+    assert_int_equal(model_config_parse(&c, "xgboost", two, 1, &e), 0);
+    xgb_params_multilabel(&c.xgb);
+    assert_int_equal(c.xgb.nthread, 2);
+    assert_int_equal(model_config_parse(&c, "xgboost", all, 1, &e), 0);
+    xgb_params_multilabel(&c.xgb);
+    assert_int_equal(c.xgb.nthread, 0);
+}
+
 /* A format-5 artifact written by the build that introduced it (from the
  * data of train(xgb_config())): later builds must load it, predict the
  * same and write it again byte for byte. BOUCLE_WRITE_FIXTURES=1 writes it. */
@@ -364,11 +336,8 @@ static void test_format5_fixture_loads(void **state)
         model_release(m);
     }
     static char data[65536];
-    size_t len = read_fixture(path, data, sizeof data);
-    assert_int_equal(data[8], 5);
-    struct err e;
-    struct trained_model *m = model_load(data, len, &e);
-    if (!m) fail_msg("%s", e.msg);
+    size_t len;
+    struct trained_model *m = load_fixture(path, data, sizeof data, 5, &len);
     assert_int_equal(model_n_features(m), 12 + 1 + 5);
     double p[2];
     predict(m, "please cancel", NAN, "weekly", p); /* missing tenure, unseen plan */
@@ -387,6 +356,7 @@ int main(void)
         cmocka_unit_test(test_early_stopping_keeps_best_round),
         cmocka_unit_test(test_shap_contributions_add_up_to_the_margin),
         cmocka_unit_test(test_bad_params_name_key_and_line),
+        cmocka_unit_test(test_multilabel_defaults_to_one_thread),
         cmocka_unit_test(test_format5_fixture_loads),
     };
     return cmocka_run_group_tests(tests, setup, NULL);

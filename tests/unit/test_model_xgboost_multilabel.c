@@ -34,9 +34,7 @@ static int setup(void **state)
 
 static struct model_config xgb_config(void)
 {
-    struct model_config c;
-    struct err e;
-    assert_int_equal(model_config_parse(&c, "xgboost", NULL, 0, &e), 0);
+    struct model_config c = parsed_config("xgboost");
     c.text.min_df = 1;
     c.xgb.n_estimators = 8;
     c.xgb.max_depth = 3;
@@ -107,12 +105,8 @@ static void test_round_trip_and_damage(void **state)
     c.text.keep_punct = 0; /* format 7: no text options (the default keep_punct makes 6) */
     struct trained_model *m = train_tickets(&c, NULL);
     struct buf b;
-    buf_init(&b);
-    struct err e;
-    assert_int_equal(model_save(m, &b, &e), 0);
-    assert_int_equal(b.data[8], 7);
-    struct trained_model *l = model_load(b.data, b.len, &e);
-    if (!l) fail_msg("%s", e.msg);
+    save_artifact(m, &b, 7);
+    struct trained_model *l = load_artifact(&b);
     const char *probe[] = {"refund invoice", "password asap", "hello n3", ""};
     for (size_t i = 0; i < 4; i++) {
         double pa[L], pb[L];
@@ -175,11 +169,8 @@ static void test_format7_fixture_loads(void **state)
         model_release(m);
     }
     static char data[262144];
-    size_t len = read_fixture(path, data, sizeof data);
-    assert_int_equal(data[8], 7);
-    struct err e;
-    struct trained_model *m = model_load(data, len, &e);
-    if (!m) fail_msg("%s", e.msg);
+    size_t len;
+    struct trained_model *m = load_fixture(path, data, sizeof data, 7, &len);
     assert_int_equal(model_n_labels(m), L);
     double p[L];
     model_predict(m, FIXTURE_TEXT, strlen(FIXTURE_TEXT), p);
