@@ -54,7 +54,9 @@ $(BUILD)/libboucle.a: $(filter-out $(BUILD)/obj/main.o,$(OBJS)) $(BUILD)/obj/web
 $(BUILD)/boucle: $(BUILD)/obj/main.o $(BUILD)/libboucle.a
 	$(CC) $(CFLAGS) $(BASEFLAGS) $^ $(LDLIBS) -o $@
 
-$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libboucle.a
+# the shared test helpers are headers (model_expect.h, churn_rows.h...): any
+# change to one rebuilds the suites
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libboucle.a $(wildcard tests/unit/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(BASEFLAGS) -Itests/unit $< $(BUILD)/libboucle.a $(LDLIBS) -lcmocka -o $@
 
