@@ -307,10 +307,11 @@ static int limits_pair(struct cfg_ctx *c, const char *key, yaml_node_t *k, yaml_
                        const char *path, void *user)
 {
     struct config_limits *l = user;
-    size_t *slot = str_eq(key, "max_body_bytes")    ? &l->max_body_bytes
-                   : str_eq(key, "max_batch")       ? &l->max_batch
-                   : str_eq(key, "max_field_bytes") ? &l->max_field_bytes
-                                                    : NULL;
+    size_t *slot = str_eq(key, "max_body_bytes")     ? &l->max_body_bytes
+                   : str_eq(key, "max_import_bytes") ? &l->max_import_bytes
+                   : str_eq(key, "max_batch")        ? &l->max_batch
+                   : str_eq(key, "max_field_bytes")  ? &l->max_field_bytes
+                                                     : NULL;
     if (!slot) {
         int rc = cfg_serve_limits_pair(c, key, v, path, l);
         return rc == 1 ? cfg_unknown_key(c, k, path) : rc;
@@ -569,6 +570,7 @@ static void set_defaults(struct config *cfg)
     cfg->log_level = xstrdup("info");
     cfg->log_format = xstrdup("text");
     cfg->limits.max_body_bytes = 1024 * 1024;
+    cfg->limits.max_import_bytes = 64 * 1024 * 1024;
     cfg->limits.max_batch = 256;
     cfg->limits.max_field_bytes = 64 * 1024;
     cfg_loop_defaults(cfg);

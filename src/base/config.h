@@ -253,7 +253,10 @@ struct task_config {
 };
 
 struct config_limits {
-    size_t max_body_bytes;  /* default 1 MiB */
+    size_t max_body_bytes; /* default 1 MiB */
+    /* the body of POST /v1/tasks/{task}/imports, a whole data file: its own
+     * limit, since a file is far larger than any JSON request; default 64 MiB */
+    size_t max_import_bytes;
     size_t max_batch;       /* default 256 instances per predict request */
     size_t max_field_bytes; /* default 64 KiB per text field, in imports and requests */
     /* serving at speed, safely (config_serve.c) */

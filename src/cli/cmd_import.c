@@ -69,14 +69,7 @@ int cmd_import(const struct cli_command *cmd, int argc, char **argv)
         return cli_fail(&e);
     }
     if (cli_opt(opts, "json")) {
-        json_t *doc = json_pack(
-            "{s:s,s:b,s:I,s:s,s:b,s:I,s:I,s:I,s:f,s:o}", "task", task->name, "imported",
-            rc == 0 && !res.already_imported, "dataset_id", (json_int_t)res.dataset_id, "hash",
-            res.hash, "already_imported", res.already_imported, "rows", (json_int_t)res.rows,
-            "train_rows", (json_int_t)res.train_rows, "test_rows", (json_int_t)res.test_rows,
-            "seconds", res.seconds, "cleaning", prepare_report_json(&task->clean, &res.cleaning));
-        json_object_set(doc, "contract", res.contract ? res.contract : json_null());
-        if (rc != 0) json_object_set_new(doc, "error", json_string(e.msg));
+        json_t *doc = import_result_json(task, &res, rc, &e);
         cli_print_json(doc);
         import_result_free(&res);
         return rc != 0 ? cli_fail(&e) : EXIT_OK;

@@ -60,14 +60,16 @@ static json_t *profile_rows(const struct table *t, const struct task_config *tas
 
 /* Reads, validates, hashes and profiles the file: the part of an import
  * that stores nothing. */
-static int read_examples(const struct config *cfg, const struct task_config *task, const char *path,
-                         enum table_format fmt, struct examples *ex, struct import_result *out,
-                         struct err *e)
+static int read_examples(const struct config *cfg, const struct task_config *task,
+                         const struct import_source *src, enum table_format fmt,
+                         struct examples *ex, struct import_result *out, struct err *e)
 {
     struct table_limits lim = {.max_field_bytes = cfg->limits.max_field_bytes,
                                .list_separator = task->label_separator};
     struct table t;
-    if (table_read_file(path, fmt, &lim, &t, e) != 0) return err_prefix(e, "%s", path);
+    int read = src->path ? table_read_file(src->path, fmt, &lim, &t, e)
+                         : table_read_buffer(src->data, src->len, fmt, &lim, &t, e);
+    if (read != 0) return err_prefix(e, "%s", src->name);
     int rc = examples_from_table(&t, task, cfg->limits.max_field_bytes, ex, e);
     if (rc == 0 && ex->n == 0) {
         examples_free(ex);
@@ -82,7 +84,7 @@ static int read_examples(const struct config *cfg, const struct task_config *tas
         }
     }
     table_free(&t);
-    if (rc != 0) return err_prefix(e, "%s", path);
+    if (rc != 0) return err_prefix(e, "%s", src->name);
     examples_content_hash(ex, out->hash);
     out->rows = ex->n;
     return 0;
@@ -95,7 +97,8 @@ int import_check_file(struct store *st, const struct config *cfg, const struct t
     memset(out, 0, sizeof *out);
     int64_t t0 = time_mono_ns();
     struct examples ex;
-    if (read_examples(cfg, task, path, fmt, &ex, out, e) != 0) return -1;
+    struct import_source src = {.path = path, .name = path};
+    if (read_examples(cfg, task, &src, fmt, &ex, out, e) != 0) return -1;
     examples_free(&ex);
     int rc = contract_check(st, task, out->profile, DATA_CONTRACT_ALL, &out->contract, e);
     out->seconds = time_elapsed_s(t0);
@@ -126,14 +129,15 @@ static int check_contract(struct store *st, const struct task_config *task, cons
         (long long)json_integer_value(json_object_get(out->contract, "baseline_dataset_id")));
 }
 
-int import_file(struct store *st, const struct config *cfg, const struct task_config *task,
-                const char *path, enum table_format fmt, enum import_split split, unsigned flags,
-                struct import_result *out, struct err *e)
+int import_from(struct store *st, const struct config *cfg, const struct task_config *task,
+                const struct import_source *src, enum table_format fmt, enum import_split split,
+                unsigned flags, struct import_result *out, struct err *e)
 {
     memset(out, 0, sizeof *out);
     int64_t t0 = time_mono_ns();
+    const char *path = src->name;
     struct examples ex;
-    if (read_examples(cfg, task, path, fmt, &ex, out, e) != 0) return -1;
+    if (read_examples(cfg, task, src, fmt, &ex, out, e) != 0) return -1;
     int rc;
 
     int64_t existing_id = 0;
@@ -180,12 +184,34 @@ int import_file(struct store *st, const struct config *cfg, const struct task_co
     char *profile = json_dumps(out->profile, JSON_COMPACT);
     char *contract = out->contract ? json_dumps(out->contract, JSON_COMPACT) : NULL;
     struct store_dataset_meta meta = {profile, contract};
-    rc = store_dataset_add_meta(st, task->name, out->hash, path, rows, ex.n, &meta,
-                                &out->dataset_id, e);
+    rc = store_dataset_add_meta(st, task->name, out->hash, src->source ? src->source : path, rows,
+                                ex.n, &meta, &out->dataset_id, e);
     free(profile);
     free(contract);
     free(rows);
     examples_free(&ex);
     out->seconds = time_elapsed_s(t0);
     return rc;
+}
+
+int import_file(struct store *st, const struct config *cfg, const struct task_config *task,
+                const char *path, enum table_format fmt, enum import_split split, unsigned flags,
+                struct import_result *out, struct err *e)
+{
+    struct import_source src = {.path = path, .name = path};
+    return import_from(st, cfg, task, &src, fmt, split, flags, out, e);
+}
+
+json_t *import_result_json(const struct task_config *task, const struct import_result *res, int rc,
+                           const struct err *e)
+{
+    json_t *doc = json_pack(
+        "{s:s,s:b,s:I,s:s,s:b,s:I,s:I,s:I,s:f,s:o}", "task", task->name, "imported",
+        rc == 0 && !res->already_imported, "dataset_id", (json_int_t)res->dataset_id, "hash",
+        res->hash, "already_imported", res->already_imported, "rows", (json_int_t)res->rows,
+        "train_rows", (json_int_t)res->train_rows, "test_rows", (json_int_t)res->test_rows,
+        "seconds", res->seconds, "cleaning", prepare_report_json(&task->clean, &res->cleaning));
+    json_object_set(doc, "contract", res->contract ? res->contract : json_null());
+    if (rc != 0) json_object_set_new(doc, "error", json_string(e->msg));
+    return doc;
 }

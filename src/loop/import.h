@@ -49,6 +49,27 @@ enum { IMPORT_FORCE = 1 };
 int import_file(struct store *st, const struct config *cfg, const struct task_config *task,
                 const char *path, enum table_format fmt, enum import_split split, unsigned flags,
                 struct import_result *out, struct err *e);
+
+/* Where an import's bytes come from: a file (the CLI), or memory (an HTTP
+ * upload, which never touches the disk). */
+struct import_source {
+    const char *path; /* NULL: the bytes are data[0..len) */
+    const char *data;
+    size_t len;
+    const char *name;   /* prefixes error messages: "tweets.csv: line 4, ..." */
+    const char *source; /* recorded as the version's source; NULL: name */
+};
+/* import_file over any source: the one implementation both the CLI and
+ * the HTTP route run, so their semantics cannot drift apart. */
+int import_from(struct store *st, const struct config *cfg, const struct task_config *task,
+                const struct import_source *src, enum table_format fmt, enum import_split split,
+                unsigned flags, struct import_result *out, struct err *e);
+/* The import report as `boucle import --json` prints it and the HTTP route
+ * answers it: {"task", "imported", "dataset_id", "hash", "already_imported",
+ * "rows", "train_rows", "test_rows", "seconds", "cleaning", "contract"},
+ * plus "error" (e's message) when rc != 0. A new reference. */
+json_t *import_result_json(const struct task_config *task, const struct import_result *res, int rc,
+                           const struct err *e);
 /* `boucle data check`: reads, validates and profiles the file as import_file
  * would and checks it against the contract whatever on_violation says,
  * storing nothing (out->hash, rows, profile and contract are set). */

@@ -20,8 +20,10 @@ struct http_request {
     const char *method;
     const char *path;
     struct buf body;
-    int too_large; /* the body went past the limit: answer 413 */
-    int replied;   /* a response is queued */
+    size_t body_limit;          /* limits.max_body_bytes, or max_import_bytes for an import */
+    const char *body_limit_key; /* its name, for the 413 */
+    int too_large;              /* the body went past the limit: answer 413 */
+    int replied;                /* a response is queued */
     int64_t start_ns;
     /* the handler's answer */
     unsigned int status;

@@ -10,6 +10,7 @@ static const char *const route_names[ROUTE_COUNT] = {"/v1/tasks/{task}/predict",
                                                      "/metrics",
                                                      "/v1/tasks/{task}/retrain",
                                                      "/v1/tasks/{task}/rollback",
+                                                     "/v1/tasks/{task}/imports",
                                                      "/v1/{read}",
                                                      "/api/2.0/mlflow/{call}",
                                                      "/{dashboard}",
@@ -74,6 +75,7 @@ enum metrics_route metrics_route_of(const char *path)
         if (last && strcmp(last, "/predict") == 0) return ROUTE_PREDICT;
         if (last && strcmp(last, "/retrain") == 0) return ROUTE_RETRAIN;
         if (last && strcmp(last, "/rollback") == 0) return ROUTE_ROLLBACK;
+        if (last && strcmp(last, "/imports") == 0) return ROUTE_IMPORT;
         return ROUTE_READ_API;
     }
     if (strcmp(path, "/v1/feedback") == 0) return ROUTE_FEEDBACK;

@@ -19,6 +19,7 @@ enum metrics_route {
     ROUTE_METRICS,
     ROUTE_RETRAIN,
     ROUTE_ROLLBACK,
+    ROUTE_IMPORT,
     ROUTE_READ_API, /* GET views of runs, models, datasets, jobs, review, feedback */
     ROUTE_MLFLOW,
     ROUTE_DASHBOARD,

@@ -143,6 +143,12 @@ void routes_dispatch(struct server *srv, struct http_request *r)
                 routes_rollout(srv, r, t);
                 return;
             }
+            if (strcmp(seg[3], "imports") == 0) {
+                if (!require(r, "POST")) return;
+                if (!t) return unknown_task(r, seg[2]);
+                routes_import(srv, r, t);
+                return;
+            }
             if (strcmp(seg[3], "rollback") == 0) {
                 if (!require(r, "POST")) return;
                 if (!t) return unknown_task(r, seg[2]);

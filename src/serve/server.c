@@ -7,6 +7,7 @@
 #include "base/mem.h"
 #include "base/timeutil.h"
 #include "loop/scheduler.h"
+#include "serve/auth.h"
 #include "serve/limits.h"
 #include "serve/metrics.h"
 #include "serve/routes.h"
@@ -267,7 +268,6 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     struct server *srv = cls;
     (void)version;
     struct http_request *r = *con_cls;
-    size_t limit = srv->cfg->limits.max_body_bytes;
     if (!r) {
         r = xcalloc(1, sizeof *r);
         r->conn = conn;
@@ -281,10 +281,23 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
             r->replied = 1;
             return send_reply(srv, r);
         }
+        r->body_limit = srv->cfg->limits.max_body_bytes;
+        r->body_limit_key = "limits.max_body_bytes";
+        if (routes_is_import(method, url)) {
+            /* a data file: its own, larger limit, and only for a caller
+             * allowed to import (the token is checked before megabytes are
+             * buffered; the dispatcher checks it again, harmlessly) */
+            r->body_limit = srv->cfg->limits.max_import_bytes;
+            r->body_limit_key = "limits.max_import_bytes";
+            if (auth_check(&srv->cfg->auth, r) != 0) {
+                r->replied = 1;
+                return send_reply(srv, r);
+            }
+        }
         /* refuse a declared oversized body before reading any of it */
         const char *cl =
             MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
-        if (cl && strtoull(cl, NULL, 10) > limit) r->too_large = 1;
+        if (cl && strtoull(cl, NULL, 10) > r->body_limit) r->too_large = 1;
         if (!r->too_large) return MHD_YES;
     }
     if (r->replied) { /* the 413 is on its way; swallow the rest */
@@ -295,12 +308,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         *upload_data_size = 0;
         r->replied = 1;
         http_reply_error(r, 413, "payload_too_large", NULL,
-                         "request body exceeds the limit of %zu bytes (limits.max_body_bytes)",
-                         limit);
+                         "request body exceeds the limit of %zu bytes (%s)", r->body_limit,
+                         r->body_limit_key);
         return send_reply(srv, r);
     }
     if (*upload_data_size) {
-        if (r->body.len + *upload_data_size > limit) {
+        if (r->body.len + *upload_data_size > r->body_limit) {
             r->too_large = 1;
             buf_free(&r->body);
         } else {

@@ -49,7 +49,8 @@ static void test_full(void **state)
                        "listen: 0.0.0.0:9000\n"
                        "threads: 4\n"
                        "log: {level: debug, format: json}\n"
-                       "limits: {max_body_bytes: 2048, max_batch: 8, max_field_bytes: 100}\n"
+                       "limits: {max_body_bytes: 2048, max_batch: 8, max_field_bytes: 100, "
+                       "max_import_bytes: 4096}\n"
                        "tasks:\n"
                        "  sentiment:\n"
                        "    type: multiclass\n"
@@ -76,6 +77,7 @@ static void test_full(void **state)
     assert_int_equal(c.limits.max_body_bytes, 2048);
     assert_int_equal(c.limits.max_batch, 8);
     assert_int_equal(c.limits.max_field_bytes, 100);
+    assert_int_equal(c.limits.max_import_bytes, 4096);
     assert_int_equal(c.n_tasks, 2);
 
     const struct task_config *t = config_task(&c, "sentiment");
@@ -119,6 +121,7 @@ static void test_defaults(void **state)
     assert_int_equal(c.limits.max_body_bytes, 1048576);
     assert_int_equal(c.limits.max_batch, 256);
     assert_int_equal(c.limits.max_field_bytes, 65536);
+    assert_int_equal(c.limits.max_import_bytes, 64 * 1024 * 1024);
     assert_true(c.tasks[0].test_fraction == 0.2);
     assert_string_equal(c.tasks[0].model_kind, "linear");
     assert_int_equal(c.tasks[0].n_model_params, 0);
