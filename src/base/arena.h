@@ -18,6 +18,16 @@ void *arena_calloc(struct arena *a, size_t n);
 char *arena_strdup(struct arena *a, const char *s);
 char *arena_strndup(struct arena *a, const char *s, size_t n);
 void arena_reset(struct arena *a); /* frees all but the first block, for reuse */
+/* Empties the arena for its next use, like arena_reset, but keeps the memory
+ * an arena reused in a loop (a request thread's) needs: when it grew past
+ * one block, its blocks are merged into one block of their total size, up to
+ * keep_max bytes (a rare huge use does not pin its memory). After a few
+ * uses of about the same size, the arena no longer allocates at all.
+ * Returns 1 when it allocated the merged block. */
+int arena_rewind(struct arena *a, size_t keep_max);
+/* 1 when p points into one of the arena's blocks (a free function shared
+ * with malloc tells the arena's pointers from the heap's). */
+int arena_owns(const struct arena *a, const void *p);
 void arena_free(struct arena *a);
 
 #endif

@@ -23,14 +23,25 @@ void http_reply_raw_json(struct http_request *r, unsigned int status, const char
     r->content_type = "application/json";
 }
 
+static int append_to_buf(const char *text, size_t len, void *out)
+{
+    buf_append(out, text, len);
+    return 0;
+}
+
+int http_json_append(struct buf *out, const json_t *doc, size_t flags)
+{
+    size_t at = out->len;
+    if (doc && json_dump_callback(doc, append_to_buf, out, flags) == 0) return 0;
+    out->len = at; /* what a failed dump wrote is dropped */
+    if (out->data) out->data[at] = '\0';
+    return -1;
+}
+
 void http_reply_json(struct http_request *r, unsigned int status, json_t *doc)
 {
     buf_reset(&r->out);
-    char *text = json_dumps(doc, HTTP_JSON_FLAGS);
-    if (text) {
-        buf_append_str(&r->out, text);
-        free(text);
-    }
+    http_json_append(&r->out, doc, HTTP_JSON_FLAGS);
     buf_append_char(&r->out, '\n');
     json_decref(doc);
     r->status = status;

@@ -54,6 +54,11 @@ void http_reply_raw_json(struct http_request *r, unsigned int status, const char
 /* The serialisation used for answers: compact, floats with 8 significant
  * digits (a probability needs no more, and it halves the formatting cost). */
 #define HTTP_JSON_FLAGS (JSON_COMPACT | JSON_REAL_PRECISION(8))
+/* Appends doc serialised with `flags` (json_dumps's) to out, written straight
+ * into it (no string of its own to allocate and free: this is also what
+ * the predict route uses inside its JSON scope, base/json_scope.h);
+ * -1 and nothing appended when it cannot be serialised. */
+int http_json_append(struct buf *out, const json_t *doc, size_t flags);
 /* {"error": {"code", "message", "field"?}} */
 void http_reply_error(struct http_request *r, unsigned int status, const char *code,
                       const char *field, const char *fmt, ...)

@@ -1,5 +1,6 @@
 #include "serve/routes.h"
 
+#include "base/json_scope.h"
 #include "serve/auth.h"
 #include "serve/limits.h"
 #include "serve/web_assets.h"
@@ -113,7 +114,10 @@ void routes_dispatch(struct server *srv, struct http_request *r)
             if (strcmp(seg[3], "predict") == 0) {
                 if (!require(r, "POST")) return;
                 if (!t) return unknown_task(r, seg[2]);
+                /* the hot path's JSON lives in the thread's arena */
+                json_scope_begin();
                 routes_predict(srv, r, t);
+                json_scope_end();
                 return;
             }
             if (strcmp(seg[3], "retrain") == 0) {

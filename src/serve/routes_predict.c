@@ -2,10 +2,17 @@
  * the served model, featurise and score, hand the log record to the writer
  * queue, answer. No SQL, no disk, no lock shared by requests. During a
  * rollout (serve/challenger.h) a canary may answer instead of the champion,
- * or a shadow scores the same inputs after the reply. */
+ * or a shadow scores the same inputs after the reply.
+ *
+ * It runs inside the thread's JSON scope (base/json_scope.h, opened by
+ * routes_dispatch): every jansson value here and the route's scratch come
+ * from the thread's arena and are forgotten when it returns; what must live
+ * on (the log record, a shadow's inputs) is copied by predlog_enqueue and
+ * challenger_shadow_add. */
 #include "serve/routes.h"
 
 #include "base/ids.h"
+#include "base/json_scope.h"
 #include "base/timeutil.h"
 #include "data/input.h"
 #include "serve/answer.h"
@@ -139,16 +146,21 @@ static int score_one(struct server *srv, struct http_request *r, struct served_t
     return 0;
 }
 
+/* The thread's buffers this route serialises into (base/json_scope.h):
+ * kept from one request to the next, so none is allocated in steady state. */
+enum { BUF_ANSWER, BUF_INPUT, BUF_LABELS, BUF_BODY };
+
 /* The answer is serialised once: it is both the response and the log's
  * output. A shadow job gets the same record's input and id. */
 static void log_prediction(struct server *srv, struct served_task *t, struct served_model *sm,
                            struct scored *s, const char *output_json, int64_t latency_us,
                            int64_t rollout_id, struct shadow_job *shadow)
 {
-    char *input_json = json_dumps(s->input, JSON_COMPACT);
-    struct buf set; /* a multilabel answer's set, joined for the log */
-    buf_init(&set);
-    const char *label = answer_logged_label(s->answer, &set);
+    struct buf *in = json_scope_buf(BUF_INPUT);
+    buf_reset(in);
+    const char *input_json = http_json_append(in, s->input, JSON_COMPACT) == 0 ? in->data : NULL;
+    /* a multilabel answer's set, joined for the log */
+    const char *label = answer_logged_label(s->answer, json_scope_buf(BUF_LABELS));
     struct store_prediction rec = {
         .id = json_string_value(json_object_get(s->answer, "prediction_id")),
         .task = t->cfg->name,
@@ -163,8 +175,6 @@ static void log_prediction(struct server *srv, struct served_task *t, struct ser
     predlog_enqueue(srv->predlog, &rec);
     if (shadow)
         challenger_shadow_add(shadow, s->values, s->lens, s->n_fields, rec.id, label, input_json);
-    free(input_json);
-    buf_free(&set);
 }
 
 static int check_keys(struct http_request *r, json_t *doc)
@@ -283,8 +293,8 @@ void routes_predict(struct server *srv, struct http_request *r, struct served_ta
     challenger_view_release(&cv);
     size_t n_labels = model_n_labels(sm->model);
     double probs_stack[32];
-    double *probs = n_labels <= 32 ? probs_stack : xmalloc(n_labels * sizeof *probs);
-    struct scored *scored = xcalloc(n, sizeof *scored);
+    double *probs = n_labels <= 32 ? probs_stack : json_scope_calloc(n_labels, sizeof *probs);
+    struct scored *scored = json_scope_calloc(n, sizeof *scored);
     int failed = 0;
     for (size_t i = 0; i < n && !failed; i++) {
         char where[32];
@@ -305,19 +315,17 @@ void routes_predict(struct server *srv, struct http_request *r, struct served_ta
         challenger_shadow_free(shadow);
     } else {
         int64_t latency_us = (time_mono_ns() - r->start_ns) / 1000;
-        struct buf body;
-        buf_init(&body);
-        if (batch) buf_append_str(&body, "{\"predictions\":[");
+        struct buf *body = json_scope_buf(BUF_BODY), *one = json_scope_buf(BUF_ANSWER);
+        if (batch) buf_append_str(body, "{\"predictions\":[");
         for (size_t i = 0; i < n; i++) {
-            char *one = json_dumps(scored[i].answer, HTTP_JSON_FLAGS);
-            log_prediction(srv, t, sm, &scored[i], one, latency_us, cv.rollout_id, shadow);
-            if (i) buf_append_char(&body, ',');
-            buf_append_str(&body, one);
-            free(one);
+            buf_reset(one);
+            http_json_append(one, scored[i].answer, HTTP_JSON_FLAGS);
+            log_prediction(srv, t, sm, &scored[i], one->data, latency_us, cv.rollout_id, shadow);
+            if (i) buf_append_char(body, ',');
+            buf_append(body, one->data, one->len);
         }
-        if (batch) buf_append_str(&body, "]}");
-        http_reply_raw_json(r, 200, body.data, body.len);
-        buf_free(&body);
+        if (batch) buf_append_str(body, "]}");
+        http_reply_raw_json(r, 200, body->data, body->len);
         if (shadow) {
             r->after_reply = challenger_shadow_run;
             r->after_ctx = shadow;
@@ -327,8 +335,6 @@ void routes_predict(struct server *srv, struct http_request *r, struct served_ta
         json_decref(scored[i].answer);
         json_decref(scored[i].input);
     }
-    free(scored);
-    if (probs != probs_stack) free(probs);
     served_model_release(sm);
     json_decref(doc);
 }

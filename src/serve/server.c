@@ -3,6 +3,7 @@
 #include "serve/server.h"
 
 #include "base/version.h"
+#include "base/json_scope.h"
 #include "base/log.h"
 #include "base/mem.h"
 #include "base/timeutil.h"
@@ -10,6 +11,7 @@
 #include "serve/auth.h"
 #include "serve/limits.h"
 #include "serve/metrics.h"
+#include "serve/request_pool.h"
 #include "serve/routes.h"
 
 #include <arpa/inet.h>
@@ -241,8 +243,9 @@ static enum MHD_Result send_reply(struct server *srv, struct http_request *r)
     if (limits_request_answering(srv->limits, r) != 0) return MHD_NO;
     metrics_observe_request(metrics_route_of(r->path), r->method, r->status ? r->status : 500,
                             (double)(time_mono_ns() - r->start_ns) / 1e9);
+    /* no copy: r->out lives until on_completed, when nothing is sent any more */
     struct MHD_Response *resp =
-        MHD_create_response_from_buffer(r->out.len, r->out.data, MHD_RESPMEM_MUST_COPY);
+        MHD_create_response_from_buffer(r->out.len, r->out.data, MHD_RESPMEM_PERSISTENT);
     if (!resp) return MHD_NO;
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
                             r->content_type ? r->content_type : "application/json");
@@ -269,13 +272,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     (void)version;
     struct http_request *r = *con_cls;
     if (!r) {
-        r = xcalloc(1, sizeof *r);
+        r = request_pool_take();
         r->conn = conn;
         r->method = method;
         r->path = url;
         r->start_ns = time_mono_ns();
-        buf_init(&r->body);
-        buf_init(&r->out);
         *con_cls = r;
         if (limits_request_begin(srv->limits, r) != 0) { /* 503 or a bad request id */
             r->replied = 1;
@@ -338,9 +339,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     limits_request_end(srv->limits, r, toe);
     /* the answer is sent: work that must not delay it runs now */
     if (r->after_reply) r->after_reply(r->after_ctx);
-    buf_free(&r->body);
-    buf_free(&r->out);
-    free(r);
+    request_pool_give(r);
     *con_cls = NULL;
 }
 
@@ -408,6 +407,7 @@ int serve_run(const struct config *cfg, const struct serve_options *opt, struct 
     /* one malloc arena per core, not eight: request threads are few and
      * per-thread arenas are what made RSS grow under load */
     mallopt(M_ARENA_MAX, threads > 2 ? threads : 2);
+    json_scope_install(); /* before any request thread runs */
     struct server srv = {.cfg = cfg};
     srv.store = store_open(cfg->store_url, e);
     if (!srv.store) return -1;

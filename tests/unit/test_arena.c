@@ -10,6 +10,7 @@
 
 #include "base/arena.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 static size_t count_blocks(const struct arena *a)
@@ -188,6 +189,51 @@ static void test_many_cycles_no_growth(void **state)
     arena_free(&a);
 }
 
+static void test_rewind_merges_then_stays(void **state)
+{
+    (void)state;
+    /* a request thread's arena: a use over one block merges its blocks into
+     * one at the rewind; the next uses of that size fit without a block */
+    struct arena a;
+    arena_init(&a, 4096);
+    for (int i = 0; i < 10; i++)
+        arena_alloc(&a, 1000);
+    assert_true(count_blocks(&a) > 1);
+    assert_int_equal(arena_rewind(&a, 1 << 20), 1);
+    assert_int_equal(count_blocks(&a), 1);
+    for (int round = 0; round < 100; round++) {
+        const void *head = a.head;
+        for (int i = 0; i < 10; i++)
+            memset(arena_alloc(&a, 1000), 0x5a, 1000);
+        assert_ptr_equal(a.head, head);
+        assert_int_equal(arena_rewind(&a, 1 << 20), 0);
+    }
+    /* past keep_max it behaves as arena_reset */
+    for (int i = 0; i < 10; i++)
+        arena_alloc(&a, 4000);
+    assert_int_equal(arena_rewind(&a, 8192), 0);
+    assert_int_equal(count_blocks(&a), 1);
+    arena_free(&a);
+}
+
+static void test_owns(void **state)
+{
+    (void)state;
+    struct arena a;
+    arena_init(&a, 256);
+    assert_false(arena_owns(&a, &a));
+    char *p = arena_alloc(&a, 16), *big = arena_alloc(&a, 1000);
+    assert_true(arena_owns(&a, p));
+    assert_true(arena_owns(&a, big + 999));
+    int on_stack;
+    assert_false(arena_owns(&a, &on_stack));
+    char *heap = malloc(16);
+    assert_false(arena_owns(&a, heap));
+    free(heap);
+    arena_free(&a);
+    assert_false(arena_owns(&a, p));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -198,6 +244,8 @@ int main(void)
         cmocka_unit_test(test_calloc_and_strdup),
         cmocka_unit_test(test_reset_keeps_one_block),
         cmocka_unit_test(test_many_cycles_no_growth),
+        cmocka_unit_test(test_rewind_merges_then_stays),
+        cmocka_unit_test(test_owns),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
