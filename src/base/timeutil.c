@@ -40,6 +40,19 @@ void time_sleep_ms(int64_t ms)
     }
 }
 
+struct timespec time_deadline_ms(int64_t ms)
+{
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += (time_t)(ms / 1000);
+    until.tv_nsec += (long)(ms % 1000) * 1000000L;
+    if (until.tv_nsec >= 1000000000L) {
+        until.tv_sec++;
+        until.tv_nsec -= 1000000000L;
+    }
+    return until;
+}
+
 int64_t time_parse_iso8601(const char *text)
 {
     int y, mo, d, h, mi, sec, ms = 0, used = 0;

@@ -24,6 +24,9 @@ struct http_request {
     const char *body_limit_key; /* its name, for the 413 */
     int too_large;              /* the body went past the limit: answer 413 */
     int replied;                /* a response is queued */
+    /* The answer comes from the import thread (serve/import_queue.h): the
+     * connection is suspended until it is in, then server.c sends it. */
+    int deferred;
     int64_t start_ns;
     /* the handler's answer */
     unsigned int status;

@@ -44,7 +44,8 @@ void routes_mlflow(struct server *srv, struct http_request *r);
 void routes_rollout(struct server *srv, struct http_request *r, struct served_task *task);
 void routes_rollout_metrics(struct server *srv, struct buf *out, uint64_t *errors);
 
-/* routes_import.c: POST /v1/tasks/{task}/imports, a data file as the body.
+/* routes_import.c: POST /v1/tasks/{task}/imports, a data file as the body,
+ * imported on the import thread (the request is suspended meanwhile).
  * routes_is_import tells server.c, before the body is read, that the
  * request is one (its own body limit, and its token checked first). */
 int routes_is_import(const char *method, const char *path);

@@ -9,6 +9,7 @@
 #include "base/timeutil.h"
 #include "loop/scheduler.h"
 #include "serve/auth.h"
+#include "serve/import_queue.h"
 #include "serve/limits.h"
 #include "serve/metrics.h"
 #include "serve/request_pool.h"
@@ -160,14 +161,7 @@ static void scheduler_maybe_tick(struct server *srv, int64_t *next_tick_ms)
  * server_wake_watcher or the shutdown); 1 when woken, 0 otherwise. */
 static int watcher_sleep(struct server *srv, int ms)
 {
-    struct timespec until;
-    clock_gettime(CLOCK_REALTIME, &until);
-    until.tv_sec += ms / 1000;
-    until.tv_nsec += (long)(ms % 1000) * 1000000L;
-    if (until.tv_nsec >= 1000000000L) {
-        until.tv_sec++;
-        until.tv_nsec -= 1000000000L;
-    }
+    struct timespec until = time_deadline_ms(ms);
     pthread_mutex_lock(&srv->watch_mu);
     if (!srv->watch_woken && !atomic_load(&srv->stopping))
         pthread_cond_timedwait(&srv->watch_cv, &srv->watch_mu, &until);
@@ -301,6 +295,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         if (cl && strtoull(cl, NULL, 10) > r->body_limit) r->too_large = 1;
         if (!r->too_large) return MHD_YES;
     }
+    if (r->deferred) /* resumed: the import thread's answer is in */
+        return send_reply(srv, r);
     if (r->replied) { /* the 413 is on its way; swallow the rest */
         *upload_data_size = 0;
         return MHD_YES;
@@ -326,6 +322,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     /* the whole request is in: the handler's time is not the client's */
     if (limits_request_arrived(srv->limits, r) != 0) return MHD_NO;
     routes_dispatch(srv, r);
+    /* suspended: this handler is called again once the import's answer is in */
+    if (r->deferred) return MHD_YES;
     return send_reply(srv, r);
 }
 
@@ -337,6 +335,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     struct http_request *r = *con_cls;
     if (!r) return;
     limits_request_end(srv->limits, r, toe);
+    /* never while its import runs: the connection was suspended until then */
+    if (r->deferred) import_queue_completed(srv->imports);
     /* the answer is sent: work that must not delay it runs now */
     if (r->after_reply) r->after_reply(r->after_ctx);
     request_pool_give(r);
@@ -374,6 +374,9 @@ static int parse_listen(const char *listen, struct sockaddr_storage *ss, int *ip
     freeaddrinfo(res);
     return 0;
 }
+
+/* How long the shutdown waits for the answers of imports it ended to be sent. */
+#define IMPORT_ANSWER_WAIT_MS 2000
 
 static int wait_for_signal(void)
 {
@@ -438,9 +441,11 @@ int serve_run(const struct config *cfg, const struct serve_options *opt, struct 
 
     unsigned int flags =
         MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC | MHD_USE_ERROR_LOG |
-        MHD_USE_TURBO; /* fewer checks per connection; keep-alive clients are the norm */
+        MHD_USE_TURBO |           /* fewer checks per connection; keep-alive clients are the norm */
+        MHD_ALLOW_SUSPEND_RESUME; /* imports wait for the import thread suspended */
     if (ipv6) flags |= MHD_USE_IPv6;
-    srv.limits = limits_start(&srv, (unsigned)threads, e);
+    srv.imports = import_queue_start(e);
+    srv.limits = srv.imports ? limits_start(&srv, (unsigned)threads, e) : NULL;
     struct MHD_Daemon *d = NULL;
     if (srv.limits)
         d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, &srv, MHD_OPTION_SOCK_ADDR,
@@ -461,10 +466,18 @@ int serve_run(const struct config *cfg, const struct serve_options *opt, struct 
         int sig = wait_for_signal();
         log_info("received %s: finishing in-flight requests", sig == SIGINT ? "SIGINT" : "SIGTERM");
         MHD_quiesce_daemon(d);
+        /* libmicrohttpd must find no suspended connection: imports waiting
+         * are answered 503, a running one finishes and is answered */
+        import_queue_stop(srv.imports, IMPORT_ANSWER_WAIT_MS);
         MHD_stop_daemon(d);
     }
-    if (d && rc != 0) MHD_stop_daemon(d);
-    limits_stop(srv.limits); /* after the daemon: every connection has closed */
+    if (d && rc != 0) {
+        import_queue_stop(srv.imports, IMPORT_ANSWER_WAIT_MS);
+        MHD_stop_daemon(d);
+    }
+    import_queue_stop(srv.imports, 0); /* when the daemon never started */
+    import_queue_free(srv.imports);    /* after the daemon: its last callbacks use it */
+    limits_stop(srv.limits);           /* after the daemon: every connection has closed */
     supervisor_stop(srv.supervisor, 10000);
     atomic_store(&srv.stopping, 1);
     pthread_mutex_lock(&srv.watch_mu);

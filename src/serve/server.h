@@ -37,12 +37,14 @@ struct served_task {
 };
 
 struct limits;
+struct import_queue;
 
 struct server {
     const struct config *cfg;
     struct limits *limits; /* connections, rates, timeouts, request ids, access log */
     struct store *store;   /* feedback and admin reads; the handle serialises */
     struct predlog *predlog;
+    struct import_queue *imports; /* POST .../imports run on its thread */
     struct served_task *tasks;
     size_t n_tasks;
 
